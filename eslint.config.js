@@ -1,0 +1,58 @@
+// Lint with the import zones of DESIGN.md: shared imports nothing of the app, the renderer only
+// shared, the engine never electron, cli/app stay on top of the engine. A test feeds forbidden
+// imports to this config and expects errors (test/unit/lint-zones.test.ts).
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+
+const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'crypto', 'stream', 'stream/*', 'worker_threads', 'http', 'https', 'net', 'url', 'util', 'events', 'buffer'];
+
+const zone = (target, from, message) => ({ target, from, message });
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', '.test-artifacts/**', 'bench/results/**'] },
+  ...tseslint.configs.recommended,
+  {
+    plugins: { 'import-x': importX },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'import-x/no-restricted-paths': ['error', {
+        zones: [
+          zone('./src/shared', './src/main', 'src/shared is pure: it must not import main code.'),
+          zone('./src/shared', './src/renderer', 'src/shared is pure: it must not import renderer code.'),
+          zone('./src/shared', './src/preload', 'src/shared is pure: it must not import preload code.'),
+          zone('./src/renderer', './src/main', 'The renderer talks to main only through the preload API.'),
+          zone('./src/renderer', './src/preload', 'The renderer uses window.beamdrop, not preload modules.'),
+          zone('./src/main/engine', './src/main/app', 'The engine is plain Node: it must not import the Electron app.'),
+          zone('./src/main/engine', './src/main/cli', 'The engine must not import the CLI.'),
+          zone('./src/main/cli', './src/main/app', 'The CLI must not import the Electron app.'),
+          zone('./src/main/app', './src/main/cli', 'The app must not import the CLI.'),
+          zone('./src/preload', './src/main', 'The preload sees only the shared IPC contract.'),
+        ],
+      }],
+    },
+  },
+  {
+    files: ['src/shared/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: [...nodeBuiltins, 'electron', 'react', 'react-dom'], message: 'src/shared must stay pure TypeScript (no Node, DOM or Electron).' },
+      ] }],
+    },
+  },
+  {
+    files: ['src/main/engine/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['electron', 'electron/*'], message: 'src/main/engine never imports electron: keep the engine plain Node.' },
+      ] }],
+    },
+  },
+  {
+    files: ['src/renderer/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: [...nodeBuiltins, 'electron', 'electron/*'], message: 'src/renderer never imports Node or Electron: use the preload API.' },
+      ] }],
+    },
+  },
+);

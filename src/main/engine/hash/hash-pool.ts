@@ -1,0 +1,115 @@
+// A small pool of hash workers. A Sha256Stream lives on one worker (SHA-256 is sequential);
+// one-shot part checksums go to the least loaded worker.
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+
+const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' : './hash-worker.js', import.meta.url);
+
+/** Bytes a stream may have queued at its worker before update() waits. */
+const HIGH_WATER = 32 * 1024 * 1024;
+
+type Reply = { id: number; ack?: number; hex?: string; base64?: string; error?: string };
+
+class PooledWorker {
+  readonly worker: Worker;
+  load = 0;
+  private readonly waiters = new Map<number, (r: Reply) => void>();
+  private readonly ackHandlers = new Map<number, (n: number) => void>();
+
+  constructor() {
+    this.worker = new Worker(workerUrl);
+    this.worker.unref();
+    this.worker.on('message', (r: Reply) => {
+      if (r.ack !== undefined) { this.ackHandlers.get(r.id)?.(r.ack); return; }
+      const w = this.waiters.get(r.id);
+      if (w) { this.waiters.delete(r.id); w(r); }
+    });
+    this.worker.on('error', (e) => {
+      for (const w of this.waiters.values()) w({ id: -1, error: e.message });
+      this.waiters.clear();
+    });
+  }
+
+  request(msg: { id: number; [field: string]: unknown }, transfer?: ArrayBuffer[]): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      this.waiters.set(msg.id, (r) => (r.error ? reject(new Error(`hashing failed: ${r.error}`)) : resolve(r)));
+      this.worker.postMessage(msg, transfer ?? []);
+    });
+  }
+
+  post(msg: object, transfer?: ArrayBuffer[]): void { this.worker.postMessage(msg, transfer ?? []); }
+  onAck(id: number, fn: ((n: number) => void) | null): void {
+    if (fn) this.ackHandlers.set(id, fn); else this.ackHandlers.delete(id);
+  }
+}
+
+export interface Sha256Stream {
+  /** Queues bytes for hashing; resolves once the queue is below the high-water mark. */
+  update(data: Buffer): Promise<void>;
+  digest(): Promise<string>;
+  /** Forgets the stream without a digest (upload abandoned). */
+  drop(): void;
+}
+
+export class HashPool {
+  private readonly workers: PooledWorker[] = [];
+  private nextId = 1;
+
+  constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
+    for (let i = 0; i < size; i++) this.workers.push(new PooledWorker());
+  }
+
+  private leastLoaded(): PooledWorker {
+    return this.workers.reduce((a, b) => (b.load < a.load ? b : a));
+  }
+
+  sha256Stream(): Sha256Stream {
+    const w = this.leastLoaded();
+    const id = this.nextId++;
+    w.load++;
+    w.post({ op: 'init', id });
+    let pending = 0;
+    let wake: (() => void) | null = null;
+    let closed = false;
+    w.onAck(id, (n) => {
+      pending -= n;
+      if (pending < HIGH_WATER && wake) { const f = wake; wake = null; f(); }
+    });
+    const close = () => { if (!closed) { closed = true; w.load--; w.onAck(id, null); } };
+    return {
+      update: async (data) => {
+        pending += data.byteLength;
+        // An exact copy is transferred to the worker; the caller keeps its buffer to send it.
+        const copy = exactCopy(data);
+        w.post({ op: 'update', id, data: copy }, [copy.buffer as ArrayBuffer]);
+        if (pending >= HIGH_WATER) await new Promise<void>((r) => { wake = r; });
+      },
+      digest: async () => {
+        try { return (await w.request({ op: 'digest', id })).hex!; } finally { close(); }
+      },
+      drop: () => { if (!closed) { w.post({ op: 'drop', id }); close(); } },
+    };
+  }
+
+  async checksum(data: Buffer, algorithm: 'sha256' | 'crc32c'): Promise<string> {
+    const w = this.leastLoaded();
+    w.load++;
+    try {
+      const copy = exactCopy(data);
+      const r = await w.request({ op: 'checksum', id: this.nextId++, algorithm, data: copy }, [copy.buffer as ArrayBuffer]);
+      return r.base64!;
+    } finally { w.load--; }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    this.workers.length = 0;
+  }
+}
+
+/** Posting a view clones its whole backing buffer (a slice of a pool or a larger read), so copy exactly. */
+function exactCopy(data: Buffer): Uint8Array {
+  const copy = new Uint8Array(data.byteLength);
+  copy.set(data);
+  return copy;
+}

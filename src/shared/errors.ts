@@ -1,0 +1,75 @@
+// The one error type that crosses every boundary (engine → CLI, engine → IPC → renderer). It is
+// plain data so it survives JSON and Electron's structured clone, which keeps only `message` of
+// a thrown Error.
+
+export type ErrorCode =
+  | 'config-invalid'
+  | 'profile-not-found'
+  | 'destination-unknown'
+  | 'destination-unreachable'
+  | 'credentials-missing'
+  | 'credentials-rejected'
+  | 'permission-denied'
+  | 'not-found'
+  | 'vanished'
+  | 'unreadable'
+  | 'changed-during-upload'
+  | 'conflict'
+  | 'checksum-mismatch'
+  | 'size-mismatch'
+  | 'invalid-key'
+  | 'symlink-skipped'
+  | 'transfer-failed'
+  | 'disk-full'
+  | 'job-not-found'
+  | 'dataset-not-found'
+  | 'cancelled'
+  | 'internal';
+
+export interface ErrorInfo {
+  code: ErrorCode;
+  /** Written for the operator: what happened and what to do. */
+  message: string;
+  /** Whether trying the same step again later may succeed. */
+  retryable: boolean;
+  file?: string;
+  dataset?: string;
+  field?: string;
+}
+
+export class BeamdropError extends Error implements ErrorInfo {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly file?: string;
+  readonly dataset?: string;
+  readonly field?: string;
+
+  constructor(info: ErrorInfo, options?: { cause?: unknown }) {
+    super(info.message, options);
+    this.name = 'BeamdropError';
+    this.code = info.code;
+    this.retryable = info.retryable;
+    if (info.file !== undefined) this.file = info.file;
+    if (info.dataset !== undefined) this.dataset = info.dataset;
+    if (info.field !== undefined) this.field = info.field;
+  }
+
+  toJSON(): ErrorInfo {
+    const out: ErrorInfo = { code: this.code, message: this.message, retryable: this.retryable };
+    if (this.file !== undefined) out.file = this.file;
+    if (this.dataset !== undefined) out.dataset = this.dataset;
+    if (this.field !== undefined) out.field = this.field;
+    return out;
+  }
+}
+
+export function isBeamdropError(e: unknown): e is BeamdropError {
+  return e instanceof BeamdropError;
+}
+
+/** Any thrown value as ErrorInfo; unknown errors become `internal` with their message kept. */
+export function toErrorInfo(e: unknown): ErrorInfo {
+  if (e instanceof BeamdropError) return e.toJSON();
+  const message = e instanceof Error ? e.message : String(e);
+  return { code: 'internal', message, retryable: false };
+}
