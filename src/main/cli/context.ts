@@ -1,0 +1,52 @@
+// What every command needs: the facility profile (given, from BEAMDROP_PROFILE, or the embedded
+// default) and an engine on the user's data folder. Errors leave as operator-readable text.
+import { BeamdropError, toErrorInfo } from '../../shared/errors.js';
+import type { FacilityProfile } from '../../shared/profile-schema.js';
+import { Engine } from '../engine/engine.js';
+import { dataPaths, dataRoot } from '../engine/profile/data-dir.js';
+import { defaultProfile } from '../engine/profile/default-profile.js';
+import { loadProfile } from '../engine/profile/load-profile.js';
+import { EXIT } from './exit-codes.js';
+
+export async function profileFrom(file: string | undefined): Promise<FacilityProfile> {
+  const path = file ?? process.env.BEAMDROP_PROFILE;
+  if (path) return loadProfile(path);
+  return defaultProfile(dataPaths(dataRoot()).archive);
+}
+
+export async function withEngine<T>(fn: (engine: Engine) => Promise<T>): Promise<T> {
+  const engine = Engine.open();
+  try {
+    return await fn(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+const USAGE_CODES = new Set(['config-invalid', 'profile-not-found', 'destination-unknown', 'job-not-found', 'dataset-not-found', 'invalid-key', 'not-found', 'credentials-missing']);
+
+/** Prints an error for the operator and sets the exit code; never a stack trace for known errors. */
+export function reportError(e: unknown, json: boolean): void {
+  const info = toErrorInfo(e);
+  if (json) process.stdout.write(JSON.stringify({ type: 'error', error: info }) + '\n');
+  else process.stderr.write(`beamdrop: ${info.message}\n`);
+  if (!(e instanceof BeamdropError)) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+  process.exitCode = e instanceof BeamdropError
+    ? (USAGE_CODES.has(e.code) ? EXIT.usage : e.code === 'checksum-mismatch' ? EXIT.mismatch : EXIT.paused)
+    : 1;
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** -p KEY=VALUE pairs as a metadata object; a pair without "=" is an error naming it. */
+export function parseMetadata(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new BeamdropError({ code: 'config-invalid', retryable: false, field: '-p', message: `-p ${p}: write metadata as KEY=VALUE, e.g. -p sample=lysozyme` });
+    out[p.slice(0, eq).trim()] = p.slice(eq + 1);
+  }
+  return out;
+}

@@ -1,0 +1,98 @@
+// `beamdrop upload` and `beamdrop resume`.
+import type { Command } from 'commander';
+import type { JobSummary } from '../../shared/model.js';
+import { BeamdropError } from '../../shared/errors.js';
+import { parseBandwidthSchedule } from '../engine/transfer/bandwidth-schedule.js';
+import { collect, parseMetadata, profileFrom, reportError, withEngine } from './context.js';
+import { EXIT } from './exit-codes.js';
+import { ProgressView } from './progress-view.js';
+
+interface UploadFlags {
+  dataset: string; proposal?: string; visit?: string; to?: string; destination?: string; profile?: string;
+  include?: string[]; exclude?: string[]; param?: string[]; dryRun?: boolean; json?: boolean;
+  concurrency?: string; bwlimit?: string; followSymlinks?: boolean;
+}
+
+const usage = (field: string, message: string) => new BeamdropError({ code: 'config-invalid', retryable: false, field, message });
+
+function exitCodeOf(s: JobSummary, interrupted: boolean): number {
+  if (interrupted) return EXIT.interrupted;
+  if (s.job.state === 'paused') return EXIT.paused;
+  return s.counts.failed || s.counts.changed ? EXIT.filesFailed : EXIT.ok;
+}
+
+/** Ctrl-C stops taking new work, journals what is in flight and pauses the job. */
+function interruptible(): { signal: AbortSignal; interrupted: () => boolean; dispose: () => void } {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    process.stderr.write('\nStopping: finishing journal writes (press Ctrl-C again to quit at once)…\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  return { signal: controller.signal, interrupted: () => controller.signal.aborted, dispose: () => { process.off('SIGINT', onSigint); process.off('SIGTERM', onSigint); } };
+}
+
+export function registerUpload(program: Command): void {
+  program.command('upload')
+    .description('upload files and folders as a dataset, verify them at the destination and record them')
+    .argument('<paths...>', 'files and folders to upload')
+    .requiredOption('--dataset <name>', 'dataset name')
+    .option('--proposal <id>', 'proposal / investigation id')
+    .option('--visit <id>', 'visit / session id')
+    .option('--to <uri>', 'ad-hoc destination: a folder, s3+http(s)://host/bucket/prefix or webdav+http(s)://host/path')
+    .option('--destination <name>', 'destination named in the facility profile')
+    .option('--profile <file>', 'facility profile (YAML); default: $BEAMDROP_PROFILE or the local archive')
+    .option('--include <glob>', 'only files matching (repeatable)', collect)
+    .option('--exclude <glob>', 'skip files matching (repeatable)', collect)
+    .option('-p, --param <key=value>', 'dataset metadata (repeatable)', collect)
+    .option('--concurrency <n>', 'files sent at once (overrides the profile)')
+    .option('--bwlimit <rate>', 'bandwidth limit, e.g. 20M, "Mon-08:00,20M Mon-20:00,off" or off')
+    .option('--follow-symlinks', 'follow symbolic links (loop-safe); default: report and skip them')
+    .option('--dry-run', 'scan and show what would be sent, skipped or in conflict; send nothing')
+    .option('--json', 'one JSON event per line instead of the live display')
+    .action(async (paths: string[], f: UploadFlags) => {
+      const run = interruptible();
+      try {
+        const profile = await profileFrom(f.profile);
+        const concurrency = f.concurrency === undefined ? undefined : Number(f.concurrency);
+        if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw usage('--concurrency', `--concurrency ${f.concurrency}: write a whole number of at least 1`);
+        if (f.bwlimit) {
+          try { parseBandwidthSchedule(f.bwlimit); } catch (e) { throw usage('--bwlimit', `--bwlimit: ${(e as Error).message}`); }
+        }
+        const view = new ProgressView({ write: (s) => process.stdout.write(s), isTTY: !!process.stdout.isTTY }, !!f.json);
+        const summary = await withEngine((engine) => engine.upload(profile, {
+          sources: paths, dataset: f.dataset,
+          ...(f.proposal ? { proposal: f.proposal } : {}), ...(f.visit ? { visit: f.visit } : {}),
+          ...(f.to ? { to: f.to } : {}), ...(f.destination ? { destination: f.destination } : {}),
+          include: f.include ?? [], exclude: f.exclude ?? [], metadata: parseMetadata(f.param ?? []),
+          dryRun: !!f.dryRun, followSymlinks: !!f.followSymlinks,
+          policy: { concurrency, bandwidth: f.bwlimit },
+          signal: run.signal, onEvent: (e) => view.onEvent(e),
+        }));
+        process.exitCode = exitCodeOf(summary, run.interrupted());
+      } catch (e) {
+        reportError(e, !!f.json);
+      } finally {
+        run.dispose();
+      }
+    });
+
+  program.command('resume')
+    .description('continue a paused or interrupted job with the settings it was started with')
+    .argument('<job>', 'job number (see `beamdrop status`)')
+    .option('--json', 'one JSON event per line')
+    .action(async (jobArg: string, f: { json?: boolean }) => {
+      const run = interruptible();
+      try {
+        const view = new ProgressView({ write: (s) => process.stdout.write(s), isTTY: !!process.stdout.isTTY }, !!f.json);
+        const summary = await withEngine((engine) => engine.resume(Number(jobArg), { signal: run.signal, onEvent: (e) => view.onEvent(e) }));
+        process.exitCode = exitCodeOf(summary, run.interrupted());
+      } catch (e) {
+        reportError(e, !!f.json);
+      } finally {
+        run.dispose();
+      }
+    });
+}

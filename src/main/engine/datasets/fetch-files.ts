@@ -1,0 +1,105 @@
+// `beamdrop fetch DATASET|FILE DEST`: streams stored files back, hashing while writing, and
+// fails loudly on any SHA-256 mismatch. A file is written under a temporary name and only
+// renamed once its SHA-256 matched; an existing local file is never replaced.
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { BeamdropError } from '../../../shared/errors.js';
+import type { CatalogueFile } from '../catalogue/local-catalogue.js';
+import type { Engine } from '../engine.js';
+import { checkWindowsRelpath, findCaseCollisions } from '../keys/local-path.js';
+import type { Destination } from '../storage/destination.js';
+
+export interface FetchOutcome { file: CatalogueFile; target: string; status: 'fetched' | 'present'; }
+
+/** DATASET, DATASET:relpath, or a storage URI recorded in the catalogue. */
+export function selectFiles(engine: Engine, what: string): CatalogueFile[] {
+  const cat = engine.services.catalogue;
+  const whole = cat.files(what);
+  if (whole.length) return whole;
+  const colon = what.indexOf(':');
+  if (colon > 0 && !/^[a-z][a-z0-9+.-]*:\/\//i.test(what)) {
+    const one = cat.files(what.slice(0, colon)).filter((f) => f.relpath === what.slice(colon + 1));
+    if (one.length) return one;
+  }
+  for (const d of cat.datasets()) {
+    const hit = cat.files(d.name).filter((f) => f.storageUri === what);
+    if (hit.length) return hit;
+  }
+  throw new BeamdropError({ code: 'dataset-not-found', retryable: false, message: `"${what}" is neither a dataset, DATASET:path, nor a recorded storage URI; \`beamdrop status\` lists datasets.` });
+}
+
+export async function fetchFiles(engine: Engine, what: string, destDir: string, opts: { platform?: NodeJS.Platform; onFile?: (o: FetchOutcome) => void } = {}): Promise<FetchOutcome[]> {
+  const files = selectFiles(engine, what);
+  const platform = opts.platform ?? process.platform;
+  if (platform === 'win32') {
+    for (const f of files) {
+      const problem = checkWindowsRelpath(f.relpath);
+      if (problem) throw new BeamdropError({ code: 'invalid-key', retryable: false, file: f.relpath, message: `${f.relpath} cannot be written on Windows: ${problem}. Fetch it on another system or rename it at the source.` });
+    }
+    const clash = findCaseCollisions(files.map((f) => f.relpath))[0];
+    if (clash) throw new BeamdropError({ code: 'invalid-key', retryable: false, file: clash[0], message: `${clash.join(' and ')} differ only by upper/lower case and would overwrite each other on Windows; fetch them one at a time into different folders.` });
+  }
+  const opened = new Map<string, Destination>();
+  const outcomes: FetchOutcome[] = [];
+  try {
+    for (const file of files) {
+      let dest = opened.get(file.destination);
+      if (!dest) {
+        const d = engine.datasetDestinations(file.dataset).get(file.destination);
+        if (!d) throw new BeamdropError({ code: 'destination-unknown', retryable: false, message: `no job in this journal describes destination "${file.destination}".` });
+        dest = await engine.openDestination(d, d.policy);
+        opened.set(file.destination, dest);
+      }
+      const target = join(destDir, ...file.relpath.split('/'));
+      const o = await fetchOne(engine, dest, file, target);
+      outcomes.push(o);
+      opts.onFile?.(o);
+    }
+  } finally {
+    for (const d of opened.values()) await d.close();
+  }
+  return outcomes;
+}
+
+async function fetchOne(engine: Engine, dest: Destination, file: CatalogueFile, target: string): Promise<FetchOutcome> {
+  const existing = await stat(target).catch(() => null);
+  if (existing) {
+    if (existing.size === file.size && (await hashFile(engine, target)) === file.sha256) return { file, target, status: 'present' };
+    throw new BeamdropError({ code: 'conflict', retryable: false, file: file.relpath, message: `${target} already exists with different content; it was left untouched. Fetch into an empty folder.` });
+  }
+  await mkdir(dirname(target), { recursive: true });
+  const temp = `${target}.beamdrop-fetch`;
+  const sha = engine.services.hashes.sha256Stream();
+  const fh = await open(temp, 'w');
+  let size = 0;
+  try {
+    for await (const chunk of await dest.read(file.remoteKey)) {
+      const buf = chunk as Buffer;
+      size += buf.length;
+      await sha.update(buf);
+      let off = 0;
+      while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+    }
+    await fh.sync();
+  } catch (e) {
+    sha.drop();
+    await fh.close();
+    await unlink(temp).catch(() => undefined);
+    throw e;
+  }
+  await fh.close();
+  const got = await sha.digest();
+  if (got !== file.sha256 || size !== file.size) {
+    await unlink(temp).catch(() => undefined);
+    throw new BeamdropError({ code: 'checksum-mismatch', retryable: false, file: file.relpath, message: `SHA-256 MISMATCH for ${file.relpath} from ${file.storageUri}: expected ${file.sha256} (${file.size} bytes), got ${got} (${size} bytes). The stored copy is damaged or was replaced; nothing was written to ${target}.` });
+  }
+  await rename(temp, target);
+  return { file, target, status: 'fetched' };
+}
+
+async function hashFile(engine: Engine, path: string): Promise<string> {
+  const sha = engine.services.hashes.sha256Stream();
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) await sha.update(chunk as Buffer);
+  return sha.digest();
+}

@@ -1,0 +1,163 @@
+// Runs one batch job from the journal: scan (first run only), list what the destination already
+// has, transfer files with bounded concurrency, and finish with a summary. A rerun of the same
+// job continues from the journal: finished files are not touched, interrupted ones resume.
+import type { ErrorInfo } from '../../../shared/errors.js';
+import { FINAL_FILE_STATES, type FileRecord, type JobEvent, type JobSummary, type ScanNote } from '../../../shared/model.js';
+import type { UploadPolicy } from '../../../shared/profile-schema.js';
+import type { LocalCatalogue } from '../catalogue/local-catalogue.js';
+import type { HashPool } from '../hash/hash-pool.js';
+import type { Journal, StoredJob } from '../journal/journal.js';
+import { renderKey, type KeyVariables } from '../keys/key-template.js';
+import { scan } from '../scan/scanner.js';
+import type { Destination, RemoteObject } from '../storage/destination.js';
+import type { Clock, Throttle } from '../transfer/throttle.js';
+import { classifyError } from './classify-error.js';
+import { DestinationDown, transferFile } from './file-transfer.js';
+import { ProgressTracker } from './progress-tracker.js';
+
+/** What a job needs to be re-run exactly; stored with the job in the journal. */
+export interface JobOptions {
+  include: string[];
+  exclude: string[];
+  followSymlinks: boolean;
+  keyTemplate: string;
+  vars: Omit<KeyVariables, 'relpath'>;
+}
+
+export interface RunnerDeps {
+  journal: Journal;
+  catalogue: LocalCatalogue;
+  hashes: HashPool;
+  destination: Destination;
+  throttle: Throttle | null;
+  clock: Clock;
+  policy: UploadPolicy;
+  onEvent: (e: JobEvent) => void;
+  signal?: AbortSignal;
+  dryRun?: boolean;
+  onRead?: (bytes: number) => void;
+}
+
+const SCAN_BATCH = 1000;
+const PROGRESS_EVERY_MS = 250;
+
+export async function runJob(job: StoredJob, resumed: boolean, d: RunnerDeps): Promise<JobSummary> {
+  const started = d.clock.now();
+  const options = job.options as unknown as JobOptions;
+  const controller = new AbortController();
+  const signal = d.signal ? AbortSignal.any([d.signal, controller.signal]) : controller.signal;
+  d.onEvent({ type: 'job-started', jobId: job.id, dataset: job.dataset, destination: job.destination, resumed });
+
+  await scanInto(job, options, d);
+  d.journal.setJobState(job.id, 'running');
+
+  const keyOf = (f: FileRecord) => renderKey(options.keyTemplate, { ...options.vars, relpath: f.relpath });
+  const existing = await listExisting(d.destination, keyPrefix(options));
+  const datasetId = d.catalogue.ensureDataset(job.dataset, job.proposal, job.metadata);
+  const tracker = new ProgressTracker(() => d.clock.now());
+  const emitProgress = () => {
+    const t = d.journal.totals(job.id);
+    d.onEvent({ type: 'progress', progress: {
+      jobId: job.id, filesTotal: t.files, filesDone: t.doneFiles, bytesTotal: t.bytes, bytesDone: t.doneBytes,
+      rate: tracker.rate(), eta: tracker.eta(Math.max(0, t.bytes - t.doneBytes)), counts: d.journal.counts(job.id),
+    } });
+  };
+  const timer = setInterval(emitProgress, PROGRESS_EVERY_MS);
+  // Set by a worker when the destination is down; the others stop taking files.
+  const stop: { pausedBy: ErrorInfo | null } = { pausedBy: null };
+
+  try {
+    const pending = d.journal.files(job.id).filter((f) => !FINAL_FILE_STATES.has(f.state));
+    let next = 0;
+    const worker = async () => {
+      while (next < pending.length && !stop.pausedBy && !signal.aborted) {
+        const file = pending[next++]!;
+        let key: string;
+        try {
+          key = keyOf(file);
+        } catch (e) {
+          const info = classifyError(e, { destination: d.destination.name, file: file.relpath }).info;
+          d.journal.setFileState(file.id, 'failed', { error: info });
+          d.onEvent({ type: 'file-state', jobId: job.id, relpath: file.relpath, state: 'failed', error: info });
+          continue;
+        }
+        try {
+          await transferFile(file, key, {
+            journal: d.journal, catalogue: d.catalogue, hashes: d.hashes, destination: d.destination, throttle: d.throttle,
+            clock: d.clock, retries: d.policy.retries, datasetId, existing, signal, dryRun: d.dryRun ?? false,
+            onState: (f, state, extra) => d.onEvent({ type: 'file-state', jobId: job.id, relpath: f.relpath, state, remoteKey: key, ...extra }),
+            onSent: (n) => tracker.add(n),
+            onRetry: (f, attempt, delayMs, error) => d.onEvent({ type: 'retry', jobId: job.id, relpath: f.relpath, attempt, delayMs, error }),
+            ...(d.onRead ? { onRead: d.onRead } : {}),
+          });
+        } catch (e) {
+          if (e instanceof DestinationDown) { stop.pausedBy ??= e.info; controller.abort(); return; }
+          if (signal.aborted) return;
+          throw e;
+        }
+      }
+    };
+    const width = Math.max(1, Math.min(d.policy.concurrency, pending.length));
+    await Promise.all(Array.from({ length: width }, worker));
+  } finally {
+    clearInterval(timer);
+  }
+  emitProgress();
+
+  if (stop.pausedBy) {
+    const reason = `paused: ${stop.pausedBy.message} Nothing partial was left at a final key; run the same command again (or \`beamdrop resume ${job.id}\`) when the destination is back.`;
+    d.journal.setJobState(job.id, 'paused', reason);
+    d.onEvent({ type: 'job-paused', jobId: job.id, reason });
+  } else if (signal.aborted) {
+    d.journal.setJobState(job.id, 'paused', 'stopped by the operator; run the same command again to resume.');
+  } else if (!d.dryRun) {
+    d.journal.setJobState(job.id, 'done');
+  }
+  const summary = summarise(d.journal, job.id, tracker.bytesSent, d.clock.now() - started);
+  d.onEvent({ type: 'job-finished', summary });
+  return summary;
+}
+
+async function scanInto(job: StoredJob, options: JobOptions, d: RunnerDeps): Promise<void> {
+  const notes: ScanNote[] = [];
+  let batch: { path: string; relpath: string; size: number; mtimeMs: number }[] = [];
+  let files = 0;
+  let bytes = 0;
+  const flush = () => {
+    if (!batch.length) return;
+    d.journal.addScannedFiles(job.id, batch);
+    batch = [];
+    d.onEvent({ type: 'scan-progress', jobId: job.id, files, bytes });
+  };
+  for await (const item of scan(job.sources, { include: options.include, exclude: options.exclude, followSymlinks: options.followSymlinks, ...(d.signal ? { signal: d.signal } : {}) })) {
+    if ('note' in item) { notes.push(item.note); d.journal.event(job.id, null, 'scan-note', item.note); continue; }
+    const f = item.file;
+    batch.push({ path: f.path, relpath: f.relpath, size: f.size, mtimeMs: f.mtimeMs });
+    files++;
+    bytes += f.size;
+    if (batch.length >= SCAN_BATCH) flush();
+  }
+  flush();
+  d.onEvent({ type: 'scan-done', jobId: job.id, files, bytes, notes });
+}
+
+/** The part of every key before {relpath}: one listing of it finds what is already there. */
+export function keyPrefix(options: JobOptions): string {
+  const probe = renderKey(options.keyTemplate, { ...options.vars, relpath: 'x' });
+  return probe.slice(0, -1);
+}
+
+async function listExisting(destination: Destination, prefix: string): Promise<Map<string, RemoteObject>> {
+  const map = new Map<string, RemoteObject>();
+  for await (const o of destination.list(prefix)) map.set(o.key, o);
+  return map;
+}
+
+export function summarise(journal: Journal, jobId: number, bytesSent: number, durationMs: number): JobSummary {
+  const job = journal.job(jobId)!;
+  const totals = journal.totals(jobId);
+  const failures = journal.files(jobId, { states: ['failed', 'changed'] })
+    .map((f) => ({ relpath: f.relpath, error: f.lastError ?? { code: 'internal' as const, message: 'no reason recorded', retryable: false } }));
+  const { options: _options, ...record } = job;
+  return { job: record, counts: journal.counts(jobId), bytesSent, bytesTotal: totals.bytes, durationMs, failures };
+}
