@@ -11,6 +11,7 @@ import type { HashPool } from '../hash/hash-pool.js';
 import type { Journal } from '../journal/journal.js';
 import type { Destination, RemoteObject } from '../storage/destination.js';
 import { FileSource, fileError } from '../transfer/file-source.js';
+import { toRemoteRelpath } from '../keys/remote-key.js';
 import type { Clock, Throttle } from '../transfer/throttle.js';
 import { backoffDelay, classifyError } from './classify-error.js';
 
@@ -71,6 +72,7 @@ export async function transferFile(initial: FileRecord, key: string, d: Transfer
       } finally {
         await source.close();
       }
+      d.journal.event(file.jobId, file.id, 'upload-result', { serverChecked: result.serverChecked, resumedParts: result.resumedParts ?? 0 });
       set('uploaded', { sha256: result.sha256, error: null }, { sha256: result.sha256 });
       return await verifyAndRecord(file, key, result.sha256, d, set);
     } catch (e) {
@@ -113,7 +115,8 @@ async function verifyAndRecord(file: FileRecord, key: string, sha256: string, d:
 
 function record(file: FileRecord, key: string, sha256: string, d: TransferDeps): void {
   d.catalogue.recordFile(d.datasetId, {
-    relpath: file.relpath, destination: d.destination.name, remoteKey: key, storageUri: d.destination.uri(key),
+    // The catalogue carries the normalised name (NFC, '/'), the same on every platform as the key.
+    relpath: toRemoteRelpath(file.relpath), destination: d.destination.name, remoteKey: key, storageUri: d.destination.uri(key),
     size: file.size, sha256, mtimeMs: file.mtimeMs,
   });
 }

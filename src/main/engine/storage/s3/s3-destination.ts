@@ -1,0 +1,115 @@
+// The S3 destination: small files in one server-verified PUT, large ones through our own
+// resumable multipart loop; nothing ever appears at a key before it is complete, and an existing
+// object is never replaced.
+import type { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand, HeadBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client,
+} from '@aws-sdk/client-s3';
+import type { S3DestinationConfig } from '../../../../shared/profile-schema.js';
+import type {
+  Destination, RemoteObject, UploadContext, UploadResult, UploadSource, VerifyResult,
+} from '../destination.js';
+import { createS3Client, type S3Credentials } from './s3-client.js';
+import { s3Call, type S3Target } from './s3-target.js';
+import { underlyingCode } from './s3-errors.js';
+import { MAX_SINGLE_PUT } from './part-size.js';
+import { uploadSingle } from './single-put.js';
+import { uploadMultipart } from './multipart-upload.js';
+import { objectInfo, readObject, remoteObject, verifyObject } from './object-info.js';
+
+export interface S3UploadPolicy {
+  multipartThreshold: number;
+  partSize: { min: number; max: number };
+  partConcurrency: number;
+}
+
+export class S3Destination implements Destination, S3Target {
+  readonly kind = 's3' as const;
+  readonly client: S3Client;
+  readonly endpoint: string;
+  readonly bucket: string;
+
+  constructor(
+    readonly name: string,
+    config: S3DestinationConfig,
+    credentials: S3Credentials,
+    private readonly policy: S3UploadPolicy,
+  ) {
+    this.endpoint = config.endpoint;
+    this.bucket = config.bucket;
+    this.client = createS3Client(config, credentials, policy.partConcurrency);
+  }
+
+  async check(): Promise<void> {
+    await s3Call(this, { action: 'check the bucket' }, undefined, () =>
+      this.client.send(new HeadBucketCommand({ Bucket: this.bucket })));
+  }
+
+  uri(key: string): string {
+    return `s3://${this.bucket}/${key}`;
+  }
+
+  async *list(prefix: string): AsyncIterable<RemoteObject> {
+    let token: string | undefined;
+    do {
+      const page = await s3Call(this, { action: `list ${prefix || 'the bucket'}` }, undefined, () =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })));
+      for (const o of page.Contents ?? []) {
+        if (o.Key !== undefined) yield { key: o.Key, size: o.Size ?? 0, sha256: null };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async head(key: string): Promise<RemoteObject | null> {
+    const info = await objectInfo(this, key);
+    return info && remoteObject(key, info);
+  }
+
+  upload(key: string, source: UploadSource, ctx: UploadContext): Promise<UploadResult> {
+    const size = source.size;
+    // A journaled upload of this key is resumed even if the threshold was raised meanwhile.
+    const journaled = size > 0 && ctx.multipart.load()?.key === key;
+    if (size > 0 && (size >= this.policy.multipartThreshold || size > MAX_SINGLE_PUT || journaled)) {
+      return uploadMultipart(this, key, source, ctx, this.policy);
+    }
+    return uploadSingle(this, key, source, ctx);
+  }
+
+  verify(key: string, expected: { size: number; sha256: string }, options: { deep: boolean }): Promise<VerifyResult> {
+    return verifyObject(this, key, expected, options.deep);
+  }
+
+  read(key: string): Promise<Readable> {
+    return readObject(this, key);
+  }
+
+  async cleanup(olderThanMs: number): Promise<number> {
+    const before = Date.now() - olderThanMs;
+    let aborted = 0;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      const page = await s3Call(this, { action: 'list unfinished uploads' }, undefined, () =>
+        this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker })));
+      for (const u of page.Uploads ?? []) {
+        if (!u.Key || !u.UploadId || !u.Initiated || u.Initiated.getTime() >= before) continue;
+        try {
+          await s3Call(this, { action: `abort the unfinished upload of ${u.Key}`, key: u.Key }, undefined, () =>
+            this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId })));
+          aborted++;
+        } catch (e) {
+          // Completed or aborted by someone else since the listing: nothing left to remove.
+          if (underlyingCode(e) !== 'NoSuchUpload') throw e;
+        }
+      }
+      if (!page.IsTruncated) return aborted;
+      keyMarker = page.NextKeyMarker;
+      uploadIdMarker = page.NextUploadIdMarker;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}
