@@ -55,11 +55,11 @@ export class HashPool {
   private readonly workers: PooledWorker[] = [];
   private nextId = 1;
 
-  constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
-    for (let i = 0; i < size; i++) this.workers.push(new PooledWorker());
-  }
+  constructor(private readonly size = Math.max(1, Math.min(4, availableParallelism()))) {}
 
+  /** Workers start on first use, so commands that hash nothing start fast. */
   private leastLoaded(): PooledWorker {
+    if (!this.workers.length) for (let i = 0; i < this.size; i++) this.workers.push(new PooledWorker());
     return this.workers.reduce((a, b) => (b.load < a.load ? b : a));
   }
 

@@ -5,8 +5,6 @@ import type { CredentialStore } from '../credentials/credential-store.js';
 import type { HashPool } from '../hash/hash-pool.js';
 import type { Destination } from './destination.js';
 import { FilesystemDestination } from './filesystem/filesystem-destination.js';
-import { S3Destination } from './s3/s3-destination.js';
-import { WebdavDestination } from './webdav/webdav-destination.js';
 import type { ResolvedDestination } from './resolve-destination.js';
 
 export interface DestinationDeps {
@@ -26,12 +24,15 @@ export async function createDestination(d: ResolvedDestination, deps: Destinatio
       return new FilesystemDestination(d.name, c, deps.hashes, deps.createFilesystemRoot ?? false);
     case 's3': {
       const creds = d.adhoc ? adhocS3(env) : await deps.credentials.s3(d.name, c);
+      // Loaded on demand: the AWS SDK costs half a second of start-up that `status` need not pay.
+      const { S3Destination } = await import('./s3/s3-destination.js');
       return new S3Destination(d.name, c, creds, deps.policy);
     }
     case 'webdav': {
       const creds = d.adhoc
         ? (env.BEAMDROP_WEBDAV_USERNAME ? { username: env.BEAMDROP_WEBDAV_USERNAME, password: env.BEAMDROP_WEBDAV_PASSWORD ?? '' } : null)
         : await deps.credentials.webdav(d.name, c);
+      const { WebdavDestination } = await import('./webdav/webdav-destination.js');
       return new WebdavDestination(d.name, c, creds);
     }
   }
