@@ -1,5 +1,6 @@
 // The `beamdrop` command line: thin commands on top of the engine.
 import { Command } from 'commander';
+import { registerCleanup } from './cleanup-command.js';
 import { registerConfig, registerCredentials } from './config-credentials-commands.js';
 import { registerStatus } from './status-command.js';
 import { registerUpload } from './upload-command.js';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerVerifyFetch(program);
   registerConfig(program);
   registerCredentials(program);
+  registerCleanup(program);
   return program;
 }
 

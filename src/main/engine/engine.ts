@@ -163,6 +163,17 @@ export class Engine {
     return summary;
   }
 
+  /** Aborts stale multipart uploads and removes stale temporary files, sparing what the journal resumes. */
+  async cleanup(profile: FacilityProfile, choice: { destination?: string; to?: string }, olderThanMs: number): Promise<{ destination: string; removed: number }> {
+    const resolved = resolveDestination(profile, choice);
+    const destination = await this.openDestination(resolved, profile.upload);
+    try {
+      return { destination: resolved.name, removed: await destination.cleanup(olderThanMs, this.services.journal.openUploadIds()) };
+    } finally {
+      await destination.close();
+    }
+  }
+
   requireJob(jobId: number): StoredJob {
     const job = this.services.journal.job(jobId);
     if (!job) throw new BeamdropError({ code: 'job-not-found', retryable: false, message: `there is no job ${jobId}; \`beamdrop status\` lists the jobs.` });

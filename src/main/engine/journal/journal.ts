@@ -198,6 +198,11 @@ export class Journal {
     };
   }
 
+  /** Upload ids of multipart uploads that unfinished files still resume from. */
+  openUploadIds(): Set<string> {
+    return new Set((this.sql('SELECT upload_id FROM multipart_uploads').all() as { upload_id: string }[]).map((r) => r.upload_id));
+  }
+
   // ---- event log
 
   event(jobId: number | null, fileId: number | null, type: string, detail: unknown): void {

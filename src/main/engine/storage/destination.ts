@@ -93,7 +93,10 @@ export interface Destination {
   /** Confirms size and, where it can, the SHA-256; `deep` reads the bytes back and re-hashes. */
   verify(key: string, expected: { size: number; sha256: string }, options: { deep: boolean }): Promise<VerifyResult>;
   read(key: string): Promise<Readable>;
-  /** Removes leftovers of interrupted uploads older than `olderThanMs`; returns how many. */
-  cleanup(olderThanMs: number): Promise<number>;
+  /**
+   * Removes leftovers of interrupted uploads older than `olderThanMs`, except S3 uploads whose
+   * id is in `keep` (a paused job still needs them); returns how many.
+   */
+  cleanup(olderThanMs: number, keep?: ReadonlySet<string>): Promise<number>;
   close(): Promise<void>;
 }

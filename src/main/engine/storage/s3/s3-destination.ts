@@ -84,7 +84,7 @@ export class S3Destination implements Destination, S3Target {
     return readObject(this, key);
   }
 
-  async cleanup(olderThanMs: number): Promise<number> {
+  async cleanup(olderThanMs: number, keep: ReadonlySet<string> = new Set()): Promise<number> {
     const before = Date.now() - olderThanMs;
     let aborted = 0;
     let keyMarker: string | undefined;
@@ -93,7 +93,7 @@ export class S3Destination implements Destination, S3Target {
       const page = await s3Call(this, { action: 'list unfinished uploads' }, undefined, () =>
         this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker })));
       for (const u of page.Uploads ?? []) {
-        if (!u.Key || !u.UploadId || !u.Initiated || u.Initiated.getTime() >= before) continue;
+        if (!u.Key || !u.UploadId || !u.Initiated || u.Initiated.getTime() >= before || keep.has(u.UploadId)) continue;
         try {
           await s3Call(this, { action: `abort the unfinished upload of ${u.Key}`, key: u.Key }, undefined, () =>
             this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId })));
