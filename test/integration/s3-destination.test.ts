@@ -33,7 +33,7 @@ function config(over: Partial<S3DestinationConfig> = {}): S3DestinationConfig {
 }
 
 function destination(policy: Partial<S3UploadPolicy> = {}, over: Partial<S3DestinationConfig> = {}, secret = s3.secretAccessKey): S3Destination {
-  const d = new S3Destination('test-s3', config(over), { accessKeyId: s3.accessKeyId, secretAccessKey: secret }, { ...basePolicy, ...policy });
+  const d = new S3Destination('test-s3', config(over), { accessKeyId: s3.accessKeyId, secretAccessKey: secret }, { ...basePolicy, ...policy }, pool);
   destinations.push(d);
   return d;
 }

@@ -9,6 +9,7 @@ import type { CatalogueFile } from '../catalogue/local-catalogue.js';
 import type { Engine } from '../engine.js';
 import { checkWindowsRelpath, findCaseCollisions } from '../keys/local-path.js';
 import type { Destination } from '../storage/destination.js';
+import { sha256OfStream } from '../hash/hash-readable.js';
 
 export interface FetchOutcome { file: CatalogueFile; target: string; status: 'fetched' | 'present'; }
 
@@ -99,7 +100,5 @@ async function fetchOne(engine: Engine, dest: Destination, file: CatalogueFile, 
 }
 
 async function hashFile(engine: Engine, path: string): Promise<string> {
-  const sha = engine.services.hashes.sha256Stream();
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) await sha.update(chunk as Buffer);
-  return sha.digest();
+  return (await sha256OfStream(engine.services.hashes, createReadStream(path, { highWaterMark: 1024 * 1024 }))).sha256;
 }

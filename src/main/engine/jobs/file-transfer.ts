@@ -12,6 +12,7 @@ import type { Journal } from '../journal/journal.js';
 import type { Destination, RemoteObject } from '../storage/destination.js';
 import { FileSource, fileError } from '../transfer/file-source.js';
 import { toRemoteRelpath } from '../keys/remote-key.js';
+import { sha256OfStream } from '../hash/hash-readable.js';
 import type { Clock, Throttle } from '../transfer/throttle.js';
 import { backoffDelay, classifyError } from './classify-error.js';
 
@@ -143,15 +144,9 @@ async function alreadyThere(file: FileRecord, key: string, remote: RemoteObject,
 }
 
 async function hashLocal(file: FileRecord, d: TransferDeps): Promise<string> {
-  const sha = d.hashes.sha256Stream();
   try {
-    for await (const chunk of createReadStream(file.path, { highWaterMark: 1024 * 1024 })) {
-      d.onRead?.((chunk as Buffer).length);
-      await sha.update(chunk as Buffer);
-    }
-    return await sha.digest();
+    return (await sha256OfStream(d.hashes, createReadStream(file.path, { highWaterMark: 1024 * 1024 }), d.onRead)).sha256;
   } catch (e) {
-    sha.drop();
     throw fileError(e, file.path, file.relpath);
   }
 }

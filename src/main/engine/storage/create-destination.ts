@@ -26,7 +26,7 @@ export async function createDestination(d: ResolvedDestination, deps: Destinatio
       const creds = d.adhoc ? adhocS3(env) : await deps.credentials.s3(d.name, c);
       // Loaded on demand: the AWS SDK costs half a second of start-up that `status` need not pay.
       const { S3Destination } = await import('./s3/s3-destination.js');
-      return new S3Destination(d.name, c, creds, deps.policy);
+      return new S3Destination(d.name, c, creds, deps.policy, deps.hashes);
     }
     case 'webdav': {
       const creds = d.adhoc

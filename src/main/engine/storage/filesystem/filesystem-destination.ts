@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { BeamdropError } from '../../../../shared/errors.js';
 import type { FilesystemDestinationConfig } from '../../../../shared/profile-schema.js';
 import type { HashPool } from '../../hash/hash-pool.js';
+import { sha256OfStream } from '../../hash/hash-readable.js';
 import type { Destination, RemoteObject, UploadContext, UploadResult, UploadSource, VerifyResult } from '../destination.js';
 
 const TEMP_PREFIX = '.beamdrop-';
@@ -135,14 +136,7 @@ export class FilesystemDestination implements Destination {
   }
 
   private async hashStored(key: string): Promise<string> {
-    const sha = this.hashes.sha256Stream();
-    try {
-      for await (const chunk of createReadStream(this.pathOf(key), { highWaterMark: 1024 * 1024 })) await sha.update(chunk as Buffer);
-      return await sha.digest();
-    } catch (e) {
-      sha.drop();
-      throw e;
-    }
+    return (await sha256OfStream(this.hashes, createReadStream(this.pathOf(key), { highWaterMark: 1024 * 1024 }))).sha256;
   }
 
   async read(key: string): Promise<Readable> {

@@ -1,7 +1,8 @@
 // What S3 knows about one object: its size and where its whole-file SHA-256 is kept (metadata
 // for single PUTs, a tag for multipart uploads, the server's full-object checksum), and the
 // checks behind verify().
-import { createHash } from 'node:crypto';
+import type { HashPool } from '../../hash/hash-pool.js';
+import { sha256OfStream } from '../../hash/hash-readable.js';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, type HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import type { RemoteObject, VerifyResult } from '../destination.js';
@@ -60,7 +61,7 @@ export async function readObject(t: S3Target, key: string): Promise<Readable> {
   return out.Body as Readable;
 }
 
-export async function verifyObject(t: S3Target, key: string, expected: { size: number; sha256: string }, deep: boolean): Promise<VerifyResult> {
+export async function verifyObject(t: S3Target, key: string, expected: { size: number; sha256: string }, deep: boolean, hashes: HashPool): Promise<VerifyResult> {
   const uri = `s3://${t.bucket}/${key}`;
   const info = await objectInfo(t, key);
   if (!info) return { ok: false, size: null, checked: [], problem: `${uri} is missing on the storage.` };
@@ -80,7 +81,7 @@ export async function verifyObject(t: S3Target, key: string, expected: { size: n
   // The server checked every part's CRC32C on arrival and its composite at completion.
   if (info.composite) checked.push(`part checksums (server, ${info.composite})`);
   if (deep) {
-    const back = await hashObject(t, key);
+    const back = await sha256OfStream(hashes, (await readObject(t, key)) as AsyncIterable<Buffer>);
     if (back.size !== expected.size) return fail(`reading ${uri} back gave ${back.size} bytes, the local file has ${expected.size}.`);
     if (back.sha256 !== want) return fail(`reading ${uri} back gave SHA-256 ${back.sha256}, the local file has ${want}.`);
     checked.push('sha256 (read back)');
@@ -88,16 +89,4 @@ export async function verifyObject(t: S3Target, key: string, expected: { size: n
     return fail(`${uri} has the right size but no SHA-256 is kept with it (no metadata, tag or server checksum); verify it deeply to read it back.`);
   }
   return { ok: true, size: info.size, checked };
-}
-
-/** Streams the object through SHA-256 (native OpenSSL: several times faster than wasm). */
-async function hashObject(t: S3Target, key: string): Promise<{ size: number; sha256: string }> {
-  const body = await readObject(t, key);
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { size, sha256: hash.digest('hex') };
 }

@@ -1,6 +1,7 @@
 // The S3 destination: small files in one server-verified PUT, large ones through our own
 // resumable multipart loop; nothing ever appears at a key before it is complete, and an existing
 // object is never replaced.
+import type { HashPool } from '../../hash/hash-pool.js';
 import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand, HeadBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client,
@@ -34,6 +35,7 @@ export class S3Destination implements Destination, S3Target {
     config: S3DestinationConfig,
     credentials: S3Credentials,
     private readonly policy: S3UploadPolicy,
+    private readonly hashes: HashPool,
   ) {
     this.endpoint = config.endpoint;
     this.bucket = config.bucket;
@@ -77,7 +79,7 @@ export class S3Destination implements Destination, S3Target {
   }
 
   verify(key: string, expected: { size: number; sha256: string }, options: { deep: boolean }): Promise<VerifyResult> {
-    return verifyObject(this, key, expected, options.deep);
+    return verifyObject(this, key, expected, options.deep, this.hashes);
   }
 
   read(key: string): Promise<Readable> {
