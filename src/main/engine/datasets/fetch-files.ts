@@ -10,6 +10,7 @@ import type { Engine } from '../engine.js';
 import { checkWindowsRelpath, findCaseCollisions } from '../keys/local-path.js';
 import type { Destination } from '../storage/destination.js';
 import { sha256OfStream } from '../hash/hash-readable.js';
+import { StoredDestinations } from './stored-destinations.js';
 
 export interface FetchOutcome { file: CatalogueFile; target: string; status: 'fetched' | 'present'; }
 
@@ -41,24 +42,18 @@ export async function fetchFiles(engine: Engine, what: string, destDir: string, 
     const clash = findCaseCollisions(files.map((f) => f.relpath))[0];
     if (clash) throw new BeamdropError({ code: 'invalid-key', retryable: false, file: clash[0], message: `${clash.join(' and ')} differ only by upper/lower case and would overwrite each other on Windows; fetch them one at a time into different folders.` });
   }
-  const opened = new Map<string, Destination>();
+  const destinations = new StoredDestinations(engine);
   const outcomes: FetchOutcome[] = [];
   try {
     for (const file of files) {
-      let dest = opened.get(file.destination);
-      if (!dest) {
-        const d = engine.datasetDestinations(file.dataset).get(file.destination);
-        if (!d) throw new BeamdropError({ code: 'destination-unknown', retryable: false, message: `no job in this journal describes destination "${file.destination}".` });
-        dest = await engine.openDestination(d, d.policy);
-        opened.set(file.destination, dest);
-      }
+      const dest = await destinations.of(file);
       const target = join(destDir, ...file.relpath.split('/'));
       const o = await fetchOne(engine, dest, file, target);
       outcomes.push(o);
       opts.onFile?.(o);
     }
   } finally {
-    for (const d of opened.values()) await d.close();
+    await destinations.close();
   }
   return outcomes;
 }

@@ -3,7 +3,8 @@
 import { BeamdropError } from '../../../shared/errors.js';
 import type { Engine } from '../engine.js';
 import type { CatalogueFile } from '../catalogue/local-catalogue.js';
-import type { Destination, VerifyResult } from '../storage/destination.js';
+import type { VerifyResult } from '../storage/destination.js';
+import { StoredDestinations } from './stored-destinations.js';
 
 export interface FileVerdict { file: CatalogueFile; result: VerifyResult }
 
@@ -12,18 +13,11 @@ export async function verifyDataset(engine: Engine, dataset: string, opts: { dee
   if (!files.length) {
     throw new BeamdropError({ code: 'dataset-not-found', retryable: false, dataset, message: `no verified files are recorded for dataset "${dataset}"; \`beamdrop status\` shows what was uploaded.` });
   }
-  const destinations = engine.datasetDestinations(dataset);
-  const open = new Map<string, Destination>();
+  const destinations = new StoredDestinations(engine);
   const verdicts: FileVerdict[] = [];
   try {
     for (const file of files) {
-      let dest = open.get(file.destination);
-      if (!dest) {
-        const d = destinations.get(file.destination);
-        if (!d) throw new BeamdropError({ code: 'destination-unknown', retryable: false, dataset, message: `dataset "${dataset}" was stored on "${file.destination}", which no job in this journal describes.` });
-        dest = await engine.openDestination(d, d.policy);
-        open.set(file.destination, dest);
-      }
+      const dest = await destinations.of(file);
       let result: VerifyResult;
       try {
         result = await dest.verify(file.remoteKey, { size: file.size, sha256: file.sha256 }, { deep: opts.deep });
@@ -35,7 +29,7 @@ export async function verifyDataset(engine: Engine, dataset: string, opts: { dee
       opts.onFile?.(v);
     }
   } finally {
-    for (const d of open.values()) await d.close();
+    await destinations.close();
   }
   return verdicts;
 }
