@@ -33,7 +33,7 @@ export async function createDestination(d: ResolvedDestination, deps: Destinatio
         ? (env.BEAMDROP_WEBDAV_USERNAME ? { username: env.BEAMDROP_WEBDAV_USERNAME, password: env.BEAMDROP_WEBDAV_PASSWORD ?? '' } : null)
         : await deps.credentials.webdav(d.name, c);
       const { WebdavDestination } = await import('./webdav/webdav-destination.js');
-      return new WebdavDestination(d.name, c, creds);
+      return new WebdavDestination(d.name, c, creds, deps.hashes);
     }
   }
 }
