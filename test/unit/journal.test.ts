@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Journal } from '../../src/main/engine/journal/journal.js';
-import { MIGRATIONS } from '../../src/main/engine/journal/migrations.js';
+import { MIGRATIONS } from '../../src/main/engine/journal/migrations/index.js';
 
 const newJournal = () => new Journal(join(mkdtempSync(join(tmpdir(), 'bd-j-')), 'journal.sqlite'));
 const job = (j: Journal) => j.createJob({ kind: 'batch', dataset: 'ds', proposal: 'p1', destination: 'd', sources: ['/data'], metadata: { a: '1' }, options: { x: 1 } });

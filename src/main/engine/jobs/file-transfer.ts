@@ -1,12 +1,12 @@
 // Takes one journaled file from where it stands to a final state: upload (or find it already
-// there), verify at the destination, record in the local catalogue. Each step is written to the
+// there), verify at the destination, hand it to the verified-file sink (catalogues). Each step is written to the
 // journal before the next starts. Errors of this file are returned as its state; errors of the
 // destination are thrown (as DestinationDown) so the job can pause.
 import { stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { BeamdropError, type ErrorInfo } from '../../../shared/errors.js';
 import type { FileRecord, FileState } from '../../../shared/model.js';
-import type { LocalCatalogue } from '../catalogue/local-catalogue.js';
+import type { VerifiedFileSink } from '../catalogue/verified-sink.js';
 import type { HashPool } from '../hash/hash-pool.js';
 import type { Journal } from '../journal/journal.js';
 import type { Destination, RemoteObject } from '../storage/destination.js';
@@ -22,13 +22,14 @@ export class DestinationDown extends Error {
 
 export interface TransferDeps {
   journal: Journal;
-  catalogue: LocalCatalogue;
+  /** Receives every verified (or identical, already stored) file: local catalogue, outbox. */
+  sink: VerifiedFileSink;
   hashes: HashPool;
   destination: Destination;
   throttle: Throttle | null;
   clock: Clock;
   retries: { attempts: number; baseDelayMs: number; maxDelayMs: number };
-  datasetId: number;
+  dataset: string;
   /** Objects found under the job's prefix before the transfers started. */
   existing: Map<string, RemoteObject>;
   signal: AbortSignal;
@@ -115,8 +116,8 @@ async function verifyAndRecord(file: FileRecord, key: string, sha256: string, d:
 }
 
 function record(file: FileRecord, key: string, sha256: string, d: TransferDeps): void {
-  d.catalogue.recordFile(d.datasetId, {
-    // The catalogue carries the normalised name (NFC, '/'), the same on every platform as the key.
+  d.sink.fileVerified({
+    jobId: file.jobId, fileId: file.id, dataset: d.dataset,
     relpath: toRemoteRelpath(file.relpath), destination: d.destination.name, remoteKey: key, storageUri: d.destination.uri(key),
     size: file.size, sha256, mtimeMs: file.mtimeMs,
   });

@@ -5,6 +5,7 @@ import type { ErrorInfo } from '../../../shared/errors.js';
 import { FINAL_FILE_STATES, type FileRecord, type JobEvent, type JobSummary, type ScanNote } from '../../../shared/model.js';
 import type { UploadPolicy } from '../../../shared/profile-schema.js';
 import type { LocalCatalogue } from '../catalogue/local-catalogue.js';
+import { LocalCatalogueSink } from '../catalogue/verified-sink.js';
 import type { HashPool } from '../hash/hash-pool.js';
 import type { Journal, StoredJob } from '../journal/journal.js';
 import { renderKey, type KeyVariables } from '../keys/key-template.js';
@@ -53,7 +54,7 @@ export async function runJob(job: StoredJob, resumed: boolean, d: RunnerDeps): P
 
   const keyOf = (f: FileRecord) => renderKey(options.keyTemplate, { ...options.vars, relpath: f.relpath });
   const existing = await listExisting(d.destination, keyPrefix(options));
-  const datasetId = d.catalogue.ensureDataset(job.dataset, job.proposal, job.metadata);
+  const sink = new LocalCatalogueSink(d.catalogue, d.catalogue.ensureDataset(job.dataset, job.proposal, job.metadata));
   const tracker = new ProgressTracker(() => d.clock.now());
   const emitProgress = () => {
     const t = d.journal.totals(job.id);
@@ -83,8 +84,8 @@ export async function runJob(job: StoredJob, resumed: boolean, d: RunnerDeps): P
         }
         try {
           await transferFile(file, key, {
-            journal: d.journal, catalogue: d.catalogue, hashes: d.hashes, destination: d.destination, throttle: d.throttle,
-            clock: d.clock, retries: d.policy.retries, datasetId, existing, signal, dryRun: d.dryRun ?? false,
+            journal: d.journal, sink, hashes: d.hashes, destination: d.destination, throttle: d.throttle,
+            clock: d.clock, retries: d.policy.retries, dataset: job.dataset, existing, signal, dryRun: d.dryRun ?? false,
             onState: (f, state, extra) => d.onEvent({ type: 'file-state', jobId: job.id, relpath: f.relpath, state, remoteKey: key, ...extra }),
             onSent: (n) => tracker.add(n),
             onRetry: (f, attempt, delayMs, error) => d.onEvent({ type: 'retry', jobId: job.id, relpath: f.relpath, attempt, delayMs, error }),

@@ -5,7 +5,7 @@ import type { Statement } from 'better-sqlite3';
 import type { ErrorInfo } from '../../../shared/errors.js';
 import type { FileRecord, FileState, JobKind, JobRecord, JobState, StateCounts } from '../../../shared/model.js';
 import type { MultipartPart, MultipartState, MultipartStore } from '../storage/destination.js';
-import { MIGRATIONS } from './migrations.js';
+import { MIGRATIONS } from './migrations/index.js';
 import { openDatabase, type Db } from './open-database.js';
 
 export interface NewJob {

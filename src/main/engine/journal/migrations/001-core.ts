@@ -1,9 +1,5 @@
-// Versioned schema of the journal. Each entry moves `PRAGMA user_version` one step; entries are
-// never edited once released, only appended.
-
-export const MIGRATIONS: readonly string[] = [
-  // 1: jobs, files, multipart state, event log
-  `
+// Journal schema 1: jobs, files, multipart state, event log.
+export const CORE = `
   CREATE TABLE jobs (
     id INTEGER PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -59,5 +55,4 @@ export const MIGRATIONS: readonly string[] = [
     detail TEXT
   );
   CREATE INDEX events_by_job ON events (job_id, id);
-  `,
-];
+  `;
