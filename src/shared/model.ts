@@ -11,7 +11,8 @@ export type FileState = (typeof FILE_STATES)[number];
 export const FINAL_FILE_STATES: ReadonlySet<FileState> = new Set(['verified', 'registered', 'skipped', 'failed', 'changed']);
 
 export type JobKind = 'batch' | 'sync';
-export type JobState = 'scanning' | 'running' | 'paused' | 'done' | 'failed';
+/** `stopping`: a sync job asked to end (by `beamdrop stop` or Ctrl-C) that is finishing its backlog. */
+export type JobState = 'scanning' | 'running' | 'stopping' | 'paused' | 'done' | 'failed';
 
 export interface JobRecord {
   id: number;
@@ -79,7 +80,57 @@ export type JobEvent =
   | { type: 'progress'; progress: JobProgress }
   | { type: 'retry'; jobId: number; relpath: string; attempt: number; delayMs: number; error: ErrorInfo }
   | { type: 'job-paused'; jobId: number; reason: string }
-  | { type: 'job-finished'; summary: JobSummary };
+  | { type: 'job-finished'; summary: JobSummary }
+  | { type: 'registration'; jobId: number; status: RegistrationStatus }
+  | { type: 'sync-status'; status: SyncStatus }
+  | { type: 'sync-note'; jobId: number; kind: SyncNoteKind; relpath?: string; message: string };
+
+/** Things a sync job tells the operator that are not a file state. */
+export type SyncNoteKind =
+  | 'changed-after-upload' | 'deleted-locally' | 'folder-unreachable' | 'watch-fallback'
+  | 'name-collision' | 'destination-down' | 'destination-back' | 'stop-requested' | 'dataset-finished';
+
+/** A sync job as the operator sees it: what waits to be complete, the backlog, and when it drains. */
+export interface SyncStatus {
+  jobId: number;
+  state: JobState;
+  folders: { path: string; mode: 'watch' | 'poll' }[];
+  /** Found but not complete yet (being written, quiet period, marker, held open). */
+  waiting: { files: number; bytes: number };
+  /** Complete and not yet verified at the destination: grows when acquisition outruns the link. */
+  backlog: { files: number; bytes: number };
+  done: { files: number; bytes: number };
+  failed: number;
+  /** Files that changed after upload: new versions stored, or flagged (`changed`). */
+  versions: number;
+  changed: number;
+  deletedLocally: number;
+  /** Bytes per second to the destination over the recent window. */
+  rate: number;
+  /** Seconds until the backlog is sent at the current rate; null while unknown. */
+  eta: number | null;
+  /** Why transfers are waiting for the destination, or null. */
+  destinationDown: string | null;
+}
+
+/** Where a dataset stands in the facility catalogue (the outbox), as the operator sees it. */
+export type RegistrationState = 'pending' | 'open' | 'registered' | 'needs-attention' | 'waiting-login';
+
+export interface RegistrationStatus {
+  dataset: string;
+  /** e.g. "scicat https://scicat.facility.example". */
+  catalogue: string;
+  state: RegistrationState;
+  /** PID / id the catalogue gave the dataset, once created. */
+  remoteId: string | null;
+  filesQueued: number;
+  filesRegistered: number;
+  /** The last problem: with the server's own reason and the field it objected to, when known. */
+  lastError: (ErrorInfo & { reason?: string }) | null;
+  nextAttemptAt: number | null;
+  finished: boolean;
+  updatedAt: number;
+}
 
 /** Something the scan saw but did not take, reported to the operator. */
 export interface ScanNote {

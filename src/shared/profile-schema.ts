@@ -2,6 +2,8 @@
 // what to write instead, because `beamdrop config check` shows them to people editing the file.
 import { z } from 'zod';
 import { parseSize } from './sizes.js';
+import { profileCatalogueShape } from './profile-catalogue-schema.js';
+import { syncSchema } from './profile-sync-schema.js';
 
 export const TEMPLATE_VARIABLES = ['facility', 'beamline', 'proposal', 'visit', 'dataset', 'date', 'relpath'] as const;
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
@@ -107,6 +109,8 @@ export const profileSchema = z.strictObject({
   upload: uploadPolicySchema,
   include: z.array(z.string()).default([]),
   exclude: z.array(z.string()).default([]),
+  sync: syncSchema,
+  ...profileCatalogueShape,
 }).superRefine((p, ctx) => {
   if (p.defaultDestination !== undefined && !(p.defaultDestination in p.destinations)) {
     const names = Object.keys(p.destinations);

@@ -4,11 +4,14 @@
 import { BeamdropError } from '../../shared/errors.js';
 import type { JobEvent, JobSummary } from '../../shared/model.js';
 import type { DestinationConfig, FacilityProfile, UploadPolicy } from '../../shared/profile-schema.js';
+import { CatalogueService } from './catalogue/catalogue-service.js';
+import { openJobCatalogue, prepareJobCatalogue, type JobCatalogue, type JobCatalogueDeps } from './catalogue/job-catalogue.js';
 import { LocalCatalogue } from './catalogue/local-catalogue.js';
 import { CredentialStore, osKeychain, type SecretKeeper } from './credentials/credential-store.js';
 import { HashPool } from './hash/hash-pool.js';
 import { Journal, type StoredJob } from './journal/journal.js';
-import { runJob, summarise, type JobOptions } from './jobs/job-runner.js';
+import { keyPrefix, runJob, summarise, type JobOptions } from './jobs/job-runner.js';
+import { renderKey } from './keys/key-template.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { dataPaths, dataRoot, type DataPaths } from './profile/data-dir.js';
 import { DEFAULT_DESTINATION } from './profile/default-profile.js';
@@ -17,6 +20,10 @@ import type { Destination } from './storage/destination.js';
 import { resolveDestination, type ResolvedDestination } from './storage/resolve-destination.js';
 import { parseBandwidthSchedule } from './transfer/bandwidth-schedule.js';
 import { systemClock, Throttle, type Clock } from './transfer/throttle.js';
+import { resumeWatch, startWatch, type WatchHost, type WatchRequest, type WatchRunOptions } from './sync/start-watch.js';
+import type { WatchResult } from './sync/sync-session.js';
+import { requestStop, type StopMode } from './sync/sync-sessions.js';
+import { syncStatusOf } from './sync/sync-status.js';
 import { resolve } from 'node:path';
 
 export interface UploadRequest {
@@ -43,6 +50,8 @@ export interface EngineServices {
   paths: DataPaths;
   journal: Journal;
   catalogue: LocalCatalogue;
+  /** Facility catalogues: sign-in, outbox, worker (and the local catalogue as an adapter). */
+  catalogues: CatalogueService;
   hashes: HashPool;
   credentials: CredentialStore;
   log: Logger;
@@ -54,6 +63,8 @@ interface StoredOptions extends JobOptions {
   destinationConfig: DestinationConfig;
   adhoc: boolean;
   policy: UploadPolicy;
+  /** Technique, metadata, owner and registration key (absent in jobs of older versions: local only). */
+  catalogue?: JobCatalogue;
 }
 
 export class Engine {
@@ -63,19 +74,26 @@ export class Engine {
   static open(opts: { home?: string; keeper?: SecretKeeper; env?: NodeJS.ProcessEnv; clock?: Clock; log?: Logger } = {}): Engine {
     const env = opts.env ?? process.env;
     const paths = dataPaths(opts.home ?? dataRoot(env));
+    const keeper = opts.keeper ?? osKeychain();
+    const journal = new Journal(paths.journal);
+    const catalogue = new LocalCatalogue(paths.catalogue);
+    const log = opts.log ?? createLogger(paths.logs);
+    const clock = opts.clock ?? systemClock;
     return new Engine({
       paths,
-      journal: new Journal(paths.journal),
-      catalogue: new LocalCatalogue(paths.catalogue),
+      journal,
+      catalogue,
+      catalogues: new CatalogueService({ journal, local: catalogue, keeper, clock, dataDir: paths.root, log }),
       hashes: new HashPool(),
-      credentials: new CredentialStore(opts.keeper ?? osKeychain(), env),
-      log: opts.log ?? createLogger(paths.logs),
-      clock: opts.clock ?? systemClock,
+      credentials: new CredentialStore(keeper, env),
+      log,
+      clock,
       env,
     });
   }
 
   async close(): Promise<void> {
+    await this.services.catalogues.dispose();
     await this.services.hashes.close();
     this.services.journal.close();
     this.services.catalogue.close();
@@ -102,6 +120,8 @@ export class Engine {
     const policy: UploadPolicy = { ...profile.upload, ...definedOnly(req.policy ?? {}) };
     const resolved = resolveDestination(profile, { ...(req.destination ? { destination: req.destination } : {}), ...(req.to ? { to: req.to } : {}) });
     const sources = req.sources.map((s) => resolve(s));
+    // Metadata checked against the technique template and, for a facility catalogue, a signed-in user: before anything is sent.
+    const catalogue = await prepareJobCatalogue(this.catalogueDeps(), profile, req, { requireLogin: !req.dryRun });
     const destination = await this.openDestination(resolved, policy);
     try {
       const { journal } = this.services;
@@ -118,7 +138,7 @@ export class Engine {
             proposal: req.proposal ?? null, visit: req.visit ?? null,
             dataset: req.dataset, date: new Date(this.services.clock.now()).toISOString().slice(0, 10),
           },
-          destinationConfig: resolved.config, adhoc: resolved.adhoc, policy,
+          destinationConfig: resolved.config, adhoc: resolved.adhoc, policy, catalogue,
         };
         job = journal.createJob({
           kind: 'batch', dataset: req.dataset, proposal: req.proposal ?? null, destination: resolved.name,
@@ -147,7 +167,10 @@ export class Engine {
     const { log } = this.services;
     log.info({ jobId: job.id, dataset: job.dataset, destination: job.destination, resumed }, 'job started');
     const schedule = parseBandwidthSchedule(policy.bandwidth);
+    const o = job.options as unknown as StoredOptions;
+    const cat = await openJobCatalogue(this.catalogueDeps(), job, o.catalogue, { rootUri: destination.uri(keyPrefix(o)), policy, dryRun: req.dryRun ?? false });
     const summary = await runJob(job, resumed, {
+      sink: cat.sink,
       journal: this.services.journal, catalogue: this.services.catalogue, hashes: this.services.hashes, destination,
       throttle: policy.bandwidth === 'off' ? null : new Throttle(schedule, this.services.clock),
       clock: this.services.clock, policy, dryRun: req.dryRun ?? false,
@@ -160,7 +183,49 @@ export class Engine {
       },
     });
     log.info({ jobId: job.id, counts: summary.counts, bytes: summary.bytesSent, ms: summary.durationMs }, 'job finished');
+    await cat.afterJob(summary, { destination, keyOf: (relpath) => renderKey(o.keyTemplate, { ...o.vars, relpath }), ...(req.onEvent ? { onEvent: req.onEvent } : {}), ...(req.signal ? { signal: req.signal } : {}) });
     return summary;
+  }
+
+  /** What jobs (batch and sync) need to record and register their files. */
+  catalogueDeps(): JobCatalogueDeps {
+    const s = this.services;
+    return { catalogues: s.catalogues, local: s.catalogue, hashes: s.hashes, clock: s.clock, log: s.log, dataDir: s.paths.root };
+  }
+
+  /** Sync mode: watches folders and uploads each file once it is complete, until stopped (src/main/engine/sync). */
+  async watch(profile: FacilityProfile, req: WatchRequest): Promise<WatchResult> {
+    const catalogue = await prepareJobCatalogue(this.catalogueDeps(), profile, req, { requireLogin: true });
+    return startWatch(this.watchHost(), profile, req, { catalogue });
+  }
+
+  /** Continues a paused or crashed sync job with the settings it was started with. */
+  resumeWatch(jobId: number, req: WatchRunOptions = {}): Promise<WatchResult> {
+    return resumeWatch(this.watchHost(), jobId, req);
+  }
+
+  /** Asks the process watching a sync job to finish (or pause) it, through the journal. */
+  stopWatch(jobId: number, mode: StopMode): ReturnType<typeof requestStop> {
+    return requestStop(this.services.journal, jobId, mode, this.services.clock.now());
+  }
+
+  syncStatus(jobId: number): ReturnType<typeof syncStatusOf> {
+    return syncStatusOf(this.services.journal, jobId, this.services.clock.now());
+  }
+
+  /** The catalogue seam of sync mode: the same sink and dataset finalisation as a batch job. */
+  private watchHost(): WatchHost {
+    const s = this.services;
+    return {
+      journal: s.journal, hashes: s.hashes, clock: s.clock, log: s.log,
+      openDestination: (r, p) => this.openDestination(r, p),
+      catalogueFor: async (job, destination, policy) => {
+        const o = job.options as unknown as StoredOptions;
+        const cat = await openJobCatalogue(this.catalogueDeps(), job, o.catalogue, { rootUri: destination.uri(keyPrefix(o)), policy, dryRun: false });
+        const keyOf = (relpath: string) => renderKey(o.keyTemplate, { ...o.vars, relpath });
+        return { sink: cat.sink, finished: async (summary) => { await cat.afterJob(summary, { destination, keyOf }); } };
+      },
+    };
   }
 
   /** Aborts stale multipart uploads and removes stale temporary files, sparing what the journal resumes. */

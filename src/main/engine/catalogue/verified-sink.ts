@@ -31,3 +31,13 @@ export class LocalCatalogueSink implements VerifiedFileSink {
     });
   }
 }
+
+/** Hands every verified file to several sinks in order (the local catalogue first, then the outbox). */
+export class TeeSink implements VerifiedFileSink {
+  private readonly sinks: VerifiedFileSink[];
+  constructor(...sinks: VerifiedFileSink[]) { this.sinks = sinks; }
+
+  fileVerified(file: VerifiedFile): void {
+    for (const s of this.sinks) s.fileVerified(file);
+  }
+}

@@ -61,7 +61,11 @@ export async function transferFile(initial: FileRecord, key: string, d: Transfer
         d.journal.setFileState(file.id, file.state, { size: current.size, mtimeMs: current.mtimeMs, sha256: null });
         file = d.journal.file(file.id)!;
       }
-      const remote = d.existing.get(key) ?? (file.state === 'transferring' ? await d.destination.head(key) : null);
+      // A multipart upload of this key still in the journal is ours to finish: it may have been
+      // completed but not yet tagged with its SHA-256, so the object at the key is not taken as
+      // found; the destination resumes it (and tags it, or reports a conflict if it is not ours).
+      const ownUpload = file.state === 'transferring' && d.journal.multipartStore(file.id).load()?.key === key;
+      const remote = ownUpload ? null : (d.existing.get(key) ?? (file.state === 'transferring' ? await d.destination.head(key) : null));
       if (remote) return await alreadyThere(file, key, remote, d, set);
       if (d.dryRun) return file.state;
       set('transferring', { incrementAttempts: true });

@@ -5,14 +5,14 @@ import type { ErrorInfo } from '../../../shared/errors.js';
 import { FINAL_FILE_STATES, type FileRecord, type JobEvent, type JobSummary, type ScanNote } from '../../../shared/model.js';
 import type { UploadPolicy } from '../../../shared/profile-schema.js';
 import type { LocalCatalogue } from '../catalogue/local-catalogue.js';
-import { LocalCatalogueSink } from '../catalogue/verified-sink.js';
+import { LocalCatalogueSink, type VerifiedFileSink } from '../catalogue/verified-sink.js';
 import type { HashPool } from '../hash/hash-pool.js';
 import type { Journal, StoredJob } from '../journal/journal.js';
 import { renderKey, type KeyVariables } from '../keys/key-template.js';
 import { scan } from '../scan/scanner.js';
 import type { Destination, RemoteObject } from '../storage/destination.js';
 import type { Clock, Throttle } from '../transfer/throttle.js';
-import { classifyError } from './classify-error.js';
+import { backoffDelay, classifyError } from './classify-error.js';
 import { DestinationDown, transferFile } from './file-transfer.js';
 import { ProgressTracker } from './progress-tracker.js';
 
@@ -37,6 +37,8 @@ export interface RunnerDeps {
   signal?: AbortSignal;
   dryRun?: boolean;
   onRead?: (bytes: number) => void;
+  /** Where verified files go; default: the local catalogue only. The engine adds the catalogue outbox. */
+  sink?: VerifiedFileSink;
 }
 
 const SCAN_BATCH = 1000;
@@ -53,8 +55,16 @@ export async function runJob(job: StoredJob, resumed: boolean, d: RunnerDeps): P
   d.journal.setJobState(job.id, 'running');
 
   const keyOf = (f: FileRecord) => renderKey(options.keyTemplate, { ...options.vars, relpath: f.relpath });
-  const existing = await listExisting(d.destination, keyPrefix(options));
-  const sink = new LocalCatalogueSink(d.catalogue, d.catalogue.ensureDataset(job.dataset, job.proposal, job.metadata));
+  // Set when the destination is down (during the listing, or by a worker); workers stop taking files.
+  const stop: { pausedBy: ErrorInfo | null } = { pausedBy: null };
+  let existing = new Map<string, RemoteObject>();
+  try {
+    existing = await listExisting(d, keyPrefix(options), signal);
+  } catch (e) {
+    if (!(e instanceof DestinationDown)) throw e;
+    stop.pausedBy = e.info;
+  }
+  const sink = d.sink ?? new LocalCatalogueSink(d.catalogue, d.catalogue.ensureDataset(job.dataset, job.proposal, job.metadata));
   const tracker = new ProgressTracker(() => d.clock.now());
   const emitProgress = () => {
     const t = d.journal.totals(job.id);
@@ -64,8 +74,6 @@ export async function runJob(job: StoredJob, resumed: boolean, d: RunnerDeps): P
     } });
   };
   const timer = setInterval(emitProgress, PROGRESS_EVERY_MS);
-  // Set by a worker when the destination is down; the others stop taking files.
-  const stop: { pausedBy: ErrorInfo | null } = { pausedBy: null };
 
   try {
     const pending = d.journal.files(job.id).filter((f) => !FINAL_FILE_STATES.has(f.state));
@@ -148,10 +156,20 @@ export function keyPrefix(options: JobOptions): string {
   return probe.slice(0, -1);
 }
 
-async function listExisting(destination: Destination, prefix: string): Promise<Map<string, RemoteObject>> {
-  const map = new Map<string, RemoteObject>();
-  for await (const o of destination.list(prefix)) map.set(o.key, o);
-  return map;
+/** What is already under the prefix. A dropped connection is retried like a transfer; a destination that stays down pauses the job (DestinationDown). */
+async function listExisting(d: RunnerDeps, prefix: string, signal: AbortSignal): Promise<Map<string, RemoteObject>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const map = new Map<string, RemoteObject>();
+      for await (const o of d.destination.list(prefix)) map.set(o.key, o);
+      return map;
+    } catch (e) {
+      const c = classifyError(e, { destination: d.destination.name });
+      if (c.scope !== 'destination' || signal.aborted) throw e;
+      if (!c.info.retryable || attempt >= d.policy.retries.attempts) throw new DestinationDown(c.info);
+      await d.clock.sleep(backoffDelay(attempt, d.policy.retries.baseDelayMs, d.policy.retries.maxDelayMs));
+    }
+  }
 }
 
 export function summarise(journal: Journal, jobId: number, bytesSent: number, durationMs: number): JobSummary {

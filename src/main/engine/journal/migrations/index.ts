@@ -1,7 +1,11 @@
 // The journal's schema, one file per step. Step N moves `PRAGMA user_version` to N. A released
 // step is never edited: a change is a new file appended to this list.
 import { CORE } from './001-core.js';
+import { SYNC } from './002-sync.js';
+import { OUTBOX } from './003-outbox.js';
 
 export const MIGRATIONS: readonly string[] = [
   CORE,
+  SYNC,
+  OUTBOX,
 ];

@@ -1,0 +1,85 @@
+// Writes a finished dataset's detached RO-Crate into the data folder (crates/) and uploads it
+// beside the data, through the job's own destination: next to the dataset's folder
+// (".../DATASET/" → ".../DATASET-ro-crate-metadata.json"), so it is never mistaken for one of the
+// dataset's files by a listing or a rerun. The destination never replaces an object:
+// when the dataset grew since an earlier crate, the new crate gets a time-stamped name and both
+// stay; the local catalogue remembers the newest.
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { HashPool } from '../hash/hash-pool.js';
+import type { Destination, MultipartState } from '../storage/destination.js';
+import { FileSource } from '../transfer/file-source.js';
+import type { MetadataValue } from './catalogue-adapter.js';
+import type { LocalCatalogue } from './local-catalogue.js';
+import { buildCrate, crateFileName, CRATE_SUFFIX } from './ro-crate.js';
+
+export interface CrateContext {
+  local: LocalCatalogue;
+  hashes: HashPool;
+  /** The data folder; crates go to <dataDir>/crates/. */
+  dataDir: string;
+  destination: Destination;
+  /** Remote key of a path inside the dataset (the job's key template). */
+  keyOf: (relpath: string) => string;
+  /** Absolute URI of the dataset's folder on the destination. */
+  rootUri: string;
+  dataset: string;
+  license: string;
+  identifier: string | null;
+  metadata: Record<string, MetadataValue>;
+  now: number;
+}
+
+export interface WrittenCrate { localPath: string; key: string; uri: string; uploaded: boolean }
+
+export async function writeDatasetCrate(c: CrateContext): Promise<WrittenCrate> {
+  const info = c.local.dataset(c.dataset);
+  const crate = buildCrate({
+    name: c.dataset, description: info?.description ?? null, rootUri: c.rootUri, datePublished: new Date(c.now).toISOString(),
+    license: c.license, proposal: info?.proposal ?? null, technique: info?.technique ?? null,
+    sample: info?.samples[0] ?? null, instrument: info?.instruments[0] ?? null, identifier: c.identifier, metadata: c.metadata,
+    files: c.local.files(c.dataset).map((f) => ({ relpath: f.relpath, storageUri: f.storageUri, size: f.size, sha256: f.sha256, mtimeMs: f.mtimeMs })),
+  });
+  const bytes = Buffer.from(JSON.stringify(crate, null, 2) + '\n');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const dir = join(c.dataDir, 'crates');
+  await mkdir(dir, { recursive: true });
+  const localPath = join(dir, crateFileName(c.dataset));
+  await writeFile(`${localPath}.tmp`, bytes);
+  await rename(`${localPath}.tmp`, localPath);
+
+  // The dataset folder's key prefix ("P1/scan-12/"); the crate goes beside it.
+  const folder = c.keyOf('x').slice(0, -1).replace(/\/+$/, '') || crateFileName(c.dataset).slice(0, -CRATE_SUFFIX.length);
+  const crateKey = (stamp: string) => `${folder}${stamp}${CRATE_SUFFIX}`;
+  let key = crateKey('');
+  const there = await c.destination.head(key);
+  let uploaded = false;
+  if (there && there.size === bytes.length && (there.sha256 === null || there.sha256 === sha256)) {
+    // The same crate is already beside the data (a rerun that added nothing).
+  } else {
+    if (there) key = crateKey(`-${new Date(c.now).toISOString().replace(/[:.]/g, '')}`);
+    const st = await stat(localPath);
+    const source = await FileSource.open(localPath, key, { size: st.size, mtimeMs: st.mtimeMs }, { hashes: c.hashes, throttle: null });
+    try {
+      await c.destination.upload(key, source, { signal: AbortSignal.timeout(120_000), multipart: memoryMultipart() });
+    } finally {
+      await source.close();
+    }
+    uploaded = true;
+  }
+  const uri = c.destination.uri(key);
+  c.local.setCrateUri(c.dataset, uri);
+  return { localPath, key, uri, uploaded };
+}
+
+/** A crate is far below the multipart threshold; this store only satisfies the interface. */
+function memoryMultipart() {
+  let state: MultipartState | null = null;
+  return {
+    load: () => state,
+    begin: (s: { uploadId: string; key: string; partSize: number }) => { state = { ...s, parts: [] }; },
+    partDone: (p: MultipartState['parts'][number]) => { state?.parts.push(p); },
+    clear: () => { state = null; },
+  };
+}

@@ -1,0 +1,117 @@
+// The catalogue side of one job. Before anything is sent: the metadata is checked against the
+// technique template and, for a facility catalogue, a signed-in user is required (owner of the
+// dataset). While it runs: each verified file goes to the local catalogue and to the outbox.
+// When it is done: the dataset is marked complete, its RO-Crate written and uploaded, the
+// registration asked to finish, and its state reported.
+import { toErrorInfo } from '../../../shared/errors.js';
+import type { JobEvent, JobSummary, RegistrationStatus } from '../../../shared/model.js';
+import type { CatalogueConfig } from '../../../shared/profile-catalogue-schema.js';
+import type { FacilityProfile, UploadPolicy } from '../../../shared/profile-schema.js';
+import type { HashPool } from '../hash/hash-pool.js';
+import type { StoredJob } from '../journal/journal.js';
+import type { Logger } from '../log/logger.js';
+import type { Destination } from '../storage/destination.js';
+import type { Clock } from '../transfer/throttle.js';
+import type { CatalogueUser, MetadataValue } from './catalogue-adapter.js';
+import type { CatalogueService } from './catalogue-service.js';
+import { writeDatasetCrate } from './crate-writer.js';
+import { localUser } from './local/local-adapter.js';
+import type { LocalCatalogue } from './local-catalogue.js';
+import { idempotencyKey, type RegistrationRequest } from './outbox/registration-request.js';
+import { typedMetadata } from './techniques/technique-templates.js';
+import { LocalCatalogueSink, TeeSink, type VerifiedFileSink } from './verified-sink.js';
+
+/** Kept in the job's options, so a resumed job registers exactly as it was started. */
+export interface JobCatalogue {
+  config: CatalogueConfig;
+  /** Outbox idempotency key; null for the local catalogue. */
+  key: string | null;
+  owner: CatalogueUser | null;
+  technique: string | null;
+  scientific: Record<string, MetadataValue>;
+  license: string;
+  facility: string | null;
+  beamline: string | null;
+}
+
+export interface JobCatalogueDeps {
+  catalogues: CatalogueService;
+  local: LocalCatalogue;
+  hashes: HashPool;
+  clock: Clock;
+  log: Logger;
+  dataDir: string;
+}
+
+/** How long a finished upload waits for its registration before leaving it to the outbox. */
+const SETTLE_MS = 60_000;
+
+/** Checks what must hold before anything is sent; throws errors naming the field. */
+export async function prepareJobCatalogue(d: JobCatalogueDeps, profile: FacilityProfile, req: { dataset: string; proposal?: string | undefined; metadata?: Record<string, string> | undefined }, opts: { requireLogin: boolean } = { requireLogin: true }): Promise<JobCatalogue> {
+  const typed = typedMetadata(profile, req.dataset, req.metadata ?? {});
+  const base = { config: profile.catalogue, technique: typed.technique, scientific: typed.scientific, license: profile.license, facility: profile.facility || null, beamline: profile.beamline || null };
+  if (profile.catalogue.kind === 'local') return { ...base, key: null, owner: null };
+  const link = await d.catalogues.link(profile.catalogue, { retries: profile.upload.retries });
+  const session = opts.requireLogin ? await link.sessions.require() : null;
+  return { ...base, key: idempotencyKey(link.identity, req.proposal ?? null, req.dataset), owner: session?.user ?? null };
+}
+
+export interface JobCatalogueRun {
+  sink: VerifiedFileSink;
+  /** After the job: finish what a finished dataset gets, and report the registration. */
+  afterJob(summary: JobSummary, ctx: { destination: Destination; keyOf: (relpath: string) => string; onEvent?: (e: JobEvent) => void; signal?: AbortSignal }): Promise<RegistrationStatus | null>;
+}
+
+export async function openJobCatalogue(d: JobCatalogueDeps, job: StoredJob, jc: JobCatalogue | undefined, ctx: { rootUri: string; policy: UploadPolicy; dryRun: boolean }): Promise<JobCatalogueRun> {
+  const m = job.metadata;
+  const details = {
+    type: m.datasetType === 'derived' ? 'derived' as const : 'raw' as const, technique: jc?.technique ?? m.technique ?? null,
+    operator: jc?.owner?.username ?? localUser().username, description: m.description ?? null,
+    instrument: jc?.beamline ?? null, facility: jc?.facility ?? null, sample: m.sample ?? null, key: jc?.key ?? null,
+  };
+  const localSink = new LocalCatalogueSink(d.local, d.local.ensureDataset(job.dataset, job.proposal, job.metadata, details));
+  const remote = jc && jc.config.kind !== 'local' && jc.key && !ctx.dryRun;
+  const link = remote ? await d.catalogues.link(jc.config, { retries: ctx.policy.retries }) : null;
+  const registration = link && jc?.key ? link.register(jc.key, requestOf(job, jc, ctx.rootUri, d.clock.now())) : null;
+  if (link) link.start();
+  const sink = link && registration ? new TeeSink(localSink, link.sink(registration)) : localSink;
+
+  return {
+    sink,
+    async afterJob(summary, a) {
+      if (summary.job.state === 'done' && !ctx.dryRun) {
+        d.local.setDetails(job.dataset, { status: 'complete' });
+        try {
+          const crate = await writeDatasetCrate({
+            local: d.local, hashes: d.hashes, dataDir: d.dataDir, destination: a.destination, keyOf: a.keyOf, rootUri: ctx.rootUri,
+            dataset: job.dataset, license: jc?.license ?? 'The data policy of the facility applies.', identifier: registration?.remote?.id ?? jc?.key ?? null,
+            metadata: jc?.scientific ?? {}, now: d.clock.now(),
+          });
+          d.log.info({ jobId: job.id, dataset: job.dataset, crate: crate.uri }, 'RO-Crate written');
+        } catch (e) {
+          // The data is safe and recorded; only the manifest is missing. Say so, do not fail the job.
+          d.log.warn({ jobId: job.id, dataset: job.dataset, error: toErrorInfo(e) }, 'RO-Crate not written');
+        }
+        if (link && registration) link.finish(registration);
+      }
+      if (!link || !registration) return null;
+      // Stopped by the operator: report where it stands without waiting for the catalogue.
+      const [status] = await link.settle([registration.id], a.signal?.aborted ? 0 : SETTLE_MS, a.signal);
+      if (status) a.onEvent?.({ type: 'registration', jobId: job.id, status });
+      return status ?? null;
+    },
+  };
+}
+
+function requestOf(job: StoredJob, jc: JobCatalogue, rootUri: string, now: number): RegistrationRequest {
+  const m = job.metadata;
+  const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const visit = (job.options as { vars?: { visit?: string | null } }).vars?.visit ?? null;
+  return {
+    dataset: job.dataset, proposal: job.proposal, visit, type: m.datasetType === 'derived' ? 'derived' : 'raw',
+    technique: jc.technique, sample: m.sample ?? null, description: m.description ?? null, metadata: jc.scientific,
+    sourceFolder: rootUri, creationTime: new Date(job.createdAt || now).toISOString(), owner: jc.owner,
+    instrument: jc.beamline, facility: jc.facility, inputDatasets: list(m.inputDatasets), usedSoftware: list(m.usedSoftware),
+    complete: job.kind !== 'sync',
+  };
+}

@@ -1,0 +1,85 @@
+// Our ICAT+ dataset XML against what ESRF's pyicat-plus produces for the same dataset: the
+// committed golden file always, and pyicat-plus itself when it is installed (see
+// test/fixtures/icat-plus/README.md). Equal except for the order of tns:parameter elements.
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import type { DatasetDraft } from '../../src/main/engine/catalogue/catalogue-adapter.js';
+import { buildDatasetMessage, draftMessage, messageDate, xmlText } from '../../src/main/engine/catalogue/icat-plus/dataset-message.js';
+
+const fixtures = join(import.meta.dirname, '../fixtures/icat-plus');
+const inputFile = join(fixtures, 'dataset-message.input.json');
+const input = JSON.parse(readFileSync(inputFile, 'utf8')) as {
+  beamline: string; proposal: string; dataset: string; path: string; metadata: Record<string, string | number>;
+};
+const md = input.metadata;
+
+/** The draft the outbox would hand over for the golden dataset. */
+const draft: DatasetDraft = {
+  key: 'bd-0123456789abcdef0123456789abcdef', name: input.dataset, type: 'raw', proposalId: input.proposal, instrument: input.beamline,
+  facility: 'ESRF', sample: String(md.Sample_name), technique: 'MX', sourceFolder: `file://${input.path}`,
+  creationTime: '2026-03-01T09:59:00.000Z', startTime: String(md.startDate), endTime: String(md.endDate),
+  owner: 'alice', ownerGroup: 'mx2345', accessGroups: [], contactEmail: 'alice@example.org', principalInvestigator: 'pi@example.org',
+  scientificMetadata: {
+    Sample_description: { value: String(md.Sample_description) },
+    InstrumentMonochromator_energy: { value: Number(md.InstrumentMonochromator_energy), unit: 'keV' },
+    InstrumentBeam_distance: { value: Number(md.InstrumentBeam_distance), unit: 'm' },
+    MX_beamSizeAtSampleX: { value: Number(md.MX_beamSizeAtSampleX), unit: 'mm' },
+    Sample_notes: { value: String(md.Sample_notes) },
+  },
+  complete: true,
+};
+
+const PARAM = /<tns:parameter>.*?<\/tns:parameter>/g;
+const canonical = (xml: string): { rest: string; parameters: string[] } =>
+  ({ rest: xml.replace(PARAM, ''), parameters: (xml.match(PARAM) ?? []).sort() });
+
+const ours = (): string => buildDatasetMessage(draftMessage(draft, String(md.machine), String(md.software)));
+
+function pyicatPython(): string | undefined {
+  const candidates = [process.env.BEAMDROP_PYICAT_PYTHON, join(homedir(), '.cache/beamdrop/pyicat-venv/bin/python')];
+  return candidates.find((p): p is string => p !== undefined && p !== '' && existsSync(p));
+}
+
+describe('ICAT+ dataset message', () => {
+  it('matches the pyicat-plus golden file', () => {
+    const golden = readFileSync(join(fixtures, 'dataset-message.golden.xml'), 'utf8');
+    const mine = canonical(ours());
+    const theirs = canonical(golden);
+    expect(mine.rest).toBe(theirs.rest);
+    expect(mine.parameters).toEqual(theirs.parameters);
+    // Parameters sit together after tns:sample in both, so only their order was set aside.
+    expect(ours()).toMatch(/<\/tns:sample>(<tns:parameter>.*?<\/tns:parameter>)+<\/tns:dataset>$/);
+  });
+
+  const python = pyicatPython();
+  it.skipIf(python === undefined)('matches what the installed pyicat-plus writes now (store_filename)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'beamdrop-pyicat-'));
+    try {
+      const out = join(dir, 'message.xml');
+      await promisify(execFile)(python as string, [join(fixtures, 'make-golden.py'), inputFile, out], { timeout: 120_000 });
+      const live = canonical(await readFile(out, 'utf8'));
+      const mine = canonical(ours());
+      expect(mine.parameters).toEqual(live.parameters);
+      expect(mine.rest).toBe(live.rest);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('escapes markup, drops characters XML cannot carry, and writes dates as pyicat-plus does', () => {
+    expect(xmlText('a<b>&c\u0001\u0008d\te')).toBe('a&lt;b&gt;&amp;cd\te');
+    expect(messageDate('2026-03-01T10:00:00.000Z')).toBe('2026-03-01T10:00:00Z');
+    expect(messageDate('2026-03-01T10:00:00.250+02:00')).toBe('2026-03-01T10:00:00.250+02:00');
+    expect(messageDate('2026-03-01T10:00:00+00:00')).toBe('2026-03-01T10:00:00Z');
+  });
+
+  it('names the missing field when the dataset cannot make a message', () => {
+    expect(() => draftMessage({ ...draft, sample: null }, 'ws', 'beamdrop')).toThrow(expect.objectContaining({ field: 'sample' }));
+    expect(() => draftMessage({ ...draft, instrument: '  ' }, 'ws', 'beamdrop')).toThrow(expect.objectContaining({ field: 'instrument' }));
+  });
+});
