@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProgressView, formatDuration, progressLine, summaryText } from '../../src/main/cli/progress-view.js';
+import { ProgressView, formatDuration, progressLine, registrationLine, summaryText } from '../../src/main/cli/progress-view.js';
 import type { JobSummary } from '../../src/shared/model.js';
 
 const summary: JobSummary = {
@@ -20,6 +20,13 @@ describe('terminal progress', () => {
     expect(text).toContain('3 verified, 1 failed');
     expect(text).toContain('3.0 MiB sent of 4.0 MiB in 0:02 (1.5 MiB/s)');
     expect(text).toContain('✗ bad.raw: unreadable: no permission to read /d/bad.raw');
+  });
+
+  it('tells where the catalogue registration stands, with the server\'s reason and field', () => {
+    const base = { dataset: 'lyso', catalogue: 'scicat https://scicat.example', remoteId: null, filesQueued: 0, filesRegistered: 3, nextAttemptAt: null, finished: true, updatedAt: 0 };
+    expect(registrationLine({ ...base, state: 'registered', remoteId: '20.500/abc', lastError: null })).toBe('✓ catalogue scicat https://scicat.example: dataset "lyso" registered as 20.500/abc (3 file(s) registered)');
+    expect(registrationLine({ ...base, state: 'needs-attention', lastError: { code: 'config-invalid', message: 'm', retryable: false, reason: 'energy must be a number', field: 'scientificMetadata.energy' } }))
+      .toMatch(/needs attention: energy must be a number \(field scientificMetadata\.energy\)\. Files stay uploaded.*beamdrop catalogue retry/);
   });
 
   it('redraws one line on a terminal and prints JSON lines with --json', () => {

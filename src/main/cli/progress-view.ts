@@ -1,6 +1,6 @@
 // How a running job looks on a terminal: one live status line (files, bytes, rate, ETA),
 // failures printed as they happen, and a summary at the end. With --json: one event per line.
-import type { JobEvent, JobProgress, JobSummary } from '../../shared/model.js';
+import type { JobEvent, JobProgress, JobSummary, RegistrationStatus } from '../../shared/model.js';
 import { formatBytes } from '../../shared/sizes.js';
 
 export interface Output { write(s: string): void; isTTY: boolean }
@@ -34,6 +34,17 @@ export function summaryText(s: JobSummary): string {
     for (const f of s.failures) lines.push(`    ✗ ${f.relpath}: ${f.error.message}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** One line on the catalogue registration of the dataset, written for the operator. */
+export function registrationLine(s: RegistrationStatus): string {
+  const files = `${s.filesRegistered} file(s) registered${s.filesQueued ? `, ${s.filesQueued} queued` : ''}`;
+  switch (s.state) {
+    case 'registered': return `✓ catalogue ${s.catalogue}: dataset "${s.dataset}" registered${s.remoteId ? ` as ${s.remoteId}` : ''} (${files})`;
+    case 'needs-attention': return `⚠ catalogue ${s.catalogue}: dataset "${s.dataset}" needs attention: ${s.lastError?.reason ?? s.lastError?.message ?? 'see `beamdrop catalogue status`'}${s.lastError?.field ? ` (field ${s.lastError.field})` : ''}. Files stay uploaded; fix it and run \`beamdrop catalogue retry\`.`;
+    case 'waiting-login': return `… catalogue ${s.catalogue}: waiting for sign-in to register "${s.dataset}" (${files}); run \`beamdrop login\`.`;
+    default: return `… catalogue ${s.catalogue}: registering "${s.dataset}" (${files})`;
+  }
 }
 
 export class ProgressView {
@@ -73,6 +84,10 @@ export class ProgressView {
       case 'job-finished':
         this.clearLive();
         this.out.write(summaryText(e.summary));
+        break;
+      case 'registration':
+        this.clearLive();
+        this.out.write(registrationLine(e.status) + '\n');
         break;
       default:
         break;
