@@ -76,10 +76,19 @@ function hooked(inner: UploadSource, beforeRead: (offset: number) => Promise<voi
     relpath: inner.relpath,
     size: inner.size,
     read: async (offset, length) => { await beforeRead(offset); return inner.read(offset, length); },
+    readPart: async (offset, length) => { await beforeRead(offset); return inner.readPart(offset, length); },
     chunks: (offset) => inner.chunks(offset),
     partChecksum: (data, algorithm) => inner.partChecksum(data, algorithm),
     finish: () => inner.finish(),
     sent: (n) => inner.sent(n),
+  };
+}
+
+/** The source's methods bound to it, to override one of them. */
+function bind(s: UploadSource): UploadSource {
+  return {
+    relpath: s.relpath, size: s.size, read: (o, l) => s.read(o, l), readPart: (o, l) => s.readPart(o, l), chunks: (o) => s.chunks(o),
+    partChecksum: (d, a) => s.partChecksum(d, a), finish: () => s.finish(), sent: (n) => s.sent(n),
   };
 }
 
@@ -145,6 +154,26 @@ describe('S3Destination', () => {
     const v = await dest.verify('small/a.bin', { size: data.length, sha256: sha256(data) }, { deep: true });
     expect(v).toEqual({ ok: true, size: data.length, checked: ['size', 'sha256 (metadata)', 'sha256 (server checksum)', 'sha256 (read back)'] });
     expect((await readAll(await dest.read('small/a.bin'))).equals(data)).toBe(true);
+  });
+
+  // The SDK does not hash bodies for signing (UploadPart: UNSIGNED-PAYLOAD, PutObject: our own
+  // SHA-256 as x-amz-content-sha256), so the checksum headers alone must catch altered bytes.
+  it('has a corrupted body refused by the server, in one PUT and in parts', async () => {
+    const dest = destination();
+    const flip = (b: Buffer) => { const c = Buffer.from(b); const i = c.length >> 1; c.writeUInt8(c.readUInt8(i) ^ 0xff, i); return c; };
+    const small = randomBytes(MiB + 3);
+    await expect(upload(dest, 'bad/small.bin', await fixture('bad-small.bin', small), undefined, {
+      wrap: (s) => ({ ...bind(s), read: async (o, l) => flip(await s.read(o, l)) }),
+    })).rejects.toThrow();
+    expect(await dest.head('bad/small.bin')).toBeNull();
+    const big = randomBytes(12 * MiB);
+    await expect(upload(dest, 'bad/big.bin', await fixture('bad-big.bin', big), undefined, {
+      wrap: (s) => ({ ...bind(s), readPart: async (o, l) => { const { checked } = await s.readPart(o, l); return { checked: checked.then((p) => ({ ...p, data: flip(p.data) })) }; } }),
+    })).rejects.toThrow();
+    expect(await dest.head('bad/big.bin')).toBeNull();
+    // And the same files unaltered go through.
+    expect((await upload(dest, 'bad/small.bin', await fixture('bad-small.bin', small))).sha256).toBe(sha256(small));
+    expect((await upload(dest, 'bad/big.bin', await fixture('bad-big.bin', big))).sha256).toBe(sha256(big));
   });
 
   it('stores a zero-byte file', async () => {

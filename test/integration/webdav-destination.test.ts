@@ -65,6 +65,7 @@ function afterEachChunk(inner: UploadSource, hook: (index: number) => Promise<vo
     relpath: inner.relpath,
     size: inner.size,
     read: (offset, length) => inner.read(offset, length),
+    readPart: (offset, length) => inner.readPart(offset, length),
     chunks: async function* (offset) {
       let i = 0;
       for await (const c of inner.chunks(offset)) {
@@ -202,7 +203,8 @@ describe('WebdavDestination', () => {
     const { url, disk } = await freshCollection();
     const dest = destination(url);
     const abort = new AbortController();
-    const path = await fixture(randomBytes(4 * MiB));
+    // Four 4 MiB chunks (STREAM_CHUNK): cancelled after the second.
+    const path = await fixture(randomBytes(16 * MiB));
     const e = await rejection(upload(dest, 'cancelled.bin', path, {
       signal: abort.signal,
       wrap: (s) => afterEachChunk(s, async (i) => { if (i === 1) abort.abort(); }),

@@ -42,6 +42,29 @@ describe('FileSource', () => {
     await src.close();
   });
 
+  it('gives each part the CRC32C of its bytes from the same pass that feeds the SHA-256', async () => {
+    const data = Buffer.alloc(3 * 1024 * 1024 + 5);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 11)) & 0xff;
+    const { path, st } = await fixture(data);
+    let read = 0;
+    const src = await FileSource.open(path, 'f.bin', { size: st.size, mtimeMs: st.mtimeMs }, { hashes: pool, throttle: null, onRead: (n) => (read += n) });
+    const partSize = 1024 * 1024 + 1;
+    const crcs: string[] = [];
+    for (let at = 0; at < data.length; at += partSize) {
+      const { data: part, crc32c } = await (await src.readPart(at, partSize)).checked;
+      expect(part.equals(data.subarray(at, at + partSize))).toBe(true);
+      crcs.push(crc32c);
+    }
+    await expect(src.readPart(0, 10)).rejects.toThrow(/out of order/);
+    const sha = await src.finish();
+    await src.close();
+    expect(sha).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(read).toBe(data.length);
+    for (let i = 0; i < crcs.length; i++) {
+      expect(crcs[i]).toBe(await pool.checksum(data.subarray(i * partSize, (i + 1) * partSize), 'crc32c'));
+    }
+  });
+
   it('refuses to finish when the file was appended to while being read', async () => {
     const { path, st } = await fixture(Buffer.alloc(3000, 1));
     const src = await FileSource.open(path, 'f.bin', { size: st.size, mtimeMs: st.mtimeMs }, { hashes: pool, throttle: null });

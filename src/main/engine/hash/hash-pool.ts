@@ -1,5 +1,7 @@
-// A small pool of hash workers. A Sha256Stream lives on one worker (SHA-256 is sequential);
-// one-shot part checksums go to the least loaded worker.
+// A small pool of hash workers. A Sha256Stream lives on one worker (SHA-256 is sequential); bytes
+// are either copied to it (update) or lent to it and handed back (lend: no copy), and the worker
+// can return the CRC32C of an S3 part over the very bytes it hashes (one pass, no second copy).
+// One-shot checksums of small buffers go to the least loaded worker.
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 
@@ -8,7 +10,7 @@ const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './hash-worker.ts' :
 /** Bytes a stream may have queued at its worker before update() waits. */
 const HIGH_WATER = 32 * 1024 * 1024;
 
-type Reply = { id: number; ack?: number; hex?: string; base64?: string; error?: string };
+type Reply = { id: number; ack?: number; hex?: string; base64?: string; data?: Uint8Array; error?: string };
 
 class PooledWorker {
   readonly worker: Worker;
@@ -16,17 +18,22 @@ class PooledWorker {
   private readonly waiters = new Map<number, (r: Reply) => void>();
   private readonly ackHandlers = new Map<number, (n: number) => void>();
 
+  private readonly replies = new Map<number, (r: Reply) => void>();
+
   constructor() {
     this.worker = new Worker(workerUrl);
     this.worker.unref();
     this.worker.on('message', (r: Reply) => {
       if (r.ack !== undefined) { this.ackHandlers.get(r.id)?.(r.ack); return; }
+      const reply = this.replies.get(r.id);
+      if (reply) { this.replies.delete(r.id); reply(r); return; }
       const w = this.waiters.get(r.id);
       if (w) { this.waiters.delete(r.id); w(r); }
     });
     this.worker.on('error', (e) => {
-      for (const w of this.waiters.values()) w({ id: -1, error: e.message });
+      for (const w of [...this.waiters.values(), ...this.replies.values()]) w({ id: -1, error: e.message });
       this.waiters.clear();
+      this.replies.clear();
     });
   }
 
@@ -38,14 +45,29 @@ class PooledWorker {
   }
 
   post(msg: object, transfer?: ArrayBuffer[]): void { this.worker.postMessage(msg, transfer ?? []); }
+  /** Registers for a reply to a message that will carry `reply` as its id (see lend). */
+  expect(reply: number): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      this.replies.set(reply, (r) => (r.error ? reject(new Error(`hashing failed: ${r.error}`)) : resolve(r)));
+    });
+  }
   onAck(id: number, fn: ((n: number) => void) | null): void {
     if (fn) this.ackHandlers.set(id, fn); else this.ackHandlers.delete(id);
   }
 }
 
+export interface Lent { data: Buffer; crc32c?: string }
+
 export interface Sha256Stream {
   /** Queues bytes for hashing; resolves once the queue is below the high-water mark. */
   update(data: Buffer): Promise<void>;
+  /**
+   * Hashes `data` without copying it: its memory moves to the worker and comes back in `done`,
+   * so the caller must not use `data` itself afterwards (it is detached). With `crc32c`, the
+   * worker also returns the CRC32C (base64) of exactly these bytes, from the same pass.
+   * `queued` is update()'s backpressure.
+   */
+  lend(data: Buffer, options?: { crc32c?: boolean }): { queued: Promise<void>; done: Promise<Lent> };
   digest(): Promise<string>;
   /** Forgets the stream without a digest (upload abandoned). */
   drop(): void;
@@ -67,7 +89,7 @@ export class HashPool {
     const w = this.leastLoaded();
     const id = this.nextId++;
     w.load++;
-    w.post({ op: 'init', id });
+    // The worker starts the stream with its first message (no separate init message).
     let pending = 0;
     let wake: (() => void) | null = null;
     let closed = false;
@@ -76,13 +98,25 @@ export class HashPool {
       if (pending < HIGH_WATER && wake) { const f = wake; wake = null; f(); }
     });
     const close = () => { if (!closed) { closed = true; w.load--; w.onAck(id, null); } };
+    const enqueue = async (data: Uint8Array, extra?: { reply: number; crc32c: boolean }): Promise<void> => {
+      pending += data.byteLength;
+      w.post({ op: 'update', id, data, ...extra }, [data.buffer as ArrayBuffer]);
+      if (pending >= HIGH_WATER) await new Promise<void>((r) => { wake = r; });
+    };
     return {
-      update: async (data) => {
-        pending += data.byteLength;
-        // An exact copy is transferred to the worker; the caller keeps its buffer to send it.
-        const copy = exactCopy(data);
-        w.post({ op: 'update', id, data: copy }, [copy.buffer as ArrayBuffer]);
-        if (pending >= HIGH_WATER) await new Promise<void>((r) => { wake = r; });
+      // An exact copy is transferred to the worker; the caller keeps its buffer to send it.
+      update: (data) => enqueue(exactCopy(data)),
+      lend: (data, options) => {
+        const reply = this.nextId++;
+        const done = w.expect(reply).then((r): Lent => {
+          const back = r.data!;
+          return { data: Buffer.from(back.buffer, back.byteOffset, back.byteLength), crc32c: r.base64 };
+        });
+        // Marked handled here: a caller that gave up on the bytes must not crash the process.
+        done.catch(() => undefined);
+        // Only a buffer that is all of its memory can be moved; anything else is copied once.
+        const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer);
+        return { queued: enqueue(owned ? data : exactCopy(data), { reply, crc32c: options?.crc32c ?? false }), done };
       },
       digest: async () => {
         try { return (await w.request({ op: 'digest', id })).hex!; } finally { close(); }

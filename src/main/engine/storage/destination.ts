@@ -30,9 +30,15 @@ export interface UploadSource {
    * byte is fed once, in order, to the whole-file SHA-256. Throttled by the bandwidth limit.
    */
   read(offset: number, length: number): Promise<Buffer>;
+  /**
+   * read() of one S3 part, with the CRC32C (base64) of exactly those bytes from the same hashing
+   * pass (no second copy or pass). Same ordering rule as read(); resolves as soon as the next
+   * part may be read, and `checked` once the part is hashed.
+   */
+  readPart(offset: number, length: number): Promise<{ checked: Promise<{ data: Buffer; crc32c: string }> }>;
   /** The whole file from `offset` on, in chunks, through read(). */
   chunks(offset?: number): AsyncIterable<Buffer>;
-  /** Checksum of one part, computed off the event loop. Base64, as S3 headers want it. */
+  /** Checksum of a buffer (e.g. the composite of part CRCs), computed off the event loop. Base64, as S3 headers want it. */
   partChecksum(data: Buffer, algorithm: 'crc32c' | 'sha256'): Promise<string>;
   /** Whole-file SHA-256 (hex) once every byte was read; throws if the file changed meanwhile. */
   finish(): Promise<string>;

@@ -1,14 +1,20 @@
 // One local file, read once: every byte read is fed in order to the whole-file SHA-256, paid for
 // at the bandwidth throttle, and handed to the destination. finish() re-checks the file, so a
-// file changed or deleted while it was being sent is never recorded as uploaded.
+// file changed or deleted while it was being sent is never recorded as uploaded. Each buffer read
+// is lent to the hash worker and handed out once hashed (no copy per byte); readPart() gets an S3
+// part's CRC32C from that same pass, and chunks() reads and hashes a few chunks ahead.
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { BeamdropError } from '../../../shared/errors.js';
 import type { UploadSource } from '../storage/destination.js';
-import type { HashPool, Sha256Stream } from '../hash/hash-pool.js';
+import type { HashPool, Lent, Sha256Stream } from '../hash/hash-pool.js';
 import type { Throttle } from './throttle.js';
 
-/** Chunk size for streaming destinations and the unit in which the throttle is paid. */
+/** The unit in which the throttle is paid (and the largest single disk read). */
 export const CHUNK = 1024 * 1024;
+/** Chunk size for streaming destinations: fewer, larger messages to the hash worker. */
+export const STREAM_CHUNK = 4 * CHUNK;
+/** Chunks read and hashing ahead of the one the destination is sending. */
+const LOOKAHEAD = 3;
 
 export interface FileSourceDeps {
   hashes: HashPool;
@@ -57,8 +63,29 @@ export class FileSource implements UploadSource {
   }
 
   async read(offset: number, length: number): Promise<Buffer> {
+    const { done } = await this.lend(offset, length, false);
+    return (await done).data;
+  }
+
+  async readPart(offset: number, length: number): Promise<{ checked: Promise<{ data: Buffer; crc32c: string }> }> {
+    const { done } = await this.lend(offset, length, true);
+    return { checked: done.then(({ data, crc32c }) => ({ data, crc32c: crc32c! })) };
+  }
+
+  /** Reads the next bytes and lends them to the hash worker; resolves once the next read may start. */
+  private async lend(offset: number, length: number, crc32c: boolean): Promise<{ done: Promise<Lent> }> {
+    const buf = await this.readBytes(offset, length);
+    // Counted before lending: a lent buffer is detached here (its length reads 0).
+    this.position += buf.length;
+    const { queued, done } = this.sha.lend(buf, { crc32c });
+    await queued;
+    return { done };
+  }
+
+  private async readBytes(offset: number, length: number): Promise<Buffer> {
     if (offset !== this.position) throw new Error(`FileSource.read out of order: at ${this.position}, asked ${offset}`);
     const want = Math.min(length, this.size - offset);
+    // A buffer of its own memory, so it can move to the hash worker and back without a copy.
     const buf = Buffer.allocUnsafeSlow(want);
     let got = 0;
     while (got < want) {
@@ -70,17 +97,20 @@ export class FileSource implements UploadSource {
       got += bytesRead;
     }
     this.deps.onRead?.(want);
-    await this.sha.update(buf);
-    this.position += want;
     return buf;
   }
 
   async *chunks(offset = 0): AsyncIterable<Buffer> {
+    // Reads stay sequential; hashing of the next chunks overlaps the sending of this one.
+    const ahead: Promise<Lent>[] = [];
     let at = offset;
-    while (at < this.size) {
-      const buf = await this.read(at, CHUNK);
-      at += buf.length;
-      yield buf;
+    while (at < this.size || ahead.length) {
+      while (at < this.size && ahead.length < LOOKAHEAD) {
+        const length = Math.min(STREAM_CHUNK, this.size - at);
+        ahead.push((await this.lend(at, length, false)).done);
+        at += length;
+      }
+      yield (await ahead.shift()!).data;
     }
   }
 

@@ -1,5 +1,5 @@
 // Our own multipart loop (lib-storage cannot resume): parts are read strictly in order from the
-// source (one read pass feeds the whole-file SHA-256), checked with CRC32C, sent up to
+// source (one read pass feeds the whole-file SHA-256 and each part's CRC32C), sent up to
 // `partConcurrency` at a time, and journaled one by one so a killed process resumes part by part.
 import {
   CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, HeadObjectCommand,
@@ -81,8 +81,8 @@ async function sendParts(t: S3Target, key: string, source: UploadSource, ctx: Up
   const fail = (error: unknown) => { failure ??= { error }; stop.abort(); };
   const inflight = new Set<Promise<void>>();
 
-  const onePart = async (n: number, data: Buffer): Promise<void> => {
-    const checksum = await source.partChecksum(data, 'crc32c');
+  const onePart = async (n: number, checked: Promise<{ data: Buffer; crc32c: string }>): Promise<void> => {
+    const { data, crc32c: checksum } = await checked;
     const known = plan.reuse.get(n);
     if (known) {
       if (known.checksum !== checksum) throw changedSinceEarlierAttempt(source.relpath, n);
@@ -110,9 +110,9 @@ async function sendParts(t: S3Target, key: string, source: UploadSource, ctx: Up
       while (inflight.size >= concurrency && !failure) await Promise.race(inflight);
       if (failure) break;
       signal.throwIfAborted();
-      const data = await source.read((n - 1) * plan.partSize, partLength(source.size, plan.partSize, n));
+      const { checked } = await source.readPart((n - 1) * plan.partSize, partLength(source.size, plan.partSize, n));
       if (failure) break;
-      const task: Promise<void> = onePart(n, data).catch(fail).finally(() => inflight.delete(task));
+      const task: Promise<void> = onePart(n, checked).catch(fail).finally(() => inflight.delete(task));
       inflight.add(task);
     }
   } catch (e) {
