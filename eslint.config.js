@@ -15,7 +15,7 @@ export default tseslint.config(
   {
     plugins: { 'import-x': importX },
     // Resolves `./x.js` specifiers to the `.ts` sources, so the zones see every relative import.
-    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'tsconfig.json' })] },
+    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: ['tsconfig.json', 'tsconfig.web.json'], noWarnOnMultipleProjects: true })] },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'import-x/no-restricted-paths': ['error', {
@@ -27,6 +27,9 @@ export default tseslint.config(
           zone('./src/renderer', './src/preload', 'The renderer uses window.beamdrop, not preload modules.'),
           zone('./src/main/engine', './src/main/app', 'The engine is plain Node: it must not import the Electron app.'),
           zone('./src/main/engine', './src/main/cli', 'The engine must not import the CLI.'),
+          zone('./src/main/engine', './src/main/app-backend', 'The engine must not import the app backend (it is built on the engine).'),
+          zone('./src/main/app-backend', './src/main/app', 'The app backend is Electron-free: it must not import src/main/app.'),
+          zone('./src/main/app-backend', './src/main/cli', 'The app backend must not import the CLI.'),
           zone('./src/main/cli', './src/main/app', 'The CLI must not import the Electron app.'),
           zone('./src/main/app', './src/main/cli', 'The app must not import the CLI.'),
           zone('./src/preload', './src/main', 'The preload sees only the shared IPC contract.'),
@@ -51,10 +54,20 @@ export default tseslint.config(
     },
   },
   {
+    // The app backend runs in main and in the e2e harness (plain Node): Electron stays in src/main/app.
+    files: ['src/main/app-backend/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['electron', 'electron/*'], message: 'src/main/app-backend never imports electron: put Electron behind a port (ports.ts) in src/main/app.' },
+      ] }],
+    },
+  },
+  {
     files: ['src/renderer/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
         { group: [...nodeBuiltins, 'electron', 'electron/*'], message: 'src/renderer never imports Node or Electron: use the preload API.' },
+        { group: ['zod', 'zod/*'], message: 'zod compiles with eval, which the renderer CSP forbids: validate with src/shared/dataset-definition.ts.' },
       ] }],
     },
   },

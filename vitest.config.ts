@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` needs nothing outside the process; `integration` (and fault tests) use the
-// real servers that test/support/global-setup.ts starts on loopback ports.
+// Projects: `unit` needs nothing outside the process; `integration` (and fault tests) use the
+// real servers that test/support/global-setup.ts starts on loopback ports; `e2e` drives the built
+// renderer in Chromium on those servers.
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -15,6 +16,17 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts', 'test/fault/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
           fileParallelism: false,
+        },
+      },
+      {
+        // The built renderer in Chromium with the real backend, MinIO and Apache behind it.
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts', 'test/e2e/support/build-assets.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
         },
       },
     ],

@@ -50,7 +50,7 @@ apt_install() {
   return 0
 }
 
-apt_install apache2 apache2-utils gnome-keyring dbus dbus-daemon libsecret-1-0 curl ca-certificates
+apt_install apache2 apache2-utils gnome-keyring dbus dbus-daemon libsecret-1-0 curl ca-certificates time
 for mod in mod_dav.so mod_dav_fs.so mod_auth_basic.so mod_authn_file.so mod_mpm_event.so; do
   [ -f "/usr/lib/apache2/modules/$mod" ] || die "apache module $mod missing from /usr/lib/apache2/modules"
 done
