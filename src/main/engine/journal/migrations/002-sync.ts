@@ -10,7 +10,7 @@ export const SYNC = `
   ALTER TABLE files ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
   ALTER TABLE files ADD COLUMN version_of INTEGER;
   ALTER TABLE files ADD COLUMN deleted_at INTEGER;
-  CREATE INDEX files_by_path ON files (job_id, path, version);
+  CREATE INDEX files_versions ON files (version_of) WHERE version_of IS NOT NULL;
   CREATE INDEX files_due ON files (job_id, state, check_at);
   CREATE TABLE sync_sessions (
     job_id INTEGER PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,

@@ -1,0 +1,93 @@
+// Which process watches a sync job, and how other processes talk to it through the journal:
+// the watcher writes a heartbeat every second; `beamdrop stop JOB` writes a stop request that the
+// watcher reads with its heartbeat. A watcher killed without a word leaves an old heartbeat (or
+// a pid that no longer runs), which tells a crashed job from one that is being watched.
+import { hostname } from 'node:os';
+import { BeamdropError } from '../../../shared/errors.js';
+import type { Journal } from '../journal/journal.js';
+
+export type StopMode = 'finish' | 'pause';
+
+export interface SessionRow {
+  jobId: number;
+  pid: number;
+  host: string;
+  startedAt: number;
+  heartbeatAt: number;
+  endedAt: number | null;
+  stopRequest: StopMode | null;
+  rate: number;
+  destinationDown: string | null;
+}
+
+/** A heartbeat older than this means the watcher is gone even if its pid was reused. */
+export const HEARTBEAT_STALE_MS = 15_000;
+
+const SELECT = `SELECT job_id AS jobId, pid, host, started_at AS startedAt, heartbeat_at AS heartbeatAt, ended_at AS endedAt,
+  stop_request AS stopRequest, rate, destination_down AS destinationDown FROM sync_sessions WHERE job_id = ?`;
+
+export function sessionOf(journal: Journal, jobId: number): SessionRow | null {
+  return (journal.db.prepare(SELECT).get(jobId) as SessionRow | undefined) ?? null;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether a process is watching the job right now. */
+export function isLive(s: SessionRow | null, now: number): boolean {
+  if (!s || s.endedAt !== null || now - s.heartbeatAt > HEARTBEAT_STALE_MS) return false;
+  return s.host !== hostname() || pidAlive(s.pid);
+}
+
+/** Takes the job for this process; refuses while another live process watches it. */
+export function claimSession(journal: Journal, jobId: number, now: number): void {
+  journal.db.transaction(() => {
+    const s = sessionOf(journal, jobId);
+    if (isLive(s, now) && !(s!.pid === process.pid && s!.host === hostname())) {
+      throw new BeamdropError({
+        code: 'config-invalid', retryable: false, field: 'job',
+        message: `job ${jobId} is being watched by process ${s!.pid} on ${s!.host}; stop it first with \`beamdrop stop ${jobId}\`.`,
+      });
+    }
+    journal.db.prepare(
+      `INSERT INTO sync_sessions (job_id, pid, host, started_at, heartbeat_at, ended_at, stop_request, rate, destination_down)
+       VALUES (?, ?, ?, ?, ?, NULL, NULL, 0, NULL)
+       ON CONFLICT (job_id) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at,
+         heartbeat_at = excluded.heartbeat_at, ended_at = NULL, stop_request = NULL, rate = 0, destination_down = NULL`,
+    ).run(jobId, process.pid, hostname(), now, now);
+  })();
+}
+
+/** Writes the heartbeat and returns the stop request, if another process wrote one. */
+export function heartbeat(journal: Journal, jobId: number, now: number, rate: number, destinationDown: string | null): StopMode | null {
+  journal.db.prepare('UPDATE sync_sessions SET heartbeat_at = ?, rate = ?, destination_down = ? WHERE job_id = ?').run(now, rate, destinationDown, jobId);
+  return (journal.db.prepare('SELECT stop_request AS r FROM sync_sessions WHERE job_id = ?').get(jobId) as { r: StopMode | null } | undefined)?.r ?? null;
+}
+
+export function endSession(journal: Journal, jobId: number, now: number): void {
+  journal.db.prepare('UPDATE sync_sessions SET ended_at = ?, heartbeat_at = ?, rate = 0 WHERE job_id = ?').run(now, now, jobId);
+}
+
+/**
+ * Asks the watcher of a job to stop (from any process). `finish` ends the acquisition: the
+ * watcher sends what is complete and finalises the dataset; `pause` stops at once, resumable.
+ */
+export function requestStop(journal: Journal, jobId: number, mode: StopMode, now: number): { live: boolean; session: SessionRow | null } {
+  const job = journal.job(jobId);
+  if (!job) throw new BeamdropError({ code: 'job-not-found', retryable: false, message: `there is no job ${jobId}; \`beamdrop status\` lists the jobs.` });
+  if (job.kind !== 'sync') throw new BeamdropError({ code: 'config-invalid', retryable: false, field: 'job', message: `job ${jobId} is a batch upload, not a watch; stop a batch upload with Ctrl-C in its terminal.` });
+  const s = sessionOf(journal, jobId);
+  if (!isLive(s, now)) return { live: false, session: s };
+  journal.db.transaction(() => {
+    // A pause request is never downgraded to finish by a later plain `stop`.
+    journal.db.prepare(`UPDATE sync_sessions SET stop_request = CASE WHEN stop_request = 'pause' THEN 'pause' ELSE ? END WHERE job_id = ?`).run(mode, jobId);
+    journal.event(jobId, null, 'sync-stop-requested', { mode, by: process.pid });
+  })();
+  return { live: true, session: sessionOf(journal, jobId) };
+}
