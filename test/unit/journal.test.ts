@@ -40,6 +40,9 @@ describe('Journal', () => {
     expect(j.findUnfinished('ds', 'd', ['/data'])?.id).toBe(a.id);
     j.setJobState(a.id, 'done');
     expect(j.findUnfinished('ds', 'd', ['/data'])).toBeNull();
+    // A sync job of the same dataset is never resumed by a batch upload.
+    j.createJob({ kind: 'sync', dataset: 'ds', proposal: 'p1', destination: 'd', sources: ['/data'], metadata: {}, options: {} });
+    expect(j.findUnfinished('ds', 'd', ['/data'])).toBeNull();
     expect(j.job(a.id)?.finishedAt).not.toBeNull();
   });
 

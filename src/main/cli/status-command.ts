@@ -4,6 +4,7 @@ import { FILE_STATES, type FileState } from '../../shared/model.js';
 import { formatBytes } from '../../shared/sizes.js';
 import { reportError, withEngine } from './context.js';
 import { summaryText } from './progress-view.js';
+import { syncLine } from './watch-command.js';
 
 export function registerStatus(program: Command): void {
   program.command('status')
@@ -30,6 +31,7 @@ export function registerStatus(program: Command): void {
           const files = journal.files(summary.job.id, { states });
           if (f.json) { process.stdout.write(JSON.stringify({ summary, files }) + '\n'); return; }
           process.stdout.write(summaryText(summary));
+          if (summary.job.kind === 'sync') process.stdout.write(`  ${syncLine(engine.syncStatus(summary.job.id))}\n`);
           if (f.state) {
             for (const file of files) process.stdout.write(`  ${file.state.padEnd(12)} ${formatBytes(file.size).padStart(10)}  ${file.relpath}${file.sha256 ? `  sha256:${file.sha256}` : ''}\n`);
           }

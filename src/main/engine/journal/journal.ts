@@ -91,10 +91,10 @@ export class Journal {
     return (this.sql('SELECT * FROM jobs WHERE dataset = ? ORDER BY id').all(dataset) as JobRow[]).map(toJob);
   }
 
-  /** The unfinished job of the same dataset, destination and sources, which a rerun resumes. */
+  /** The unfinished batch job of the same dataset, destination and sources, which a rerun resumes. */
   findUnfinished(dataset: string, destination: string, sources: string[]): StoredJob | null {
     const r = this.sql(
-      `SELECT * FROM jobs WHERE dataset = ? AND destination = ? AND sources = ? AND state NOT IN ('done') ORDER BY id DESC LIMIT 1`,
+      `SELECT * FROM jobs WHERE kind = 'batch' AND dataset = ? AND destination = ? AND sources = ? AND state NOT IN ('done') ORDER BY id DESC LIMIT 1`,
     ).get(dataset, destination, JSON.stringify(sources)) as JobRow | undefined;
     return r ? toJob(r) : null;
   }
