@@ -31,7 +31,8 @@ export function registerStatus(program: Command): void {
           const files = journal.files(summary.job.id, { states });
           if (f.json) { process.stdout.write(JSON.stringify({ summary, files }) + '\n'); return; }
           process.stdout.write(summaryText(summary));
-          if (summary.job.kind === 'sync') process.stdout.write(`  ${syncLine(engine.syncStatus(summary.job.id))}\n`);
+          const sync = summary.job.kind === 'sync' ? engine.syncStatus(summary.job.id) : null;
+          if (sync) process.stdout.write(`  ${syncLine(sync)}\n`);
           if (f.state) {
             for (const file of files) process.stdout.write(`  ${file.state.padEnd(12)} ${formatBytes(file.size).padStart(10)}  ${file.relpath}${file.sha256 ? `  sha256:${file.sha256}` : ''}\n`);
           }
