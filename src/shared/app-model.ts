@@ -1,10 +1,10 @@
 // What the desktop app's screens show: plain data built by the app backend from the engine and
 // sent over IPC. No behaviour here; the contract (ipc-contract.ts) says which command returns what.
 import type { ErrorInfo } from './errors.js';
-import type { FileState, JobKind, JobState, ScanNote, StateCounts } from './model.js';
+import type { FileState, JobKind, JobProgress, JobState, ScanNote } from './model.js';
 
 /** One job as the Activity screen shows it: journal record plus live progress. */
-export interface JobView {
+export interface JobView extends Omit<JobProgress, 'jobId'> {
   id: number;
   kind: JobKind;
   state: JobState;
@@ -18,15 +18,6 @@ export interface JobView {
   reason: string | null;
   /** Whether this app is running the job now (a paused or interrupted job is not). */
   running: boolean;
-  filesTotal: number;
-  filesDone: number;
-  bytesTotal: number;
-  bytesDone: number;
-  /** Bytes per second over the recent window; 0 when idle. */
-  rate: number;
-  /** Seconds, or null while unknown. */
-  eta: number | null;
-  counts: StateCounts;
   /** Sync: files seen but not yet stored; null for batch jobs. */
   backlog: number | null;
   /** Paused with a reason, or failed/changed files: the operator should look. */

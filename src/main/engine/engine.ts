@@ -25,21 +25,13 @@ import type { WatchResult } from './sync/sync-session.js';
 import { requestStop, type StopMode } from './sync/sync-sessions.js';
 import { syncStatusOf } from './sync/sync-status.js';
 import { resolve } from 'node:path';
+import type { DatasetTarget } from './dataset-target.js';
 
-export interface UploadRequest {
+export type { DatasetTarget };
+
+export interface UploadRequest extends DatasetTarget {
   sources: string[];
-  dataset: string;
-  proposal?: string;
-  visit?: string;
-  destination?: string;
-  to?: string;
-  include?: string[];
-  exclude?: string[];
-  metadata?: Record<string, string>;
   dryRun?: boolean;
-  followSymlinks?: boolean;
-  /** Overrides of the profile's upload policy (CLI flags). */
-  policy?: Partial<Pick<UploadPolicy, 'concurrency' | 'partConcurrency' | 'bandwidth'>>;
   signal?: AbortSignal;
   onEvent?: (e: JobEvent) => void;
   /** Counts bytes read from local disk (tests prove one read pass with it). */

@@ -9,6 +9,7 @@ import type { JobEvent, JobSummary } from '../../../shared/model.js';
 import type { DestinationConfig, FacilityProfile, UploadPolicy } from '../../../shared/profile-schema.js';
 import { mergeRules, type SyncRuleSet } from '../../../shared/profile-sync-schema.js';
 import type { VerifiedFileSink } from '../catalogue/verified-sink.js';
+import type { DatasetTarget } from '../dataset-target.js';
 import type { HashPool } from '../hash/hash-pool.js';
 import type { Journal, StoredJob } from '../journal/journal.js';
 import type { Logger } from '../log/logger.js';
@@ -31,22 +32,12 @@ export interface WatchRunOptions {
   onSession?: (session: SyncSession) => void;
 }
 
-export interface WatchRequest extends WatchRunOptions {
+export interface WatchRequest extends WatchRunOptions, DatasetTarget {
   folders: string[];
-  dataset: string;
-  proposal?: string;
-  visit?: string;
-  destination?: string;
-  to?: string;
-  include?: string[];
-  exclude?: string[];
-  metadata?: Record<string, string>;
-  followSymlinks?: boolean;
   /** Sync rules of this technique from the profile (sync.techniques). */
   technique?: string;
   /** Overrides of every folder's rules from the command line (--poll, --quiet-period). */
   rules?: SyncRuleSet;
-  policy?: Partial<Pick<UploadPolicy, 'concurrency' | 'partConcurrency' | 'bandwidth'>>;
 }
 
 /** What sync mode needs from the engine; wired in Engine (engine.ts). */
