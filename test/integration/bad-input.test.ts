@@ -92,6 +92,19 @@ describe('bad input', () => {
     expect(followed.flatMap((e) => (e.type === 'scan-done' ? e.notes : [])).some((n) => n.kind === 'loop')).toBe(true);
   });
 
+  it('pauses, not leaves "scanning", a job stopped during its scan', async () => {
+    const src = makeTree(Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`d${i % 30}/f${i}.dat`, 'x'])));
+    const stop = new AbortController();
+    const summary = await h.engine.upload(h.profile, {
+      sources: [src], dataset: 'stopped-scan', destination: 'filesystem', signal: stop.signal,
+      onEvent: (e) => { if (e.type === 'scan-progress') stop.abort(); },
+    });
+    expect(summary.job).toMatchObject({ state: 'paused', reason: expect.stringMatching(/during the scan/) });
+    const again = await h.engine.upload(h.profile, { sources: [src], dataset: 'stopped-scan', destination: 'filesystem' });
+    expect(again.job.id).toBe(summary.job.id);
+    expect(again.counts).toEqual({ verified: 3000 });
+  });
+
   it('names the field when the dataset or the sources are missing', async () => {
     await expect(h.engine.upload(h.profile, { sources: [], dataset: 'x' })).rejects.toMatchObject({ code: 'config-invalid', field: 'sources' });
     await expect(h.engine.upload(h.profile, { sources: ['/tmp'], dataset: '  ' })).rejects.toMatchObject({ code: 'config-invalid', field: 'dataset' });

@@ -25,7 +25,7 @@ import type { WatchResult } from './sync/sync-session.js';
 import { requestStop, type StopMode } from './sync/sync-sessions.js';
 import { syncStatusOf } from './sync/sync-status.js';
 import { resolve } from 'node:path';
-import type { DatasetTarget } from './dataset-target.js';
+import { datasetJobOptions, type DatasetTarget } from './dataset-target.js';
 
 export type { DatasetTarget };
 
@@ -121,15 +121,7 @@ export class Engine {
       const resumed = job !== null && !req.dryRun;
       if (!job || req.dryRun) {
         const options: StoredOptions = {
-          include: [...profile.include, ...(req.include ?? [])],
-          exclude: [...profile.exclude, ...(req.exclude ?? [])],
-          followSymlinks: req.followSymlinks ?? false,
-          keyTemplate: resolved.config.keyTemplate,
-          vars: {
-            facility: profile.facility || null, beamline: profile.beamline || null,
-            proposal: req.proposal ?? null, visit: req.visit ?? null,
-            dataset: req.dataset, date: new Date(this.services.clock.now()).toISOString().slice(0, 10),
-          },
+          ...datasetJobOptions(profile, req, resolved, this.services.clock.now()),
           destinationConfig: resolved.config, adhoc: resolved.adhoc, policy, catalogue,
         };
         job = journal.createJob({

@@ -51,7 +51,16 @@ export async function runJob(job: StoredJob, resumed: boolean, d: RunnerDeps): P
   const signal = d.signal ? AbortSignal.any([d.signal, controller.signal]) : controller.signal;
   d.onEvent({ type: 'job-started', jobId: job.id, dataset: job.dataset, destination: job.destination, resumed });
 
-  await scanInto(job, options, d);
+  try {
+    await scanInto(job, options, d);
+  } catch (e) {
+    // Stopped while scanning: the job is paused, not left "scanning"; a rerun scans again.
+    if (!d.signal?.aborted) throw e;
+    d.journal.setJobState(job.id, 'paused', 'stopped by the operator during the scan; run the same command again to resume.');
+    const summary = summarise(d.journal, job.id, 0, d.clock.now() - started);
+    d.onEvent({ type: 'job-finished', summary });
+    return summary;
+  }
   d.journal.setJobState(job.id, 'running');
 
   const keyOf = (f: FileRecord) => renderKey(options.keyTemplate, { ...options.vars, relpath: f.relpath });

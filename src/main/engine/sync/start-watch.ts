@@ -9,7 +9,7 @@ import type { JobEvent, JobSummary } from '../../../shared/model.js';
 import type { DestinationConfig, FacilityProfile, UploadPolicy } from '../../../shared/profile-schema.js';
 import { mergeRules, type SyncRuleSet } from '../../../shared/profile-sync-schema.js';
 import type { VerifiedFileSink } from '../catalogue/verified-sink.js';
-import type { DatasetTarget } from '../dataset-target.js';
+import { datasetJobOptions, type DatasetTarget } from '../dataset-target.js';
 import type { HashPool } from '../hash/hash-pool.js';
 import type { Journal, StoredJob } from '../journal/journal.js';
 import type { Logger } from '../log/logger.js';
@@ -86,15 +86,7 @@ export async function startWatch(host: WatchHost, profile: FacilityProfile, req:
     const resumed = job !== null;
     if (!job) {
       const options: StoredSyncOptions = {
-        include: [...profile.include, ...(req.include ?? [])],
-        exclude: [...profile.exclude, ...(req.exclude ?? [])],
-        followSymlinks: req.followSymlinks ?? false,
-        keyTemplate: resolved.config.keyTemplate,
-        vars: {
-          facility: profile.facility || null, beamline: profile.beamline || null,
-          proposal: req.proposal ?? null, visit: req.visit ?? null,
-          dataset: req.dataset, date: new Date(host.clock.now()).toISOString().slice(0, 10),
-        },
+        ...datasetJobOptions(profile, req, resolved, host.clock.now()),
         destinationConfig: resolved.config, adhoc: resolved.adhoc, policy,
         sync: { folders, settings: syncSettings(profile, technique) },
         ...extra,
