@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The newcomer's first run: upload the small example dataset into the embedded default (a local
 # archive folder plus the local catalogue, no server needed), then show it verified.
-# Run after installing: `ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --ignore-scripts && npm run example`.
+# Run after installing: `ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm install --ignore-scripts && npm run example`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-native.sh >/dev/null
