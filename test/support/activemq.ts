@@ -11,24 +11,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type IMessage } from '@stomp/stompjs';
 import { TCPWrapper } from '@stomp/tcp-wrapper';
-import { freePort, spawnLogged, stopProcess, waitUntilReady, type ManagedProcess } from './minio.js';
+import { freePort, spawnLogged, waitUntilReady } from './minio.js';
+import { serverLifecycle, type ServerLifecycle } from './server-lifecycle.js';
 
-export interface ActiveMqBroker {
+/** A running ActiveMQ; destroy() removes its temporary directory. */
+export interface ActiveMqBroker extends ServerLifecycle {
   host: string;
   port: number;
   /** stomp://127.0.0.1:PORT */
   url: string;
   username: string;
   password: string;
-  /** pid of the current JVM (changes on restart) */
-  pid: number;
   /** ms from spawn to the first STOMP CONNECTED of the last (re)start */
   startMs: number;
   logFile: string;
-  stop(): Promise<void>;
-  restart(): Promise<void>;
-  /** stop, then remove the temporary directory */
-  destroy(): Promise<void>;
 }
 
 export const activemqHome = (): string => process.env.BEAMDROP_ACTIVEMQ_HOME ?? '/usr/share/activemq';
@@ -113,41 +109,25 @@ export async function startActiveMq(opts: { port?: number } = {}): Promise<Activ
     '-jar', join(home, 'bin/activemq.jar'), 'start', `xbean:file:${config}`,
   ];
 
-  let proc: ManagedProcess | undefined;
-  const launch = async (): Promise<void> => {
-    const started = Date.now();
-    const p = spawnLogged(javaBin(), args, logFile);
-    proc = p;
-    // A JVM on a busy two-core machine can be slow to start: allow a minute unless told otherwise.
-    await waitUntilReady(`activemq (${home}) on port ${port}`, p, logFile, () => stompReady(port, username, password, 1_000), startTimeoutMs);
-    broker.pid = p.pid;
-    broker.startMs = Date.now() - started;
-  };
-  const stop = async (): Promise<void> => {
-    if (proc !== undefined) await stopProcess(proc, 15_000);
-  };
-
-  const broker: ActiveMqBroker = {
-    host: '127.0.0.1',
-    port,
-    url: `stomp://127.0.0.1:${port}`,
-    username,
-    password,
-    pid: -1,
-    startMs: 0,
-    logFile,
-    stop,
-    restart: async () => {
-      await stop();
-      await launch();
+  const { life, start } = serverLifecycle({
+    graceMs: 15_000,
+    launch: async (track) => {
+      const started = Date.now();
+      const p = spawnLogged(javaBin(), args, logFile);
+      track(p);
+      // A JVM on a busy two-core machine can be slow to start: allow a minute unless told otherwise.
+      await waitUntilReady(`activemq (${home}) on port ${port}`, p, logFile, () => stompReady(port, username, password, 1_000), startTimeoutMs);
+      broker.startMs = Date.now() - started;
     },
-    destroy: async () => {
-      await stop();
+    cleanup: async () => {
       if (process.env.BEAMDROP_KEEP_TEST_SERVERS !== '1') await rm(base, { recursive: true, force: true });
     },
-  };
+  });
+  const broker: ActiveMqBroker = Object.assign(life, {
+    host: '127.0.0.1', port, url: `stomp://127.0.0.1:${port}`, username, password, startMs: 0, logFile,
+  });
   try {
-    await launch();
+    await start();
   } catch (err) {
     await rm(base, { recursive: true, force: true });
     throw err;

@@ -14,9 +14,11 @@ import { chmod, chown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, probe, spawnLogged, stopProcess, waitUntilReady, type ManagedProcess } from './minio.js';
+import { freePort, probe, spawnLogged, waitUntilReady } from './minio.js';
+import { serverLifecycle, type ServerLifecycle } from './server-lifecycle.js';
 
-export interface DavServer {
+/** A running Apache mod_dav; destroy() removes its temporary directory. */
+export interface DavServer extends ServerLifecycle {
   /** e.g. http://127.0.0.1:PORT/dav (no trailing slash) */
   url: string;
   username: string;
@@ -24,17 +26,11 @@ export interface DavServer {
   /** the folder on disk that /dav serves */
   root: string;
   port: number;
-  /** pid of the current apache2 parent process (changes on restart) */
-  pid: number;
   /** the owner of files the server writes (the worker user) */
   uid: number;
   gid: number;
   /** Apache's ErrorLog; the access log is beside it as access.log */
   errorLog: string;
-  stop(): Promise<void>;
-  restart(): Promise<void>;
-  /** stop, then remove the temporary directory */
-  destroy(): Promise<void>;
 }
 
 const execFileP = promisify(execFile);
@@ -151,51 +147,28 @@ Alias /dav "${root}"
 
   const url = `http://127.0.0.1:${port}/dav`;
   const authHeader = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-  let proc: ManagedProcess | undefined;
-
-  const launch = async (): Promise<void> => {
-    const p = spawnLogged(bin, ['-f', conf, '-DFOREGROUND'], stdoutLog);
-    proc = p;
-    try {
-      await waitUntilReady(`apache2 (${bin}) on port ${port}`, p, stdoutLog, async () => {
-        const res = await probe(`${url}/`, { method: 'PROPFIND', headers: { Authorization: authHeader, Depth: '0' } }, 1_000);
-        return res.status === 207;
-      });
-    } catch (err) {
-      let errors = '';
+  const { life, start } = serverLifecycle({
+    launch: async (track) => {
+      const p = spawnLogged(bin, ['-f', conf, '-DFOREGROUND'], stdoutLog);
+      track(p);
       try {
-        errors = readFileSync(errorLog, 'utf8').split('\n').slice(-20).join('\n');
-      } catch {
-        errors = '(no error log)';
+        await waitUntilReady(`apache2 (${bin}) on port ${port}`, p, stdoutLog, async () => {
+          const res = await probe(`${url}/`, { method: 'PROPFIND', headers: { Authorization: authHeader, Depth: '0' } }, 1_000);
+          return res.status === 207;
+        });
+      } catch (err) {
+        let errors = '';
+        try {
+          errors = readFileSync(errorLog, 'utf8').split('\n').slice(-20).join('\n');
+        } catch {
+          errors = '(no error log)';
+        }
+        throw new Error(`${(err as Error).message}\nlast lines of ${errorLog}:\n${errors}`, { cause: err });
       }
-      throw new Error(`${(err as Error).message}\nlast lines of ${errorLog}:\n${errors}`, { cause: err });
-    }
-    server.pid = p.pid;
-  };
-  const stop = async (): Promise<void> => {
-    if (proc !== undefined) await stopProcess(proc);
-  };
-
-  const server: DavServer = {
-    url,
-    username,
-    password,
-    root,
-    port,
-    pid: -1,
-    uid,
-    gid,
-    errorLog,
-    stop,
-    restart: async () => {
-      await stop();
-      await launch();
     },
-    destroy: async () => {
-      await stop();
-      await rm(base, { recursive: true, force: true });
-    },
-  };
-  await launch();
+    cleanup: () => rm(base, { recursive: true, force: true }),
+  });
+  const server: DavServer = Object.assign(life, { url, username, password, root, port, uid, gid, errorLog });
+  await start();
   return server;
 }

@@ -11,22 +11,18 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { serverLifecycle, type ServerLifecycle } from './server-lifecycle.js';
 
-export interface MinioServer {
+/** A running MinIO; destroy() removes the temporary directory if startMinio created it. */
+export interface MinioServer extends ServerLifecycle {
   endpoint: string;
   accessKeyId: string;
   secretAccessKey: string;
   region: string;
   port: number;
   dataDir: string;
-  /** pid of the current minio process (changes on restart) */
-  pid: number;
   /** minio's stdout and stderr, appended across restarts */
   logFile: string;
-  stop(): Promise<void>;
-  restart(): Promise<void>;
-  /** stop, then remove the temporary directory if startMinio created it */
-  destroy(): Promise<void>;
 }
 
 export const minioBin = (): string =>
@@ -186,43 +182,24 @@ export async function startMinio(opts: { dataDir?: string; port?: number } = {})
     MINIO_BROWSER: 'off',
   };
 
-  let proc: ManagedProcess | undefined;
-  const launch = async (): Promise<void> => {
-    // The console still wants its own address even with the browser off: a fresh free port.
-    const consolePort = await freePort();
-    const args = ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`];
-    const p = spawnLogged(bin, args, logFile, env);
-    proc = p;
-    await waitUntilReady(`minio (${bin}) on port ${port}`, p, logFile, async () => {
-      const res = await probe(`${endpoint}/minio/health/ready`, {}, 1_000);
-      return res.status === 200;
-    });
-    server.pid = p.pid;
-  };
-  const stop = async (): Promise<void> => {
-    if (proc !== undefined) await stopProcess(proc);
-  };
-
-  const server: MinioServer = {
-    endpoint,
-    accessKeyId,
-    secretAccessKey,
-    region,
-    port,
-    dataDir,
-    pid: -1,
-    logFile,
-    stop,
-    restart: async () => {
-      await stop();
-      await launch();
+  const { life, start } = serverLifecycle({
+    launch: async (track) => {
+      // The console still wants its own address even with the browser off: a fresh free port.
+      const consolePort = await freePort();
+      const args = ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`];
+      const p = spawnLogged(bin, args, logFile, env);
+      track(p);
+      await waitUntilReady(`minio (${bin}) on port ${port}`, p, logFile, async () => {
+        const res = await probe(`${endpoint}/minio/health/ready`, {}, 1_000);
+        return res.status === 200;
+      });
     },
-    destroy: async () => {
-      await stop();
+    cleanup: async () => {
       if (createdBase !== undefined) await rm(createdBase, { recursive: true, force: true });
     },
-  };
-  await launch();
+  });
+  const server: MinioServer = Object.assign(life, { endpoint, accessKeyId, secretAccessKey, region, port, dataDir, logFile });
+  await start();
   return server;
 }
 
