@@ -1,21 +1,12 @@
 // What the desktop app's screens show: plain data built by the app backend from the engine and
 // sent over IPC. No behaviour here; the contract (ipc-contract.ts) says which command returns what.
 import type { ErrorInfo } from './errors.js';
-import type { FileState, JobKind, JobProgress, JobState, ScanNote } from './model.js';
+import type { FileState, JobProgress, JobRecord, ScanNote } from './model.js';
 
 /** One job as the Activity screen shows it: journal record plus live progress. */
-export interface JobView extends Omit<JobProgress, 'jobId'> {
-  id: number;
-  kind: JobKind;
-  state: JobState;
-  dataset: string;
-  proposal: string | null;
-  destination: string;
-  sources: string[];
-  createdAt: number;
-  finishedAt: number | null;
-  /** Why the job is paused or failed, for the operator. */
-  reason: string | null;
+export interface JobView
+  extends Omit<JobProgress, 'jobId'>,
+    Pick<JobRecord, 'id' | 'kind' | 'state' | 'dataset' | 'proposal' | 'destination' | 'sources' | 'createdAt' | 'finishedAt' | 'reason'> {
   /** Whether this app is running the job now (a paused or interrupted job is not). */
   running: boolean;
   /** Sync: files seen but not yet stored; null for batch jobs. */
