@@ -5,7 +5,25 @@ import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
-const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'crypto', 'stream', 'stream/*', 'worker_threads', 'http', 'https', 'net', 'url', 'util', 'events', 'buffer'];
+const nodeBuiltins = [
+  'node:*',
+  'fs',
+  'fs/*',
+  'path',
+  'os',
+  'child_process',
+  'crypto',
+  'stream',
+  'stream/*',
+  'worker_threads',
+  'http',
+  'https',
+  'net',
+  'url',
+  'util',
+  'events',
+  'buffer',
+];
 
 const zone = (target, from, message) => ({ target, from, message });
 
@@ -15,60 +33,107 @@ export default tseslint.config(
   {
     plugins: { 'import-x': importX },
     // Resolves `./x.js` specifiers to the `.ts` sources, so the zones see every relative import.
-    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: ['tsconfig.json', 'tsconfig.web.json'], noWarnOnMultipleProjects: true })] },
+    settings: {
+      'import-x/resolver-next': [
+        createTypeScriptImportResolver({ project: ['tsconfig.json', 'tsconfig.web.json'], noWarnOnMultipleProjects: true }),
+      ],
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'import-x/no-restricted-paths': ['error', {
-        zones: [
-          zone('./src/shared', './src/main', 'src/shared is pure: it must not import main code.'),
-          zone('./src/shared', './src/renderer', 'src/shared is pure: it must not import renderer code.'),
-          zone('./src/shared', './src/preload', 'src/shared is pure: it must not import preload code.'),
-          zone('./src/renderer', './src/main', 'The renderer talks to main only through the preload API.'),
-          zone('./src/renderer', './src/preload', 'The renderer uses window.beamdrop, not preload modules.'),
-          zone('./src/main/engine', './src/main/app', 'The engine is plain Node: it must not import the Electron app.'),
-          zone('./src/main/engine', './src/main/cli', 'The engine must not import the CLI.'),
-          zone('./src/main/engine', './src/main/app-backend', 'The engine must not import the app backend (it is built on the engine).'),
-          zone('./src/main/app-backend', './src/main/app', 'The app backend is Electron-free: it must not import src/main/app.'),
-          zone('./src/main/app-backend', './src/main/cli', 'The app backend must not import the CLI.'),
-          zone('./src/main/cli', './src/main/app', 'The CLI must not import the Electron app.'),
-          zone('./src/main/app', './src/main/cli', 'The app must not import the CLI.'),
-          zone('./src/preload', './src/main', 'The preload sees only the shared IPC contract.'),
-        ],
-      }],
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            zone('./src/shared', './src/main', 'src/shared is pure: it must not import main code.'),
+            zone('./src/shared', './src/renderer', 'src/shared is pure: it must not import renderer code.'),
+            zone('./src/shared', './src/preload', 'src/shared is pure: it must not import preload code.'),
+            zone('./src/renderer', './src/main', 'The renderer talks to main only through the preload API.'),
+            zone('./src/renderer', './src/preload', 'The renderer uses window.beamdrop, not preload modules.'),
+            zone('./src/main/engine', './src/main/app', 'The engine is plain Node: it must not import the Electron app.'),
+            zone('./src/main/engine', './src/main/cli', 'The engine must not import the CLI.'),
+            zone(
+              './src/main/engine',
+              './src/main/app-backend',
+              'The engine must not import the app backend (it is built on the engine).',
+            ),
+            zone(
+              './src/main/app-backend',
+              './src/main/app',
+              'The app backend is Electron-free: it must not import src/main/app.',
+            ),
+            zone('./src/main/app-backend', './src/main/cli', 'The app backend must not import the CLI.'),
+            zone('./src/main/cli', './src/main/app', 'The CLI must not import the Electron app.'),
+            zone('./src/main/app', './src/main/cli', 'The app must not import the CLI.'),
+            zone('./src/preload', './src/main', 'The preload sees only the shared IPC contract.'),
+          ],
+        },
+      ],
     },
   },
   {
     files: ['src/shared/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: [...nodeBuiltins, 'electron', 'react', 'react-dom'], message: 'src/shared must stay pure TypeScript (no Node, DOM or Electron).' },
-      ] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [...nodeBuiltins, 'electron', 'react', 'react-dom'],
+              message: 'src/shared must stay pure TypeScript (no Node, DOM or Electron).',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['src/main/engine/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['electron', 'electron/*'], message: 'src/main/engine never imports electron: keep the engine plain Node.' },
-      ] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['electron', 'electron/*'], message: 'src/main/engine never imports electron: keep the engine plain Node.' },
+          ],
+        },
+      ],
     },
   },
   {
     // The app backend runs in main and in the e2e harness (plain Node): Electron stays in src/main/app.
     files: ['src/main/app-backend/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['electron', 'electron/*'], message: 'src/main/app-backend never imports electron: put Electron behind a port (ports.ts) in src/main/app.' },
-      ] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['electron', 'electron/*'],
+              message: 'src/main/app-backend never imports electron: put Electron behind a port (ports.ts) in src/main/app.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['src/renderer/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: [...nodeBuiltins, 'electron', 'electron/*'], message: 'src/renderer never imports Node or Electron: use the preload API.' },
-        { group: ['zod', 'zod/*'], message: 'zod compiles with eval, which the renderer CSP forbids: validate with src/shared/dataset-definition.ts.' },
-      ] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [...nodeBuiltins, 'electron', 'electron/*'],
+              message: 'src/renderer never imports Node or Electron: use the preload API.',
+            },
+            {
+              group: ['zod', 'zod/*'],
+              message: 'zod compiles with eval, which the renderer CSP forbids: validate with src/shared/dataset-definition.ts.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

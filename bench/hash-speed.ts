@@ -23,7 +23,11 @@ function* slices(source: Buffer, total: number): Generator<Buffer> {
   }
 }
 
-interface Timing { seconds: number; cpuSeconds: number; sha256: string }
+interface Timing {
+  seconds: number;
+  cpuSeconds: number;
+  sha256: string;
+}
 
 /**
  * Wall time, and CPU time of every thread of the process (for hashpool: the copies on this thread

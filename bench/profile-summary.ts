@@ -4,8 +4,18 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }
-interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
 
 const [dir, topArg] = process.argv.slice(2);
 if (!dir) {
@@ -14,7 +24,9 @@ if (!dir) {
 }
 const top = Number(topArg ?? 12);
 
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.cpuprofile'))
+  .sort()) {
   const p = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
@@ -22,7 +34,9 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sor
   p.samples.forEach((id, i) => {
     const dt = p.timeDeltas[i] ?? 0;
     const n = byId.get(id)!;
-    const where = n.callFrame.url ? `${n.callFrame.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/out\/bench\//, '')}:${n.callFrame.lineNumber + 1}` : '';
+    const where = n.callFrame.url
+      ? `${n.callFrame.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/out\/bench\//, '')}:${n.callFrame.lineNumber + 1}`
+      : '';
     const name = `${n.callFrame.functionName || '(anonymous)'} ${where}`.trim();
     self.set(name, (self.get(name) ?? 0) + dt);
     total += dt;
@@ -30,6 +44,6 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sor
   const idle = (self.get('(idle)') ?? 0) + (self.get('(program)') ?? 0) * 0;
   console.log(`\n${file}: ${(total / 1e6).toFixed(1)} s sampled, ${((total - idle) / 1e6).toFixed(1)} s busy`);
   for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    console.log(`  ${(us / 1e6).toFixed(2).padStart(7)} s  ${(100 * us / total).toFixed(1).padStart(5)}%  ${name}`);
+    console.log(`  ${(us / 1e6).toFixed(2).padStart(7)} s  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${name}`);
   }
 }

@@ -58,7 +58,14 @@ const opts = {
 
 function preflight(): void {
   const missing: string[] = [];
-  const has = (cmd: string) => { try { execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }); return true; } catch { return false; } };
+  const has = (cmd: string) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
   for (const cmd of ['curl', 'rclone']) if (!has(cmd)) missing.push(`${cmd} (scripts/provision-test-servers.sh installs it)`);
   if (!existsSync(TIME_BIN)) missing.push(`${TIME_BIN} (Debian package "time": apt-get install time)`);
   if (!existsSync(minioBin())) missing.push(`minio at ${minioBin()} (scripts/provision-test-servers.sh builds it)`);
@@ -76,7 +83,9 @@ function log(line: string): void {
 function describe(s: Sample): string {
   const rate = s.files > 1 ? `${(s.files / s.seconds).toFixed(1)} files/s` : `${(s.bytes / s.seconds / 1e6).toFixed(0)} MB/s`;
   const inner = s.uploadSeconds !== undefined ? ` (upload alone ${s.uploadSeconds.toFixed(2)} s)` : '';
-  const mem = s.memoryPeaksMB ? ` [main thread peaks: heap ${s.memoryPeaksMB.heapUsed.toFixed(0)}, external ${s.memoryPeaksMB.external.toFixed(0)}, ArrayBuffers ${s.memoryPeaksMB.arrayBuffers.toFixed(0)} MB]` : '';
+  const mem = s.memoryPeaksMB
+    ? ` [main thread peaks: heap ${s.memoryPeaksMB.heapUsed.toFixed(0)}, external ${s.memoryPeaksMB.external.toFixed(0)}, ArrayBuffers ${s.memoryPeaksMB.arrayBuffers.toFixed(0)} MB]`
+    : '';
   return `${s.phase} run ${s.run} ${s.tool.padEnd(8)} → ${s.target.padEnd(6)} ${s.seconds.toFixed(2)} s${inner}  ${rate}  peak RSS ${s.peakRssMB.toFixed(0)} MB  CPU ${s.cpuSeconds.toFixed(1)} s  server CPU ${s.serverCpuSeconds.toFixed(1)} s  other CPU ${s.otherCpuSeconds.toFixed(1)} s${mem}`;
 }
 
@@ -102,15 +111,24 @@ async function main(): Promise<void> {
   let servers: BenchServers | null = null;
   const cleanup = async () => {
     rmSync(scratch, { recursive: true, force: true });
-    if (servers) { const s = servers; servers = null; await s.stop(); }
+    if (servers) {
+      const s = servers;
+      servers = null;
+      await s.stop();
+    }
   };
-  process.once('SIGINT', () => { log('interrupted: stopping the servers and removing the data'); void cleanup().finally(() => process.exit(130)); });
+  process.once('SIGINT', () => {
+    log('interrupted: stopping the servers and removing the data');
+    void cleanup().finally(() => process.exit(130));
+  });
 
   const samples: Sample[] = [];
   const hashes: HashSample[] = [];
   let hugeSparse = false;
   try {
-    log(`starting MinIO and Apache WebDAV on loopback (${availableParallelism()} cores, ${(totalmem() / GiB).toFixed(0)} GiB RAM)`);
+    log(
+      `starting MinIO and Apache WebDAV on loopback (${availableParallelism()} cores, ${(totalmem() / GiB).toFixed(0)} GiB RAM)`,
+    );
     servers = await startServers();
     log(`MinIO ${servers.minio.endpoint}, WebDAV ${servers.dav.url}`);
     const c = new Contenders(servers, rcloneEnv(servers));
@@ -132,7 +150,12 @@ async function main(): Promise<void> {
       const dir = join(scratch, 'files');
       log(`(b) writing ${opts.fileCount} files of ${opts.fileBytes / MiB} MiB`);
       await writeRandomFiles(dir, opts.fileCount, opts.fileBytes);
-      await compare(c, { phase: 'b', source: dir, files: opts.fileCount, bytes: opts.fileCount * opts.fileBytes }, ['beamdrop', 'rclone'], samples);
+      await compare(
+        c,
+        { phase: 'b', source: dir, files: opts.fileCount, bytes: opts.fileCount * opts.fileBytes },
+        ['beamdrop', 'rclone'],
+        samples,
+      );
       rmSync(dir, { recursive: true });
     }
     if (opts.phases.has('c')) {
@@ -165,32 +188,57 @@ async function main(): Promise<void> {
   const resultsDir = join(REPO, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
   // Runs with hand-picked options are named so, beside the full and quick ones.
-  const custom = ['runs', 'big-mib', 'files', 'huge-gib'].some((k) => args[k as keyof typeof args] !== undefined)
-    || args.only !== 'a,b,c' || args.tools !== 'beamdrop,curl,rclone';
+  const custom =
+    ['runs', 'big-mib', 'files', 'huge-gib'].some((k) => args[k as keyof typeof args] !== undefined) ||
+    args.only !== 'a,b,c' ||
+    args.tools !== 'beamdrop,curl,rclone';
   const kind = custom ? '-custom' : quick ? '-quick' : '';
   const file = join(resultsDir, `bench-${started.toISOString().replace(/[:.]/g, '-')}${kind}.json`);
-  writeFileSync(file, `${JSON.stringify({
-    startedAt: started.toISOString(), finishedAt: new Date().toISOString(),
-    options: { ...opts, phases: [...opts.phases] },
-    machine: {
-      cores: availableParallelism(), cpu: cpus()[0]?.model ?? '?', memoryGiB: +(totalmem() / GiB).toFixed(1), node: process.version,
-      shaExtensions: /\bsha_ni\b/.test(readProcCpuinfo()),
-    },
-    versions: {
-      rclone: toolVersion('rclone'), curl: toolVersion('curl'), minio: readVersion(`${minioBin()}.version`),
-      apache: execFileSync(apacheBin(), ['-v'], { encoding: 'utf8' }).split('\n')[0],
-    },
-    summary, samples, hashes,
-  }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify(
+      {
+        startedAt: started.toISOString(),
+        finishedAt: new Date().toISOString(),
+        options: { ...opts, phases: [...opts.phases] },
+        machine: {
+          cores: availableParallelism(),
+          cpu: cpus()[0]?.model ?? '?',
+          memoryGiB: +(totalmem() / GiB).toFixed(1),
+          node: process.version,
+          shaExtensions: /\bsha_ni\b/.test(readProcCpuinfo()),
+        },
+        versions: {
+          rclone: toolVersion('rclone'),
+          curl: toolVersion('curl'),
+          minio: readVersion(`${minioBin()}.version`),
+          apache: execFileSync(apacheBin(), ['-v'], { encoding: 'utf8' }).split('\n')[0],
+        },
+        summary,
+        samples,
+        hashes,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   console.log(`\nresults: ${file}`);
 }
 
 function readProcCpuinfo(): string {
-  try { return readFileSync('/proc/cpuinfo', 'utf8'); } catch { return ''; }
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 function readVersion(file: string): string {
-  try { return readFileSync(file, 'utf8').trim(); } catch { return '?'; }
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return '?';
+  }
 }
 
 await main();

@@ -18,25 +18,44 @@ export interface SimulationOptions {
 }
 
 export class SimulatedEngine extends Engine {
-  constructor(engine: Engine, private readonly sim: SimulationOptions) { super(engine.services); }
+  constructor(
+    engine: Engine,
+    private readonly sim: SimulationOptions,
+  ) {
+    super(engine.services);
+  }
 
   override async upload(_profile: FacilityProfile, req: UploadRequest): Promise<JobSummary> {
     const { journal } = this.services;
     const started = Date.now();
-    const job = journal.createJob({ kind: 'batch', dataset: req.dataset, proposal: req.proposal ?? null, destination: req.destination ?? 'local', sources: req.sources, metadata: req.metadata ?? {}, options: {} });
+    const job = journal.createJob({
+      kind: 'batch',
+      dataset: req.dataset,
+      proposal: req.proposal ?? null,
+      destination: req.destination ?? 'local',
+      sources: req.sources,
+      metadata: req.metadata ?? {},
+      options: {},
+    });
     const emit = req.onEvent ?? (() => undefined);
     emit({ type: 'job-started', jobId: job.id, dataset: job.dataset, destination: job.destination, resumed: false });
     const batch: { path: string; relpath: string; size: number; mtimeMs: number }[] = [];
     for (let i = 0; i < this.sim.files; i++) {
       const relpath = `run-${String(Math.floor(i / 1000)).padStart(3, '0')}/frame_${String(i).padStart(6, '0')}.cbf`;
       batch.push({ path: `/data/${relpath}`, relpath, size: 6_291_456 + (i % 97) * 1024, mtimeMs: started });
-      if (batch.length === 5000) { journal.addScannedFiles(job.id, batch); batch.length = 0; }
+      if (batch.length === 5000) {
+        journal.addScannedFiles(job.id, batch);
+        batch.length = 0;
+      }
     }
     journal.addScannedFiles(job.id, batch);
     emit({ type: 'scan-done', jobId: job.id, files: this.sim.files, bytes: 0, notes: [] });
     journal.setJobState(job.id, 'running');
 
-    const ids = (journal.db.prepare('SELECT id, relpath FROM files WHERE job_id = ? ORDER BY id').all(job.id) as { id: number; relpath: string }[]);
+    const ids = journal.db.prepare('SELECT id, relpath FROM files WHERE job_id = ? ORDER BY id').all(job.id) as {
+      id: number;
+      relpath: string;
+    }[];
     // Each step moves the next file one state along: discovered → transferring → verified.
     const next: Record<string, FileState> = { discovered: 'transferring', transferring: 'verified' };
     const states = new Map<number, FileState>();
@@ -61,7 +80,19 @@ export class SimulatedEngine extends Engine {
       if (Date.now() - lastProgress >= 250) {
         lastProgress = Date.now();
         const t = journal.totals(job.id);
-        emit({ type: 'progress', progress: { jobId: job.id, filesTotal: t.files, filesDone: t.doneFiles, bytesTotal: t.bytes, bytesDone: t.doneBytes, rate: 1.2e9, eta: 600, counts: journal.counts(job.id) } });
+        emit({
+          type: 'progress',
+          progress: {
+            jobId: job.id,
+            filesTotal: t.files,
+            filesDone: t.doneFiles,
+            bytesTotal: t.bytes,
+            bytesDone: t.doneBytes,
+            rate: 1.2e9,
+            eta: 600,
+            counts: journal.counts(job.id),
+          },
+        });
       }
       due += tickMs;
       await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));

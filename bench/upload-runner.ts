@@ -8,7 +8,8 @@ import { Engine } from '../src/main/engine/engine.js';
 import { profileSchema } from '../src/shared/profile-schema.js';
 
 export interface RunnerSpec {
-  destination: { kind: 's3'; endpoint: string; bucket: string; accessKeyId: string } | { kind: 'webdav'; url: string; username: string };
+  destination:
+    { kind: 's3'; endpoint: string; bucket: string; accessKeyId: string } | { kind: 'webdav'; url: string; username: string };
   /** Data folder of the engine (journal, catalogue, logs): fresh per run. */
   home: string;
   sources: string[];
@@ -37,9 +38,15 @@ export interface RunnerResult {
 const started = performance.now();
 const spec = JSON.parse(process.argv[2] ?? '') as RunnerSpec;
 const { kind } = spec.destination;
-const destination = spec.destination.kind === 's3'
-  ? { kind: 's3', endpoint: spec.destination.endpoint, bucket: spec.destination.bucket, credentials: { accessKeyId: spec.destination.accessKeyId } }
-  : { kind: 'webdav', url: spec.destination.url, credentials: { username: spec.destination.username } };
+const destination =
+  spec.destination.kind === 's3'
+    ? {
+        kind: 's3',
+        endpoint: spec.destination.endpoint,
+        bucket: spec.destination.bucket,
+        credentials: { accessKeyId: spec.destination.accessKeyId },
+      }
+    : { kind: 'webdav', url: spec.destination.url, credentials: { username: spec.destination.username } };
 // `upload` left out on purpose: the defaults of the profile schema are what is measured.
 const profile = profileSchema.parse({ destinations: { [kind]: destination } });
 
@@ -55,13 +62,20 @@ const engine = Engine.open({ home: spec.home, env: process.env });
 let result: RunnerResult;
 try {
   const t0 = performance.now();
-  const summary = await engine.upload(profile, { sources: spec.sources, dataset: spec.dataset, proposal: spec.proposal, destination: kind });
+  const summary = await engine.upload(profile, {
+    sources: spec.sources,
+    dataset: spec.dataset,
+    proposal: spec.proposal,
+    destination: kind,
+  });
   const t1 = performance.now();
   const counts = Object.fromEntries(Object.entries(summary.counts).map(([k, v]) => [k, v ?? 0]));
   result = {
     ok: summary.failures.length === 0 && summary.job.state === 'done',
-    counts, bytesSent: summary.bytesSent,
-    uploadSeconds: (t1 - t0) / 1000, scriptSeconds: (t1 - started) / 1000,
+    counts,
+    bytesSent: summary.bytesSent,
+    uploadSeconds: (t1 - t0) / 1000,
+    scriptSeconds: (t1 - started) / 1000,
     maxRssKiB: process.resourceUsage().maxRSS,
     memoryPeaksMB: peaks,
     failures: summary.failures.slice(0, 5).map((f) => `${f.relpath}: ${f.error.message}`),

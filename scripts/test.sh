@@ -16,6 +16,7 @@ if [ "${BEAMDROP_TEST_IN_SESSION:-}" != 1 ]; then
   echo "== build";     npm run build
   echo "== typecheck"; npm run typecheck
   echo "== lint";      npm run lint
+  echo "== format";    npm run format:check
   for tool in dbus-run-session gnome-keyring-daemon; do
     command -v "$tool" >/dev/null || { echo "error: $tool not found (run scripts/provision-test-servers.sh)" >&2; exit 1; }
   done

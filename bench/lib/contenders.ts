@@ -54,7 +54,10 @@ const NODE_ARGS = (process.env.BEAMDROP_BENCH_NODE_ARGS ?? '').split(' ').filter
 export class Contenders {
   private seq = 0;
 
-  constructor(private readonly s: BenchServers, private readonly rclone: NodeJS.ProcessEnv) {}
+  constructor(
+    private readonly s: BenchServers,
+    private readonly rclone: NodeJS.ProcessEnv,
+  ) {}
 
   private serverPids(target: Target): number[] {
     return [target === 's3' ? this.s.minio.pid : this.s.dav.pid];
@@ -72,15 +75,32 @@ export class Contenders {
       if (tool === 'beamdrop') {
         sample = { ...base, ...(await this.beamdrop(target, w, name)) };
       } else {
-        const cmd = tool === 'curl'
-          ? (target === 's3' ? curlS3(this.s, w.source, `${name}/${basename(w.source)}`) : curlDav(this.s, w.source, davPath))
-          : rcloneCopy(this.rclone, w.source, target === 's3' ? S3_REMOTE : DAV_REMOTE, target === 's3' ? `${this.s.bucket}/${name}` : name);
+        const cmd =
+          tool === 'curl'
+            ? target === 's3'
+              ? curlS3(this.s, w.source, `${name}/${basename(w.source)}`)
+              : curlDav(this.s, w.source, davPath)
+            : rcloneCopy(
+                this.rclone,
+                w.source,
+                target === 's3' ? S3_REMOTE : DAV_REMOTE,
+                target === 's3' ? `${this.s.bucket}/${name}` : name,
+              );
         const m = await measure(cmd.cmd, cmd.args, { ...(cmd.env ? { env: cmd.env } : {}), serverPids: this.serverPids(target) });
-        sample = { ...base, seconds: m.wallSeconds, peakRssMB: m.peakRssMB, cpuSeconds: m.cpuSeconds, serverCpuSeconds: m.serverCpuSeconds, otherCpuSeconds: m.otherCpuSeconds };
+        sample = {
+          ...base,
+          seconds: m.wallSeconds,
+          peakRssMB: m.peakRssMB,
+          cpuSeconds: m.cpuSeconds,
+          serverCpuSeconds: m.serverCpuSeconds,
+          otherCpuSeconds: m.otherCpuSeconds,
+        };
       }
       const stored = target === 's3' ? await this.s.storedS3(name) : await this.s.storedDav(davPath);
       if (stored.files !== w.files || stored.bytes !== w.bytes) {
-        throw new Error(`${tool} to ${target} reported success, but ${stored.files} files / ${stored.bytes} bytes are stored, not ${w.files} / ${w.bytes}`);
+        throw new Error(
+          `${tool} to ${target} reported success, but ${stored.files} files / ${stored.bytes} bytes are stored, not ${w.files} / ${w.bytes}`,
+        );
       }
       return sample;
     } finally {
@@ -89,15 +109,23 @@ export class Contenders {
     }
   }
 
-  private async beamdrop(target: Target, w: Workload, name: string): Promise<Omit<Sample, keyof Workload | 'tool' | 'target' | 'run'>> {
+  private async beamdrop(
+    target: Target,
+    w: Workload,
+    name: string,
+  ): Promise<Omit<Sample, keyof Workload | 'tool' | 'target' | 'run'>> {
     const home = mkdtempSync(join(tmpdir(), 'bd-bench-home-'));
     const { minio, dav, bucket } = this.s;
     // Keys are {proposal}/{dataset}/{relpath}: the proposal is this upload's own folder.
     const spec: RunnerSpec = {
-      destination: target === 's3'
-        ? { kind: 's3', endpoint: minio.endpoint, bucket, accessKeyId: minio.accessKeyId }
-        : { kind: 'webdav', url: dav.url, username: dav.username },
-      home, sources: [w.source], dataset: 'data', proposal: name,
+      destination:
+        target === 's3'
+          ? { kind: 's3', endpoint: minio.endpoint, bucket, accessKeyId: minio.accessKeyId }
+          : { kind: 'webdav', url: dav.url, username: dav.username },
+      home,
+      sources: [w.source],
+      dataset: 'data',
+      proposal: name,
     };
     const env = {
       ...process.env,
@@ -105,13 +133,26 @@ export class Contenders {
       [envName('webdav', 'PASSWORD')]: dav.password,
     };
     try {
-      const m = await measure(process.execPath, [...NODE_ARGS, RUNNER, JSON.stringify(spec)], { env, serverPids: this.serverPids(target) });
+      const m = await measure(process.execPath, [...NODE_ARGS, RUNNER, JSON.stringify(spec)], {
+        env,
+        serverPids: this.serverPids(target),
+      });
       const r = JSON.parse(m.stdout.trim().split('\n').at(-1) ?? '{}') as RunnerResult;
       const done = (r.counts.verified ?? 0) + (r.counts.registered ?? 0);
       if (!r.ok || done !== w.files) {
-        throw new Error(`Beamdrop to ${target}: ${done} of ${w.files} files verified (${JSON.stringify(r.counts)}); ${r.failures.join('; ')}`);
+        throw new Error(
+          `Beamdrop to ${target}: ${done} of ${w.files} files verified (${JSON.stringify(r.counts)}); ${r.failures.join('; ')}`,
+        );
       }
-      return { seconds: m.wallSeconds, uploadSeconds: r.uploadSeconds, memoryPeaksMB: r.memoryPeaksMB, peakRssMB: m.peakRssMB, cpuSeconds: m.cpuSeconds, serverCpuSeconds: m.serverCpuSeconds, otherCpuSeconds: m.otherCpuSeconds };
+      return {
+        seconds: m.wallSeconds,
+        uploadSeconds: r.uploadSeconds,
+        memoryPeaksMB: r.memoryPeaksMB,
+        peakRssMB: m.peakRssMB,
+        cpuSeconds: m.cpuSeconds,
+        serverCpuSeconds: m.serverCpuSeconds,
+        otherCpuSeconds: m.otherCpuSeconds,
+      };
     } finally {
       rmSync(home, { recursive: true, force: true });
     }

@@ -58,12 +58,18 @@ export function cpuOfTree(pid: number): number {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (ppid === pid) total += ticks(Number(entry));
-    } catch { /* exited meanwhile */ }
+    } catch {
+      /* exited meanwhile */
+    }
   }
   return total / TICKS_PER_SECOND;
 }
 
-export async function measure(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; serverPids?: number[]; cwd?: string } = {}): Promise<Measured> {
+export async function measure(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; serverPids?: number[]; cwd?: string } = {},
+): Promise<Measured> {
   const dir = mkdtempSync(join(tmpdir(), 'bd-bench-time-'));
   const timeFile = join(dir, 'time');
   const serverCpu = () => (opts.serverPids ?? []).reduce((s, p) => s + cpuOfTree(p), 0);
@@ -82,15 +88,24 @@ export async function measure(cmd: string, args: string[], opts: { env?: NodeJS.
     const [rssKiB, user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
     const cpuSeconds = user! + sys!;
     return {
-      wallSeconds, peakRssMB: (rssKiB! * 1024) / 1e6, cpuSeconds, serverCpuSeconds,
-      otherCpuSeconds: Math.max(0, busySeconds - cpuSeconds - serverCpuSeconds), stdout, stderr,
+      wallSeconds,
+      peakRssMB: (rssKiB! * 1024) / 1e6,
+      cpuSeconds,
+      serverCpuSeconds,
+      otherCpuSeconds: Math.max(0, busySeconds - cpuSeconds - serverCpuSeconds),
+      stdout,
+      stderr,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -98,7 +113,9 @@ function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?:
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    child.on('close', (code) =>
+      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+    );
   });
 }
 

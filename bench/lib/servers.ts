@@ -43,7 +43,10 @@ export async function startServers(): Promise<BenchServers> {
   const bucket = await createBucket(minio, 'bench');
   const s3 = minioClient(minio);
   return {
-    minio, dav, bucket, s3,
+    minio,
+    dav,
+    bucket,
+    s3,
     clearS3: async (prefix) => {
       for (;;) {
         const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, MaxKeys: 1000 }));

@@ -4,7 +4,11 @@
 import { execFileSync } from 'node:child_process';
 import type { BenchServers } from './servers.js';
 
-export interface Command { cmd: string; args: string[]; env?: NodeJS.ProcessEnv }
+export interface Command {
+  cmd: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+}
 
 export const S3_REMOTE = 'bds3';
 export const DAV_REMOTE = 'bddav';
@@ -14,9 +18,19 @@ export function curlS3(s: BenchServers, file: string, key: string): Command {
   const { minio } = s;
   return {
     cmd: 'curl',
-    args: ['-sS', '--fail-with-body', '-o', '/dev/null', '-T', file,
-      '--aws-sigv4', `aws:amz:${minio.region}:s3`, '--user', `${minio.accessKeyId}:${minio.secretAccessKey}`,
-      `${minio.endpoint}/${s.bucket}/${key}`],
+    args: [
+      '-sS',
+      '--fail-with-body',
+      '-o',
+      '/dev/null',
+      '-T',
+      file,
+      '--aws-sigv4',
+      `aws:amz:${minio.region}:s3`,
+      '--user',
+      `${minio.accessKeyId}:${minio.secretAccessKey}`,
+      `${minio.endpoint}/${s.bucket}/${key}`,
+    ],
   };
 }
 
@@ -24,7 +38,17 @@ export function curlS3(s: BenchServers, file: string, key: string): Command {
 export function curlDav(s: BenchServers, file: string, path: string): Command {
   return {
     cmd: 'curl',
-    args: ['-sS', '--fail-with-body', '-o', '/dev/null', '-T', file, '--user', `${s.dav.username}:${s.dav.password}`, `${s.dav.url}/${path}`],
+    args: [
+      '-sS',
+      '--fail-with-body',
+      '-o',
+      '/dev/null',
+      '-T',
+      file,
+      '--user',
+      `${s.dav.username}:${s.dav.password}`,
+      `${s.dav.url}/${path}`,
+    ],
   };
 }
 
@@ -37,11 +61,17 @@ export function rcloneEnv(s: BenchServers): NodeJS.ProcessEnv {
     ...process.env,
     // No config file: only the remotes below exist, and rclone stays quiet about the missing file.
     RCLONE_CONFIG: '/dev/null',
-    [`${S3}_TYPE`]: 's3', [`${S3}_PROVIDER`]: 'Minio', [`${S3}_ENDPOINT`]: s.minio.endpoint,
-    [`${S3}_ACCESS_KEY_ID`]: s.minio.accessKeyId, [`${S3}_SECRET_ACCESS_KEY`]: s.minio.secretAccessKey,
+    [`${S3}_TYPE`]: 's3',
+    [`${S3}_PROVIDER`]: 'Minio',
+    [`${S3}_ENDPOINT`]: s.minio.endpoint,
+    [`${S3}_ACCESS_KEY_ID`]: s.minio.accessKeyId,
+    [`${S3}_SECRET_ACCESS_KEY`]: s.minio.secretAccessKey,
     [`${S3}_REGION`]: s.minio.region,
-    [`${DAV}_TYPE`]: 'webdav', [`${DAV}_URL`]: s.dav.url, [`${DAV}_VENDOR`]: 'other',
-    [`${DAV}_USER`]: s.dav.username, [`${DAV}_PASS`]: obscured,
+    [`${DAV}_TYPE`]: 'webdav',
+    [`${DAV}_URL`]: s.dav.url,
+    [`${DAV}_VENDOR`]: 'other',
+    [`${DAV}_USER`]: s.dav.username,
+    [`${DAV}_PASS`]: obscured,
   };
 }
 

@@ -25,11 +25,17 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const args = process.argv.slice(2);
-const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
 const only = opt('only', null);
 const results = { at: new Date().toISOString(), node: process.version, loadAvgAtStart: loadavg() };
 /** Other processes on the machine skew every figure: each part records the load around it. */
-const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 
 if (!args.includes('--no-build')) {
   console.log('== build (tsc -p tsconfig.node.json)');
@@ -56,17 +62,30 @@ async function latency() {
   try {
     const bucket = await createBucket(minio);
     const profile = profileSchema.parse({
-      destinations: { minio: { kind: 's3', endpoint: minio.endpoint, region: minio.region, bucket, credentials: { accessKeyId: minio.accessKeyId } } },
+      destinations: {
+        minio: {
+          kind: 's3',
+          endpoint: minio.endpoint,
+          region: minio.region,
+          bucket,
+          credentials: { accessKeyId: minio.accessKeyId },
+        },
+      },
       defaultDestination: 'minio',
       sync: quiet ? { quietPeriod: quiet } : {},
     });
     const quietMs = profile.sync.quietPeriod ?? 5000;
-    const engine = Engine.open({ home: join(base, 'home'), env: { ...process.env, [envName('minio', 'SECRET_ACCESS_KEY')]: minio.secretAccessKey } });
+    const engine = Engine.open({
+      home: join(base, 'home'),
+      env: { ...process.env, [envName('minio', 'SECRET_ACCESS_KEY')]: minio.secretAccessKey },
+    });
     const verified = new Map();
     let maxBacklog = { files: 0, bytes: 0 };
     const finish = new AbortController();
     const watching = engine.watch(profile, {
-      folders: [src], dataset: 'bench', signal: finish.signal,
+      folders: [src],
+      dataset: 'bench',
+      signal: finish.signal,
       onEvent: (e) => {
         if (e.type === 'file-state' && e.state === 'verified') verified.set(e.relpath, { at: Date.now(), sha256: e.sha256 });
         if (e.type === 'sync-status' && e.status.backlog.bytes > maxBacklog.bytes) maxBacklog = e.status.backlog;
@@ -75,25 +94,63 @@ async function latency() {
     const count = Math.round(minutes * 60 * rate);
     console.log(`== latency: ${count} files of ${sizeMiB} MiB at ${rate}/s (${minutes} min) → MinIO, quiet period ${quietMs} ms`);
     const started = Date.now();
-    const writer = startWriter({ out: src, steps: [{ kind: 'stream', dir: 'run', prefix: 'frame', count, size: sizeMiB * 1048576, chunk: 1048576, chunkPauseMs: 20, everyMs: 1000 / rate, ext: '.h5' }] });
+    const writer = startWriter({
+      out: src,
+      steps: [
+        {
+          kind: 'stream',
+          dir: 'run',
+          prefix: 'frame',
+          count,
+          size: sizeMiB * 1048576,
+          chunk: 1048576,
+          chunkPauseMs: 20,
+          everyMs: 1000 / rate,
+          ext: '.h5',
+        },
+      ],
+    });
     await writer.done;
     const writtenFor = Date.now() - started;
     const deadline = Date.now() + 10 * 60_000;
-    while (Date.now() < deadline && !writer.files.every((f) => verified.has(f.relpath))) await new Promise((r) => setTimeout(r, 250));
+    while (Date.now() < deadline && !writer.files.every((f) => verified.has(f.relpath)))
+      await new Promise((r) => setTimeout(r, 250));
     finish.abort();
     const { summary } = await watching;
-    const lat = writer.files.filter((f) => verified.has(f.relpath)).map((f) => verified.get(f.relpath).at - f.at).sort((a, b) => a - b);
+    const lat = writer.files
+      .filter((f) => verified.has(f.relpath))
+      .map((f) => verified.get(f.relpath).at - f.at)
+      .sort((a, b) => a - b);
     const missed = writer.files.filter((f) => !verified.has(f.relpath)).length;
-    const premature = writer.files.filter((f) => verified.has(f.relpath) && verified.get(f.relpath).sha256 !== f.sha256).length + [...verified.keys()].filter((r) => /\.v\d+\./.test(r)).length;
+    const premature =
+      writer.files.filter((f) => verified.has(f.relpath) && verified.get(f.relpath).sha256 !== f.sha256).length +
+      [...verified.keys()].filter((r) => /\.v\d+\./.test(r)).length;
     const r = {
-      files: count, sizeMiB, rate, minutes, quietMs, writtenForS: writtenFor / 1000,
-      p50Ms: pct(lat, 50), p95Ms: pct(lat, 95), maxMs: lat[lat.length - 1], minMs: lat[0],
-      premature, missed, maxBacklog, peakRssMB: process.resourceUsage().maxRSS / 1024,
-      counts: summary.counts, targetP95Ms: quietMs + 1000, loadAvg: loadavg(),
+      files: count,
+      sizeMiB,
+      rate,
+      minutes,
+      quietMs,
+      writtenForS: writtenFor / 1000,
+      p50Ms: pct(lat, 50),
+      p95Ms: pct(lat, 95),
+      maxMs: lat[lat.length - 1],
+      minMs: lat[0],
+      premature,
+      missed,
+      maxBacklog,
+      peakRssMB: process.resourceUsage().maxRSS / 1024,
+      counts: summary.counts,
+      targetP95Ms: quietMs + 1000,
+      loadAvg: loadavg(),
     };
     results.latency = r;
-    console.log(`   written in ${r.writtenForS.toFixed(1)} s; latency file closed → verified: p50 ${fmtS(r.p50Ms)} · p95 ${fmtS(r.p95Ms)} · max ${fmtS(r.maxMs)} (target p95 ≤ ${fmtS(r.targetP95Ms)})`);
-    console.log(`   premature uploads ${premature} · missed ${missed} · largest backlog ${maxBacklog.files} files ${(maxBacklog.bytes / 1048576).toFixed(0)} MiB (${maxBacklog.files <= 2 * rate ? 'the link kept up' : 'the link did NOT keep up: latency is the backlog'}) · engine peak RSS ${r.peakRssMB.toFixed(0)} MB`);
+    console.log(
+      `   written in ${r.writtenForS.toFixed(1)} s; latency file closed → verified: p50 ${fmtS(r.p50Ms)} · p95 ${fmtS(r.p95Ms)} · max ${fmtS(r.maxMs)} (target p95 ≤ ${fmtS(r.targetP95Ms)})`,
+    );
+    console.log(
+      `   premature uploads ${premature} · missed ${missed} · largest backlog ${maxBacklog.files} files ${(maxBacklog.bytes / 1048576).toFixed(0)} MiB (${maxBacklog.files <= 2 * rate ? 'the link kept up' : 'the link did NOT keep up: latency is the backlog'}) · engine peak RSS ${r.peakRssMB.toFixed(0)} MB`,
+    );
     console.log(`   machine load average (1/5/15 min): ${load()}`);
     await engine.close();
   } finally {
@@ -103,14 +160,21 @@ async function latency() {
 }
 
 function child(argv) {
-  const r = spawnSync(process.execPath, [join(root, 'bench/sync/scan-child.mjs'), ...argv], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(process.execPath, [join(root, 'bench/sync/scan-child.mjs'), ...argv], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
   if (r.status !== 0) throw new Error(`scan-child ${argv.join(' ')} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
 function bestOf(n, fn) {
   let best = Infinity;
-  for (let i = 0; i < n; i++) { const t = performance.now(); fn(); best = Math.min(best, performance.now() - t); }
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    fn();
+    best = Math.min(best, performance.now() - t);
+  }
   return best;
 }
 
@@ -125,7 +189,8 @@ async function scan() {
     for (let d = 0, n = 0; d < folders; d++) {
       const dir = join(tree, `run${String(Math.floor(d / 100)).padStart(2, '0')}`, `scan${String(d).padStart(4, '0')}`);
       mkdirSync(dir, { recursive: true });
-      for (let f = 0; f < per && n < files; f++, n++) writeFileSync(join(dir, `img_${String(f).padStart(5, '0')}.cbf`), 'x'.repeat(f % 13));
+      for (let f = 0; f < per && n < files; f++, n++)
+        writeFileSync(join(dir, `img_${String(f).padStart(5, '0')}.cbf`), 'x'.repeat(f % 13));
     }
     spawnSync('sync'); // the tree's dirty pages on disk, so that the journal's syncs do not wait for them
     const find = (extra) => spawnSync('find', [tree, ...extra], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -140,10 +205,18 @@ async function scan() {
     const r = { files, folders, findMs, findStatMs, walk, firstWatchScan: first, restartWatchScan: again, loadAvg: loadavg() };
     results.scan = r;
     console.log(`   find (names only) ${fmtS(findMs)} · find -printf size+mtime ${fmtS(findStatMs)}  [best of 3, warm cache]`);
-    console.log(`   sync folder walk (list + stat every file)       ${fmtS(walk.walkMs)} = ${(walk.walkMs / findMs).toFixed(1)}× find, ${(walk.walkMs / findStatMs).toFixed(1)}× find -printf · peak RSS ${walk.peakRssMB.toFixed(0)} MB`);
-    console.log(`   beamdrop watch first scan, every file journaled ${fmtS(first.scanMs)} = ${(first.scanMs / findStatMs).toFixed(1)}× find -printf · peak RSS ${first.peakRssMB.toFixed(0)} MB (whole process: engine, journal, catalogue)`);
-    console.log(`   beamdrop watch restart (journal holds them)     ${fmtS(again.scanMs)} · peak RSS ${again.peakRssMB.toFixed(0)} MB`);
-    console.log(`   polling an unchanged tree: folder check ${fmtS(walk.folderCheckMs)} (one stat per folder) · full rescan ${fmtS(walk.rescanMs)}`);
+    console.log(
+      `   sync folder walk (list + stat every file)       ${fmtS(walk.walkMs)} = ${(walk.walkMs / findMs).toFixed(1)}× find, ${(walk.walkMs / findStatMs).toFixed(1)}× find -printf · peak RSS ${walk.peakRssMB.toFixed(0)} MB`,
+    );
+    console.log(
+      `   beamdrop watch first scan, every file journaled ${fmtS(first.scanMs)} = ${(first.scanMs / findStatMs).toFixed(1)}× find -printf · peak RSS ${first.peakRssMB.toFixed(0)} MB (whole process: engine, journal, catalogue)`,
+    );
+    console.log(
+      `   beamdrop watch restart (journal holds them)     ${fmtS(again.scanMs)} · peak RSS ${again.peakRssMB.toFixed(0)} MB`,
+    );
+    console.log(
+      `   polling an unchanged tree: folder check ${fmtS(walk.folderCheckMs)} (one stat per folder) · full rescan ${fmtS(walk.rescanMs)}`,
+    );
     console.log(`   machine load average (1/5/15 min): ${load()}`);
   } finally {
     rmSync(base, { recursive: true, force: true });

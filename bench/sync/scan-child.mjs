@@ -24,9 +24,19 @@ if (mode === 'walk') {
   const fs = new FsClient(false);
   let observed = 0;
   const folder = { path: tree, rules: DEFAULT_FOLDER_RULES, inner: [] };
-  const scanner = new FolderScanner(folder, createSyncFilter(folder, { include: [], exclude: [] }), {
-    fs, now: () => Date.now(), stopped: () => false, onChanges: (_f, c) => { observed += c.observed.length; },
-  }, null);
+  const scanner = new FolderScanner(
+    folder,
+    createSyncFilter(folder, { include: [], exclude: [] }),
+    {
+      fs,
+      now: () => Date.now(),
+      stopped: () => false,
+      onChanges: (_f, c) => {
+        observed += c.observed.length;
+      },
+    },
+    null,
+  );
   t0 = performance.now(); // the walk itself, not Node's start-up and module loading
   await scanner.fullScan();
   out.walkMs = performance.now() - t0;
@@ -44,16 +54,24 @@ if (mode === 'walk') {
   mkdirSync(join(home, 'archive'), { recursive: true });
   const engine = Engine.open({ home });
   const profile = profileSchema.parse({
-    destinations: { archive: { kind: 'filesystem', root: join(home, 'archive') } }, defaultDestination: 'archive',
+    destinations: { archive: { kind: 'filesystem', root: join(home, 'archive') } },
+    defaultDestination: 'archive',
     // A quiet period of an hour: nothing becomes complete, so only the scan is measured.
     sync: { quietPeriod: '1h' },
   });
   const pause = new AbortController();
   t0 = performance.now(); // from the call, not Node's start-up and module loading
   await engine.watch(profile, {
-    folders: [tree], dataset: 'scan', pauseSignal: pause.signal,
+    folders: [tree],
+    dataset: 'scan',
+    pauseSignal: pause.signal,
     onEvent: (e) => {
-      if (e.type === 'scan-done') { out.scanMs = performance.now() - t0; out.files = e.files; out.rssAtScanDoneMB = process.memoryUsage().rss / 1048576; pause.abort(); }
+      if (e.type === 'scan-done') {
+        out.scanMs = performance.now() - t0;
+        out.files = e.files;
+        out.rssAtScanDoneMB = process.memoryUsage().rss / 1048576;
+        pause.abort();
+      }
     },
   });
   await engine.close();

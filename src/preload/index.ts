@@ -9,7 +9,9 @@ const api = createBeamdropApi({
   subscribe: (channel, listener) => {
     const handler = (_event: IpcRendererEvent, payload: unknown) => listener(payload);
     ipcRenderer.on(channel, handler);
-    return () => { ipcRenderer.removeListener(channel, handler); };
+    return () => {
+      ipcRenderer.removeListener(channel, handler);
+    };
   },
 });
 

@@ -2,7 +2,15 @@
 // reject with a UiError carrying the whole ErrorInfo (code, field, file), so screens can put a
 // message next to the field it belongs to.
 import type { ErrorInfo } from '../shared/errors.js';
-import type { BeamdropApi, CommandName, CommandRequest, CommandResponse, EventName, EventPayloads, Unsubscribe } from '../shared/ipc-contract.js';
+import type {
+  BeamdropApi,
+  CommandName,
+  CommandRequest,
+  CommandResponse,
+  EventName,
+  EventPayloads,
+  Unsubscribe,
+} from '../shared/ipc-contract.js';
 
 export class UiError extends Error {
   constructor(readonly info: ErrorInfo) {
@@ -31,6 +39,8 @@ export class ApiClient {
 
   /** Sends a line to main's log (the one log sink); never throws. */
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string, context?: Record<string, unknown>): void {
-    void this.api.invoke('logs.write', { level, message: message.slice(0, 10_000), ...(context ? { context } : {}) }).catch(() => undefined);
+    void this.api
+      .invoke('logs.write', { level, message: message.slice(0, 10_000), ...(context ? { context } : {}) })
+      .catch(() => undefined);
   }
 }

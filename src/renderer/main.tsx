@@ -13,8 +13,12 @@ const store = new ActivityStore(client);
 
 // Uncaught errors go to the one log file in main, where support will look for them.
 window.addEventListener('error', (e) => client.log('error', `renderer: ${e.message}`, { source: e.filename, line: e.lineno }));
-window.addEventListener('unhandledrejection', (e) => client.log('error', `renderer: unhandled rejection: ${String((e.reason as Error)?.message ?? e.reason)}`));
-window.addEventListener('securitypolicyviolation', (e) => client.log('error', `CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+window.addEventListener('unhandledrejection', (e) =>
+  client.log('error', `renderer: unhandled rejection: ${String((e.reason as Error)?.message ?? e.reason)}`),
+);
+window.addEventListener('securitypolicyviolation', (e) =>
+  client.log('error', `CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+);
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root');

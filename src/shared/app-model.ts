@@ -5,8 +5,12 @@ import type { FileState, JobProgress, JobRecord, ScanNote } from './model.js';
 
 /** One job as the Activity screen shows it: journal record plus live progress. */
 export interface JobView
-  extends Omit<JobProgress, 'jobId'>,
-    Pick<JobRecord, 'id' | 'kind' | 'state' | 'dataset' | 'proposal' | 'destination' | 'sources' | 'createdAt' | 'finishedAt' | 'reason'> {
+  extends
+    Omit<JobProgress, 'jobId'>,
+    Pick<
+      JobRecord,
+      'id' | 'kind' | 'state' | 'dataset' | 'proposal' | 'destination' | 'sources' | 'createdAt' | 'finishedAt' | 'reason'
+    > {
   /** Whether this app is running the job now (a paused or interrupted job is not). */
   running: boolean;
   /** Sync: files seen but not yet stored; null for batch jobs. */

@@ -48,9 +48,22 @@ export interface ValidationContext {
 
 export function emptyDefinition(): DatasetDefinition {
   return {
-    investigation: '', visit: '', name: '', description: '', sample: '', technique: null, metadata: {},
-    type: 'raw', inputDatasets: [], sources: [], include: [], exclude: [], followSymlinks: false,
-    mode: 'batch', completeness: { quietSeconds: 5, markerMatch: '', marker: '' }, destination: '',
+    investigation: '',
+    visit: '',
+    name: '',
+    description: '',
+    sample: '',
+    technique: null,
+    metadata: {},
+    type: 'raw',
+    inputDatasets: [],
+    sources: [],
+    include: [],
+    exclude: [],
+    followSymlinks: false,
+    mode: 'batch',
+    completeness: { quietSeconds: 5, markerMatch: '', marker: '' },
+    destination: '',
   };
 }
 
@@ -68,19 +81,27 @@ export function validateDefinition(d: DatasetDefinition, ctx: ValidationContext)
   const add = (field: string, message: string) => errors.push({ field, message });
   const name = d.name.trim();
   if (!name) add('name', 'Give the dataset a name, e.g. "lysozyme_scan_042".');
-  else if (!NAME.test(name)) add('name', 'Use letters, digits, spaces, ".", "_", "+" or "-", starting with a letter or digit: the name becomes part of the storage path.');
+  else if (!NAME.test(name))
+    add(
+      'name',
+      'Use letters, digits, spaces, ".", "_", "+" or "-", starting with a letter or digit: the name becomes part of the storage path.',
+    );
   if (!d.investigation.trim()) add('investigation', 'Pick the investigation (proposal) this dataset belongs to.');
   if (d.visit && !/^[^/\\]+$/.test(d.visit)) add('visit', 'A visit is one path segment: no "/" or "\\".');
   if (!d.sources.length) add('sources', 'Add at least one file or folder to upload.');
-  d.sources.forEach((s, i) => { if (!s.trim()) add(`sources.${i}`, 'This path is empty.'); });
-  if (d.type === 'derived' && !d.inputDatasets.some((x) => x.trim())) add('inputDatasets', 'A derived dataset names the datasets it was made from.');
+  d.sources.forEach((s, i) => {
+    if (!s.trim()) add(`sources.${i}`, 'This path is empty.');
+  });
+  if (d.type === 'derived' && !d.inputDatasets.some((x) => x.trim()))
+    add('inputDatasets', 'A derived dataset names the datasets it was made from.');
   if (!d.destination) add('destination', 'Choose where the files go.');
-  else if (!ctx.destinations.includes(d.destination)) add('destination', `"${d.destination}" is not a known destination; choose one of: ${ctx.destinations.join(', ')}.`);
+  else if (!ctx.destinations.includes(d.destination))
+    add('destination', `"${d.destination}" is not a known destination; choose one of: ${ctx.destinations.join(', ')}.`);
   if (d.mode === 'sync') completenessProblems(d.completeness).forEach((e) => add(e.field, e.message));
   if (ctx.template) {
     for (const f of ctx.template.fields) {
       const own = FORM_KEYS[f.key];
-      const problem = fieldProblem(f, own ? d[own] : d.metadata[f.key] ?? '');
+      const problem = fieldProblem(f, own ? d[own] : (d.metadata[f.key] ?? ''));
       if (problem) add(own ?? `metadata.${f.key}`, problem);
     }
   } else if (d.technique) {
@@ -91,15 +112,25 @@ export function validateDefinition(d: DatasetDefinition, ctx: ValidationContext)
 
 function completenessProblems(c: DatasetDefinition['completeness']): FieldError[] {
   const out: FieldError[] = [];
-  if (!Number.isFinite(c.quietSeconds) || c.quietSeconds < 0.5) out.push({ field: 'completeness.quietSeconds', message: 'Wait at least 0.5 s without change before a file counts as complete.' });
+  if (!Number.isFinite(c.quietSeconds) || c.quietSeconds < 0.5)
+    out.push({
+      field: 'completeness.quietSeconds',
+      message: 'Wait at least 0.5 s without change before a file counts as complete.',
+    });
   const match = c.markerMatch.trim();
   const marker = c.marker.trim();
   if (match && !marker) out.push({ field: 'completeness.marker', message: 'Name the marker file, e.g. "$1.done".' });
-  if (marker && !match) out.push({ field: 'completeness.markerMatch', message: 'Say which files wait for the marker, e.g. "(.*)\\.h5".' });
+  if (marker && !match)
+    out.push({ field: 'completeness.markerMatch', message: 'Say which files wait for the marker, e.g. "(.*)\\.h5".' });
   if (match) {
-    try { new RegExp(`^(?:${match})$`, 'u'); } catch (e) { out.push({ field: 'completeness.markerMatch', message: `Not a valid regular expression (${(e as Error).message}).` }); }
+    try {
+      new RegExp(`^(?:${match})$`, 'u');
+    } catch (e) {
+      out.push({ field: 'completeness.markerMatch', message: `Not a valid regular expression (${(e as Error).message}).` });
+    }
   }
-  if (marker && (marker.startsWith('/') || marker.split(/[\\/]/).includes('..'))) out.push({ field: 'completeness.marker', message: 'The marker is a name in the same folder: no leading "/" and no "..".' });
+  if (marker && (marker.startsWith('/') || marker.split(/[\\/]/).includes('..')))
+    out.push({ field: 'completeness.marker', message: 'The marker is a name in the same folder: no leading "/" and no "..".' });
   return out;
 }
 
@@ -112,7 +143,8 @@ export function fieldProblem(f: TemplateFieldView, raw: string): string | null {
     case 'number':
     case 'integer': {
       const n = Number(v);
-      if (!Number.isFinite(n) || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v)) return `${f.label} must be a number${unit ? ` (in${unit})` : ''}, e.g. 12.4.`;
+      if (!Number.isFinite(n) || !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v))
+        return `${f.label} must be a number${unit ? ` (in${unit})` : ''}, e.g. 12.4.`;
       if (f.type === 'integer' && !Number.isInteger(n)) return `${f.label} must be a whole number.`;
       if (f.min !== undefined && n < f.min) return `${f.label} must be at least ${f.min}${unit}.`;
       if (f.max !== undefined && n > f.max) return `${f.label} must be at most ${f.max}${unit}.`;
@@ -125,7 +157,9 @@ export function fieldProblem(f: TemplateFieldView, raw: string): string | null {
     case 'date':
       return /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)) ? null : `${f.label} is a date such as 2026-11-21.`;
     default:
-      return f.allowed && f.allowed.length && !f.allowed.includes(v) ? `${f.label} must be one of: ${f.allowed.join(', ')}.` : null;
+      return f.allowed && f.allowed.length && !f.allowed.includes(v)
+        ? `${f.label} must be one of: ${f.allowed.join(', ')}.`
+        : null;
   }
 }
 
@@ -139,7 +173,11 @@ export function metadataOf(d: DatasetDefinition, template: TechniqueTemplateView
   if (d.description.trim()) out.description = d.description.trim();
   if (d.sample.trim()) out.sample = d.sample.trim();
   out.datasetType = d.type;
-  if (d.type === 'derived') out.inputDatasets = d.inputDatasets.map((x) => x.trim()).filter(Boolean).join(',');
+  if (d.type === 'derived')
+    out.inputDatasets = d.inputDatasets
+      .map((x) => x.trim())
+      .filter(Boolean)
+      .join(',');
   if (d.technique) out.technique = d.technique;
   for (const f of template?.fields ?? []) {
     const v = (d.metadata[f.key] ?? '').trim();

@@ -6,15 +6,36 @@
 // subscription returns its unsubscribe.
 import { z } from 'zod';
 import type {
-  AppInfo, DatasetDetailView, DatasetSummaryView, DestinationView, FilePage, InvestigationView, JobView,
-  JobsUpdate, LogLine, SessionView, SettingsView, SourcePreview, TechniqueTemplateView, VerifyReport,
+  AppInfo,
+  DatasetDetailView,
+  DatasetSummaryView,
+  DestinationView,
+  FilePage,
+  InvestigationView,
+  JobView,
+  JobsUpdate,
+  LogLine,
+  SessionView,
+  SettingsView,
+  SourcePreview,
+  TechniqueTemplateView,
+  VerifyReport,
 } from './app-model.js';
 import type { DatasetDefinition } from './dataset-definition.js';
 import type { ErrorInfo } from './errors.js';
 import type { CommandName, EventName } from './ipc-channels.js';
 import { FILE_STATES } from './model.js';
 
-export { COMMAND_NAMES, EVENT_NAMES, commandChannel, eventChannel, isCommandName, isEventName, type CommandName, type EventName } from './ipc-channels.js';
+export {
+  COMMAND_NAMES,
+  EVENT_NAMES,
+  commandChannel,
+  eventChannel,
+  isCommandName,
+  isEventName,
+  type CommandName,
+  type EventName,
+} from './ipc-channels.js';
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
 
@@ -34,7 +55,11 @@ const datasetDefinitionSchema = z.strictObject({
   exclude: z.array(z.string().max(500)).max(100),
   followSymlinks: z.boolean(),
   mode: z.enum(['batch', 'sync']),
-  completeness: z.strictObject({ quietSeconds: z.number().min(0).max(86_400), markerMatch: z.string().max(200), marker: z.string().max(200) }),
+  completeness: z.strictObject({
+    quietSeconds: z.number().min(0).max(86_400),
+    markerMatch: z.string().max(200),
+    marker: z.string().max(200),
+  }),
   destination: z.string().max(500),
 });
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -59,14 +84,18 @@ export const COMMAND_REQUESTS = {
   'techniques.list': none,
 
   'dataset.preview': z.strictObject({
-    sources: z.array(z.string().max(4096)).max(1000), include: z.array(z.string().max(500)).max(100),
-    exclude: z.array(z.string().max(500)).max(100), followSymlinks: z.boolean(),
+    sources: z.array(z.string().max(4096)).max(1000),
+    include: z.array(z.string().max(500)).max(100),
+    exclude: z.array(z.string().max(500)).max(100),
+    followSymlinks: z.boolean(),
   }),
   'jobs.start': z.strictObject({ definition: datasetDefinitionSchema }),
   'jobs.list': z.strictObject({ limit: z.int().min(1).max(500) }),
   'jobs.files': z.strictObject({
-    jobId: z.int().min(1), states: z.array(z.enum(FILE_STATES)).max(FILE_STATES.length),
-    offset: z.int().min(0), limit: z.int().min(1).max(1000),
+    jobId: z.int().min(1),
+    states: z.array(z.enum(FILE_STATES)).max(FILE_STATES.length),
+    offset: z.int().min(0),
+    limit: z.int().min(1).max(1000),
   }),
   'jobs.pause': jobId,
   'jobs.resume': jobId,
@@ -76,13 +105,20 @@ export const COMMAND_REQUESTS = {
   'jobs.resumeAll': none,
 
   'history.search': z.strictObject({ query: z.string().max(200) }),
-  'history.dataset': z.strictObject({ name: z.string().min(1).max(250), offset: z.int().min(0), limit: z.int().min(1).max(1000) }),
+  'history.dataset': z.strictObject({
+    name: z.string().min(1).max(250),
+    offset: z.int().min(0),
+    limit: z.int().min(1).max(1000),
+  }),
   'history.verify': z.strictObject({ name: z.string().min(1).max(250), deep: z.boolean() }),
 
   'settings.get': none,
   'settings.update': z.strictObject({
-    concurrency: z.int().optional(), partConcurrency: z.int().optional(), bandwidth: z.string().max(500).optional(),
-    startAtLogin: z.boolean().optional(), defaultDestination: z.string().max(100).optional(),
+    concurrency: z.int().optional(),
+    partConcurrency: z.int().optional(),
+    bandwidth: z.string().max(500).optional(),
+    startAtLogin: z.boolean().optional(),
+    defaultDestination: z.string().max(100).optional(),
   }),
   'settings.saveDestination': z.strictObject({ name: z.string().max(100), config: z.record(z.string(), z.unknown()) }),
   'settings.removeDestination': z.strictObject({ name: z.string().max(100) }),
@@ -91,7 +127,11 @@ export const COMMAND_REQUESTS = {
   'settings.testDestination': z.strictObject({ destination: z.string().max(100) }),
 
   'logs.recent': z.strictObject({ minLevel: logLevel, limit: z.int().min(1).max(5000), query: z.string().max(200) }),
-  'logs.write': z.strictObject({ level: logLevel, message: z.string().max(10_000), context: z.record(z.string(), z.unknown()).optional() }),
+  'logs.write': z.strictObject({
+    level: logLevel,
+    message: z.string().max(10_000),
+    context: z.record(z.string(), z.unknown()).optional(),
+  }),
 } as const;
 
 /** What each command answers. */
@@ -132,7 +172,10 @@ export interface CommandResponses {
 // The allow-list, the schemas and the responses must name the same commands: a command missing
 // from one of them (or spelt differently) fails to compile here.
 type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : false;
-const _sameCommands: [SameKeys<typeof COMMAND_REQUESTS, CommandResponses>, SameKeys<Record<CommandName, 1>, CommandResponses>] = [true, true];
+const _sameCommands: [SameKeys<typeof COMMAND_REQUESTS, CommandResponses>, SameKeys<Record<CommandName, 1>, CommandResponses>] = [
+  true,
+  true,
+];
 void _sameCommands;
 export type CommandRequest<C extends CommandName> = z.input<(typeof COMMAND_REQUESTS)[C]>;
 export type CommandResponse<C extends CommandName> = CommandResponses[C];
@@ -159,13 +202,21 @@ export interface BeamdropApi {
 }
 
 /** Parses a request with its command's schema; a failure says which field is wrong. */
-export function parseRequest<C extends CommandName>(command: C, request: unknown): Result<z.output<(typeof COMMAND_REQUESTS)[C]>> {
+export function parseRequest<C extends CommandName>(
+  command: C,
+  request: unknown,
+): Result<z.output<(typeof COMMAND_REQUESTS)[C]>> {
   const parsed = COMMAND_REQUESTS[command].safeParse(request);
   if (parsed.success) return { ok: true, value: parsed.data as z.output<(typeof COMMAND_REQUESTS)[C]> };
   const issue = parsed.error.issues[0];
   const field = issue?.path.map(String).join('.') ?? '';
   return {
     ok: false,
-    error: { code: 'config-invalid', retryable: false, ...(field ? { field } : {}), message: `${command}: ${field ? `${field}: ` : ''}${issue?.message ?? 'invalid request'}` },
+    error: {
+      code: 'config-invalid',
+      retryable: false,
+      ...(field ? { field } : {}),
+      message: `${command}: ${field ? `${field}: ` : ''}${issue?.message ?? 'invalid request'}`,
+    },
   };
 }

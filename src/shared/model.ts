@@ -2,8 +2,15 @@
 import type { ErrorInfo } from './errors.js';
 
 export const FILE_STATES = [
-  'discovered', 'stable', 'transferring', 'uploaded', 'verified', 'registered',
-  'skipped', 'changed', 'failed',
+  'discovered',
+  'stable',
+  'transferring',
+  'uploaded',
+  'verified',
+  'registered',
+  'skipped',
+  'changed',
+  'failed',
 ] as const;
 export type FileState = (typeof FILE_STATES)[number];
 
@@ -76,7 +83,15 @@ export type JobEvent =
   | { type: 'job-started'; jobId: number; dataset: string; destination: string; resumed: boolean }
   | { type: 'scan-progress'; jobId: number; files: number; bytes: number }
   | { type: 'scan-done'; jobId: number; files: number; bytes: number; notes: ScanNote[] }
-  | { type: 'file-state'; jobId: number; relpath: string; state: FileState; remoteKey?: string; sha256?: string; error?: ErrorInfo }
+  | {
+      type: 'file-state';
+      jobId: number;
+      relpath: string;
+      state: FileState;
+      remoteKey?: string;
+      sha256?: string;
+      error?: ErrorInfo;
+    }
   | { type: 'progress'; progress: JobProgress }
   | { type: 'retry'; jobId: number; relpath: string; attempt: number; delayMs: number; error: ErrorInfo }
   | { type: 'job-paused'; jobId: number; reason: string }
@@ -87,8 +102,15 @@ export type JobEvent =
 
 /** Things a sync job tells the operator that are not a file state. */
 export type SyncNoteKind =
-  | 'changed-after-upload' | 'deleted-locally' | 'folder-unreachable' | 'watch-fallback'
-  | 'name-collision' | 'destination-down' | 'destination-back' | 'stop-requested' | 'dataset-finished';
+  | 'changed-after-upload'
+  | 'deleted-locally'
+  | 'folder-unreachable'
+  | 'watch-fallback'
+  | 'name-collision'
+  | 'destination-down'
+  | 'destination-back'
+  | 'stop-requested'
+  | 'dataset-finished';
 
 /** A sync job as the operator sees it: what waits to be complete, the backlog, and when it drains. */
 export interface SyncStatus {

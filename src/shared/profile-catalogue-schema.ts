@@ -52,8 +52,11 @@ const icatCatalogue = z.strictObject({
 const icatPlusCatalogue = z.strictObject({
   kind: z.literal('icat-plus'),
   /** STOMP broker, e.g. stomp://activemq.facility.example:61613. */
-  url: z.string({ error: 'write the STOMP broker URL, e.g. stomp://broker.facility.example:61613' })
-    .regex(/^stomp(\+ssl)?:\/\/[^/\s:]+(:\d+)?\/?$/, { error: 'write the STOMP broker as stomp://HOST:PORT (or stomp+ssl://HOST:PORT)' }),
+  url: z
+    .string({ error: 'write the STOMP broker URL, e.g. stomp://broker.facility.example:61613' })
+    .regex(/^stomp(\+ssl)?:\/\/[^/\s:]+(:\d+)?\/?$/, {
+      error: 'write the STOMP broker as stomp://HOST:PORT (or stomp+ssl://HOST:PORT)',
+    }),
   queue: z.string().startsWith('/', { error: 'write a destination such as /queue/icatIngest' }).default('/queue/icatIngest'),
   /** Broker login (not the password: `beamdrop login` keeps it in the OS keychain). */
   username: z.string().min(1).optional(),
@@ -77,37 +80,48 @@ export type FieldType = (typeof FIELD_TYPES)[number];
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
-export const techniqueFieldSchema = z.strictObject({
-  /** Key of -p KEY=VALUE and of scientificMetadata. */
-  name: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, { error: 'field names start with a letter and use letters, digits, "_", "-", "."' }),
-  type: z.enum(FIELD_TYPES, { error: `write type: ${FIELD_TYPES.join(', ')}` }).default('string'),
-  unit: z.string().min(1).optional(),
-  required: z.boolean().default(false),
-  /** The only values accepted, when given. */
-  allowed: z.array(scalar).min(1).optional(),
-  default: scalar.optional(),
-  min: z.number().optional(),
-  max: z.number().optional(),
-  description: z.string().optional(),
-}).superRefine((f, ctx) => {
-  if ((f.min !== undefined || f.max !== undefined) && f.type !== 'number' && f.type !== 'integer') {
-    ctx.addIssue({ code: 'custom', path: ['min'], message: `min/max apply to number and integer fields; "${f.name}" is a ${f.type}` });
-  }
-});
+export const techniqueFieldSchema = z
+  .strictObject({
+    /** Key of -p KEY=VALUE and of scientificMetadata. */
+    name: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, { error: 'field names start with a letter and use letters, digits, "_", "-", "."' }),
+    type: z.enum(FIELD_TYPES, { error: `write type: ${FIELD_TYPES.join(', ')}` }).default('string'),
+    unit: z.string().min(1).optional(),
+    required: z.boolean().default(false),
+    /** The only values accepted, when given. */
+    allowed: z.array(scalar).min(1).optional(),
+    default: scalar.optional(),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    description: z.string().optional(),
+  })
+  .superRefine((f, ctx) => {
+    if ((f.min !== undefined || f.max !== undefined) && f.type !== 'number' && f.type !== 'integer') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['min'],
+        message: `min/max apply to number and integer fields; "${f.name}" is a ${f.type}`,
+      });
+    }
+  });
 export type TechniqueField = z.output<typeof techniqueFieldSchema>;
 
-export const techniqueSchema = z.strictObject({
-  description: z.string().optional(),
-  /** Extends a built-in or earlier template (its fields first, then these). */
-  extends: z.string().optional(),
-  fields: z.array(techniqueFieldSchema).default([]),
-}).superRefine((t, ctx) => {
-  const seen = new Set<string>();
-  t.fields.forEach((f, i) => {
-    if (seen.has(f.name)) ctx.addIssue({ code: 'custom', path: ['fields', i, 'name'], message: `field "${f.name}" is defined twice; keep one` });
-    seen.add(f.name);
+export const techniqueSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    /** Extends a built-in or earlier template (its fields first, then these). */
+    extends: z.string().optional(),
+    fields: z.array(techniqueFieldSchema).default([]),
+  })
+  .superRefine((t, ctx) => {
+    const seen = new Set<string>();
+    t.fields.forEach((f, i) => {
+      if (seen.has(f.name))
+        ctx.addIssue({ code: 'custom', path: ['fields', i, 'name'], message: `field "${f.name}" is defined twice; keep one` });
+      seen.add(f.name);
+    });
   });
-});
 export type TechniqueTemplate = z.output<typeof techniqueSchema>;
 
 /** The catalogue keys of profileSchema (spread into it). */
@@ -116,5 +130,7 @@ export const profileCatalogueShape = {
   /** Technique name → template; built-in SAXS, MX and cryo-EM need no entry here. */
   /** The license stated in every dataset's RO-Crate: an SPDX/URL or the words of the facility's data policy. */
   license: z.string().min(1).default('The data policy of the facility applies.'),
-  techniques: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'technique names use letters, digits, "-" and "_"' }), techniqueSchema).default({}),
+  techniques: z
+    .record(z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'technique names use letters, digits, "-" and "_"' }), techniqueSchema)
+    .default({}),
 };

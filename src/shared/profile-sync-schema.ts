@@ -19,29 +19,39 @@ export function parseDuration(value: string | number): number | null {
 }
 
 const duration = (what: string) =>
-  z.union([z.number(), z.string()], { error: `write ${what} as a duration such as 5s, 500ms or 2m` })
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === null) {
-        ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration; write ${what} such as 5s, 500ms or 2m (a bare number means seconds)` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+  z.union([z.number(), z.string()], { error: `write ${what} as a duration such as 5s, 500ms or 2m` }).transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === null) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${v}" is not a duration; write ${what} such as 5s, 500ms or 2m (a bare number means seconds)`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 const markerRule = z.strictObject({
   /** Regular expression matched against the whole file name, e.g. "(.*)\\.h5". */
-  match: z.string({ error: 'write the file names the rule applies to as a regular expression, e.g. match: "(.*)\\.h5"' })
+  match: z
+    .string({ error: 'write the file names the rule applies to as a regular expression, e.g. match: "(.*)\\.h5"' })
     .superRefine((src, ctx) => {
       try {
         new RegExp(`^(?:${src})$`, 'u');
       } catch (e) {
-        ctx.addIssue({ code: 'custom', message: `"${src}" is not a valid regular expression (${(e as Error).message}); write e.g. "(.*)_data_\\d+\\.h5"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${src}" is not a valid regular expression (${(e as Error).message}); write e.g. "(.*)_data_\\d+\\.h5"`,
+        });
       }
     }),
   /** Name of the marker in the same folder, with $1… or $<name> from `match`, e.g. "$1.done". */
-  marker: z.string({ error: 'write the marker file name, e.g. marker: "$1.done" or "$1_master.h5"' }).min(1)
-    .refine((m) => !m.startsWith('/') && !m.split(/[\\/]/).includes('..'), { message: 'the marker is a name in the same folder (or a subfolder): remove the leading "/" and any ".."' }),
+  marker: z
+    .string({ error: 'write the marker file name, e.g. marker: "$1.done" or "$1_master.h5"' })
+    .min(1)
+    .refine((m) => !m.startsWith('/') && !m.split(/[\\/]/).includes('..'), {
+      message: 'the marker is a name in the same folder (or a subfolder): remove the leading "/" and any ".."',
+    }),
 });
 export type MarkerRule = z.output<typeof markerRule>;
 
@@ -64,24 +74,34 @@ const ruleFields = {
 const ruleSet = z.strictObject(ruleFields);
 export type SyncRuleSet = z.output<typeof ruleSet>;
 
-export const syncSchema = z.strictObject({
-  ...ruleFields,
-  /** version: upload the new content beside the first as NAME.vN.EXT; flag: only mark the file `changed`. */
-  onChange: z.enum(['version', 'flag'], { error: 'write onChange: version (upload the new content as NAME.v2.EXT) or flag (only report it)' }).default('version'),
-  /** Watched folders: how often folder times are compared, to catch events the watcher missed. */
-  reconcileInterval: duration('reconcileInterval').default(10_000),
-  /** How often every file is stat-ed again (catches in-place changes where folder times do not move). */
-  rescanInterval: duration('rescanInterval').default(600_000),
-  /** After a stop, how long files that are not complete yet may take before they are reported. */
-  stopGrace: duration('stopGrace').default(60_000),
-  /** Rules per technique, chosen with `beamdrop watch --technique NAME`. */
-  techniques: z.record(z.string(), ruleSet).default({}),
-  /** Rules per folder: `path` is a watched folder or a folder above it; the deepest match wins. */
-  folders: z.array(z.strictObject({
-    path: z.string({ error: 'write the folder, e.g. path: /mnt/detector' }).min(1),
+export const syncSchema = z
+  .strictObject({
     ...ruleFields,
-  })).default([]),
-}).prefault({});
+    /** version: upload the new content beside the first as NAME.vN.EXT; flag: only mark the file `changed`. */
+    onChange: z
+      .enum(['version', 'flag'], {
+        error: 'write onChange: version (upload the new content as NAME.v2.EXT) or flag (only report it)',
+      })
+      .default('version'),
+    /** Watched folders: how often folder times are compared, to catch events the watcher missed. */
+    reconcileInterval: duration('reconcileInterval').default(10_000),
+    /** How often every file is stat-ed again (catches in-place changes where folder times do not move). */
+    rescanInterval: duration('rescanInterval').default(600_000),
+    /** After a stop, how long files that are not complete yet may take before they are reported. */
+    stopGrace: duration('stopGrace').default(60_000),
+    /** Rules per technique, chosen with `beamdrop watch --technique NAME`. */
+    techniques: z.record(z.string(), ruleSet).default({}),
+    /** Rules per folder: `path` is a watched folder or a folder above it; the deepest match wins. */
+    folders: z
+      .array(
+        z.strictObject({
+          path: z.string({ error: 'write the folder, e.g. path: /mnt/detector' }).min(1),
+          ...ruleFields,
+        }),
+      )
+      .default([]),
+  })
+  .prefault({});
 export type SyncProfile = z.output<typeof syncSchema>;
 
 /** The rules of one folder once every layer is applied. */

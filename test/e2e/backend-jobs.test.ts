@@ -15,16 +15,27 @@ let h: Harness;
 let backend: AppBackend;
 
 const call = async <T>(command: string, request: unknown): Promise<T> => {
-  const r = await backend.dispatch(command, request) as Result<T>;
+  const r = (await backend.dispatch(command, request)) as Result<T>;
   if (!r.ok) throw new Error(`${command}: ${r.error.code}: ${r.error.message}`);
   return r.value;
 };
 const view = async (jobId: number) => (await call<JobView[]>('jobs.list', { limit: 50 })).find((j) => j.id === jobId)!;
-const definition = (patch: Partial<DatasetDefinition>): DatasetDefinition => ({ ...emptyDefinition(), investigation: 'P-1', destination: 's3', ...patch });
+const definition = (patch: Partial<DatasetDefinition>): DatasetDefinition => ({
+  ...emptyDefinition(),
+  investigation: 'P-1',
+  destination: 's3',
+  ...patch,
+});
 
 beforeEach(async () => {
   h = await harness();
-  backend = createBackend({ engine: h.engine, profile: h.profile, profileSource: 'test', version: 'test', shell: { pickPaths: async () => [], setStartAtLogin: () => undefined } });
+  backend = createBackend({
+    engine: h.engine,
+    profile: h.profile,
+    profileSource: 'test',
+    version: 'test',
+    shell: { pickPaths: async () => [], setStartAtLogin: () => undefined },
+  });
 });
 afterEach(async () => {
   await backend.shutdown();
@@ -50,11 +61,20 @@ describe('app backend: job control', () => {
     const remote = join(h.archive, 'P-1', 'retry_me');
     mkdirSync(remote, { recursive: true });
     writeFileSync(join(remote, 'b.dat'), 'not bravo');
-    const { jobId } = await call<{ jobId: number }>('jobs.start', { definition: definition({ name: 'retry_me', destination: 'filesystem', sources: [src] }) });
+    const { jobId } = await call<{ jobId: number }>('jobs.start', {
+      definition: definition({ name: 'retry_me', destination: 'filesystem', sources: [src] }),
+    });
     await expect.poll(async () => (await view(jobId)).state, { timeout: 10_000 }).toBe('done');
     expect(await view(jobId)).toMatchObject({ counts: { verified: 1, failed: 1 }, attention: true });
-    const page = await call<{ rows: { relpath: string; error: { code: string } | null }[] }>('jobs.files', { jobId, states: ['failed'], offset: 0, limit: 10 });
-    expect(page.rows).toEqual([expect.objectContaining({ relpath: 'b.dat', error: expect.objectContaining({ code: 'conflict' }) })]);
+    const page = await call<{ rows: { relpath: string; error: { code: string } | null }[] }>('jobs.files', {
+      jobId,
+      states: ['failed'],
+      offset: 0,
+      limit: 10,
+    });
+    expect(page.rows).toEqual([
+      expect.objectContaining({ relpath: 'b.dat', error: expect.objectContaining({ code: 'conflict' }) }),
+    ]);
 
     rmSync(join(remote, 'b.dat'));
     await call('jobs.retryFailed', { jobId });
@@ -64,13 +84,22 @@ describe('app backend: job control', () => {
 
   it('pauses all and resumes all (the tray menu)', async () => {
     await call('settings.update', { bandwidth: '200k' });
-    const a = await call<{ jobId: number }>('jobs.start', { definition: definition({ name: 'one', sources: [makeTree({ '1.bin': randomBytesOf(400_000, 2) })] }) });
-    const b = await call<{ jobId: number }>('jobs.start', { definition: definition({ name: 'two', sources: [makeTree({ '2.bin': randomBytesOf(400_000, 3) })] }) });
+    const a = await call<{ jobId: number }>('jobs.start', {
+      definition: definition({ name: 'one', sources: [makeTree({ '1.bin': randomBytesOf(400_000, 2) })] }),
+    });
+    const b = await call<{ jobId: number }>('jobs.start', {
+      definition: definition({ name: 'two', sources: [makeTree({ '2.bin': randomBytesOf(400_000, 3) })] }),
+    });
     const paused = await call<JobView[]>('jobs.pauseAll', undefined);
-    expect(paused.map((j) => [j.id, j.state, j.running])).toEqual([[a.jobId, 'paused', false], [b.jobId, 'paused', false]]);
+    expect(paused.map((j) => [j.id, j.state, j.running])).toEqual([
+      [a.jobId, 'paused', false],
+      [b.jobId, 'paused', false],
+    ]);
     const resumed = await call<JobView[]>('jobs.resumeAll', undefined);
     expect(resumed.map((j) => j.running)).toEqual([true, true]);
-    await expect.poll(async () => [(await view(a.jobId)).state, (await view(b.jobId)).state], { timeout: 30_000 }).toEqual(['done', 'done']);
+    await expect
+      .poll(async () => [(await view(a.jobId)).state, (await view(b.jobId)).state], { timeout: 30_000 })
+      .toEqual(['done', 'done']);
   });
 
   it('refuses a second start of the same running dataset, naming the field', async () => {
@@ -83,7 +112,9 @@ describe('app backend: job control', () => {
 
   it('shutdown() leaves a paused, resumable job in the journal', async () => {
     await call('settings.update', { bandwidth: '100k' });
-    const { jobId } = await call<{ jobId: number }>('jobs.start', { definition: definition({ name: 'quit_midway', sources: [makeTree({ 'q.bin': randomBytesOf(500_000, 5) })] }) });
+    const { jobId } = await call<{ jobId: number }>('jobs.start', {
+      definition: definition({ name: 'quit_midway', sources: [makeTree({ 'q.bin': randomBytesOf(500_000, 5) })] }),
+    });
     await expect.poll(async () => (await view(jobId)).state, { timeout: 10_000 }).toBe('running');
     await backend.shutdown();
     expect(h.engine.services.journal.job(jobId)).toMatchObject({ state: 'paused' });

@@ -26,7 +26,9 @@ describe('e2e: errors at the right place', () => {
 
   it('shows a metadata error at its field and starts nothing', async () => {
     const { page } = app;
-    onTestFailed(async () => { await app.shot('FAILED-metadata-error'); });
+    onTestFailed(async () => {
+      await app.shot('FAILED-metadata-error');
+    });
     await page.getByLabel('Name', { exact: true }).fill('grid_3_tomo');
     await page.getByLabel('Technique').selectOption('cryo-EM');
     await page.getByLabel('Sample', { exact: true }).fill('apoferritin grid 3');
@@ -43,11 +45,23 @@ describe('e2e: errors at the right place', () => {
     await expect.poll(() => field.locator('.field__error').textContent()).toBe('Pixel size must be a number (in Å), e.g. 12.4.');
     await expect.poll(() => field.locator('input').getAttribute('aria-invalid')).toBe('true');
     // Focus went to the first wrong field, and the summary says how many problems remain.
-    await expect.poll(() => page.evaluate(() => (globalThis as unknown as { document: { activeElement: { closest(s: string): { getAttribute(n: string): string | null } | null } | null } }).document.activeElement?.closest('[data-field]')?.getAttribute('data-field'))).toBe('metadata.pixel_size');
+    await expect
+      .poll(() =>
+        page.evaluate(() =>
+          (
+            globalThis as unknown as {
+              document: { activeElement: { closest(s: string): { getAttribute(n: string): string | null } | null } | null };
+            }
+          ).document.activeElement
+            ?.closest('[data-field]')
+            ?.getAttribute('data-field'),
+        ),
+      )
+      .toBe('metadata.pixel_size');
     await expect.poll(() => page.locator('.form__actions').textContent()).toMatch(/1 problem to fix/);
     await field.scrollIntoViewIfNeeded();
     await app.shot('20-metadata-error-at-field');
-    expect((await app.backend.dispatch('jobs.list', { limit: 10 }) as { ok: true; value: unknown[] }).value).toEqual([]);
+    expect(((await app.backend.dispatch('jobs.list', { limit: 10 })) as { ok: true; value: unknown[] }).value).toEqual([]);
 
     await page.getByLabel('Pixel size').fill('0.83');
     await expect.poll(() => field.locator('.field__error').count()).toBe(0);
@@ -56,7 +70,9 @@ describe('e2e: errors at the right place', () => {
 
   it('shows the reason of a failed file', async () => {
     const { page } = app;
-    onTestFailed(async () => { await app.shot('FAILED-failed-file'); });
+    onTestFailed(async () => {
+      await app.shot('FAILED-failed-file');
+    });
     // Different bytes already at the key of one file: Beamdrop never overwrites, the file fails.
     const source = makeTree({ 'a.dat': 'alpha', 'b.dat': 'bravo', 'c.dat': 'charlie' });
     mkdirSync(join(h.archive, 'CRYO-7', 'conflicting'), { recursive: true });
@@ -74,12 +90,18 @@ describe('e2e: errors at the right place', () => {
     await page.getByRole('heading', { name: 'Activity' }).waitFor();
     const failedRow = page.locator('.file-row[data-relpath="b.dat"]');
     await expect.poll(() => failedRow.getAttribute('data-state'), { timeout: 30_000 }).toBe('failed');
-    await expect.poll(() => failedRow.locator('.file-row__detail').textContent()).toMatch(/^conflict: CRYO-7\/conflicting\/b\.dat already exists on "filesystem" with different content/);
-    await expect.poll(() => page.locator('.job-card--selected').textContent(), { timeout: 30_000 }).toMatch(/done.*needs attention/);
+    await expect
+      .poll(() => failedRow.locator('.file-row__detail').textContent())
+      .toMatch(/^conflict: CRYO-7\/conflicting\/b\.dat already exists on "filesystem" with different content/);
+    await expect
+      .poll(() => page.locator('.job-card--selected').textContent(), { timeout: 30_000 })
+      .toMatch(/done.*needs attention/);
     await page.getByLabel('Show').selectOption('failed');
     await expect.poll(() => page.locator('.file-row[data-state]').count()).toBe(1);
     await failedRow.getByRole('button', { name: 'b.dat' }).click();
-    await expect.poll(() => page.getByTestId('failure-reason').textContent()).toMatch(/left untouched\. Rename the dataset or file, or remove the remote copy deliberately\./);
+    await expect
+      .poll(() => page.getByTestId('failure-reason').textContent())
+      .toMatch(/left untouched\. Rename the dataset or file, or remove the remote copy deliberately\./);
     await app.shot('21-failed-file-reason');
     expect(app.problems).toEqual([]);
   });

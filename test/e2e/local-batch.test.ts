@@ -9,7 +9,11 @@ import { openApp, type AppPage } from './support/app-page.js';
 describe('e2e: local catalogue, batch upload', () => {
   let h: Harness;
   let app: AppPage;
-  const files = { 'run-042/frame_0001.cbf': 'frame one', 'run-042/frame_0002.cbf': 'frame two, a little longer', 'run-042/master.h5': Buffer.alloc(70_000, 7) };
+  const files = {
+    'run-042/frame_0001.cbf': 'frame one',
+    'run-042/frame_0002.cbf': 'frame two, a little longer',
+    'run-042/master.h5': Buffer.alloc(70_000, 7),
+  };
   let source: string;
 
   beforeAll(async () => {
@@ -24,7 +28,9 @@ describe('e2e: local catalogue, batch upload', () => {
 
   it('goes from sign-in to a verified dataset in History', async () => {
     const { page } = app;
-    onTestFailed(async () => { await app.shot('FAILED-local-batch'); });
+    onTestFailed(async () => {
+      await app.shot('FAILED-local-batch');
+    });
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await app.shot('01-sign-in-local');
     await page.getByRole('button', { name: 'Continue with the local catalogue' }).click();
@@ -50,7 +56,10 @@ describe('e2e: local catalogue, batch upload', () => {
 
     await page.getByRole('heading', { name: 'Activity' }).waitFor();
     const rows = page.locator('.file-row[data-state]');
-    await expect.poll(async () => (await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-state')))).join(','), { timeout: 30_000 })
+    await expect
+      .poll(async () => (await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-state')))).join(','), {
+        timeout: 30_000,
+      })
       .toBe('verified,verified,verified');
     await expect.poll(() => page.locator('.job-card--selected').textContent()).toMatch(/done/);
     await app.shot('04-activity-verified');

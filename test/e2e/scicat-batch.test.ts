@@ -12,12 +12,25 @@ describe('e2e: SciCat sign-in, batch upload, History with PID', () => {
   let h: Harness;
   let scicat: ScicatContractServer;
   let app: AppPage;
-  const files = { 'buffer_0001.edf': 'buffer frame', 'sample_0001.edf': 'sample frame with protein', 'sample_0002.edf': Buffer.alloc(40_000, 3) };
+  const files = {
+    'buffer_0001.edf': 'buffer frame',
+    'sample_0001.edf': 'sample frame with protein',
+    'sample_0002.edf': Buffer.alloc(40_000, 3),
+  };
 
   beforeAll(async () => {
     h = await harness();
-    scicat = await startScicatContractServer({ users: [{ username: 'alice', password: 'pw-alice', email: 'alice@example.org', groups: ['p100'] }] });
-    scicat.proposals.set('p100', { proposalId: 'p100', title: 'Protein folding under pressure', ownerGroup: 'p100', accessGroups: [], pi_email: 'pi@example.org', email: 'pi@example.org' });
+    scicat = await startScicatContractServer({
+      users: [{ username: 'alice', password: 'pw-alice', email: 'alice@example.org', groups: ['p100'] }],
+    });
+    scicat.proposals.set('p100', {
+      proposalId: 'p100',
+      title: 'Protein folding under pressure',
+      ownerGroup: 'p100',
+      accessGroups: [],
+      pi_email: 'pi@example.org',
+      email: 'pi@example.org',
+    });
     const profile = profileSchema.parse({ ...h.profile, catalogue: { kind: 'scicat', url: scicat.url, apiVersion: 'v3' } });
     app = await openApp({ engine: h.engine, profile });
   });
@@ -29,7 +42,9 @@ describe('e2e: SciCat sign-in, batch upload, History with PID', () => {
 
   it('registers the dataset and shows its PID and checksums', async () => {
     const { page } = app;
-    onTestFailed(async () => { await app.shot('FAILED-scicat-batch'); });
+    onTestFailed(async () => {
+      await app.shot('FAILED-scicat-batch');
+    });
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await page.getByLabel('User name').fill('alice');
     await page.getByLabel('Password').fill('wrong');
@@ -60,7 +75,14 @@ describe('e2e: SciCat sign-in, batch upload, History with PID', () => {
 
     await page.getByRole('heading', { name: 'Activity' }).waitFor();
     // Verified at the destination, then registered once SciCat has the files.
-    await expect.poll(async () => (await page.locator('.file-row[data-state]').evaluateAll((els) => els.map((e) => e.getAttribute('data-state')))).join(','), { timeout: 30_000 })
+    await expect
+      .poll(
+        async () =>
+          (await page.locator('.file-row[data-state]').evaluateAll((els) => els.map((e) => e.getAttribute('data-state')))).join(
+            ',',
+          ),
+        { timeout: 30_000 },
+      )
       .toMatch(/^(verified|registered)(,(verified|registered)){2}$/);
     await expect.poll(() => page.locator('.job-card--selected').textContent(), { timeout: 60_000 }).toMatch(/done/);
     await app.shot('12-activity-scicat');
@@ -68,7 +90,9 @@ describe('e2e: SciCat sign-in, batch upload, History with PID', () => {
     await page.getByRole('button', { name: 'History' }).click();
     await page.getByRole('button', { name: 'saxs_run_7' }).click();
     for (const [rel, content] of Object.entries(files)) {
-      await expect.poll(() => page.locator(`tr[data-relpath="${rel}"] [data-testid="sha256"]`).textContent()).toBe(createHash('sha256').update(content).digest('hex'));
+      await expect
+        .poll(() => page.locator(`tr[data-relpath="${rel}"] [data-testid="sha256"]`).textContent())
+        .toBe(createHash('sha256').update(content).digest('hex'));
     }
     const pid = [...scicat.datasets.keys()][0];
     expect(pid).toMatch(/^20\.500\.12269\//);

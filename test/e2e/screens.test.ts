@@ -5,10 +5,12 @@ import { emptyDefinition } from '../../src/shared/dataset-definition.js';
 import { harness, makeTree, type Harness } from '../support/engine-harness.js';
 import { openApp, type AppPage } from './support/app-page.js';
 
-const active = (app: AppPage) => app.page.evaluate(() => {
-  const el = (globalThis as unknown as { document: { activeElement: { tagName: string; textContent: string | null } | null } }).document.activeElement;
-  return el ? `${el.tagName}:${(el.textContent ?? '').trim()}` : '';
-});
+const active = (app: AppPage) =>
+  app.page.evaluate(() => {
+    const el = (globalThis as unknown as { document: { activeElement: { tagName: string; textContent: string | null } | null } })
+      .document.activeElement;
+    return el ? `${el.tagName}:${(el.textContent ?? '').trim()}` : '';
+  });
 
 describe('e2e: screens, keyboard, light and dark', () => {
   let h: Harness;
@@ -25,10 +27,13 @@ describe('e2e: screens, keyboard, light and dark', () => {
 
   it('works by keyboard from the sign-in screen', async () => {
     const { page } = app;
-    onTestFailed(async () => { await app.shot('FAILED-keyboard'); });
+    onTestFailed(async () => {
+      await app.shot('FAILED-keyboard');
+    });
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     // Tab through the page until the local-catalogue button has focus, then press Enter.
-    for (let i = 0; i < 15 && (await active(app)) !== 'BUTTON:Continue with the local catalogue'; i++) await page.keyboard.press('Tab');
+    for (let i = 0; i < 15 && (await active(app)) !== 'BUTTON:Continue with the local catalogue'; i++)
+      await page.keyboard.press('Tab');
     expect(await active(app)).toBe('BUTTON:Continue with the local catalogue');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Choose the investigation' }).waitFor();
@@ -39,12 +44,16 @@ describe('e2e: screens, keyboard, light and dark', () => {
 
   it('shows Settings with errors at their fields and a connection test', async () => {
     const { page } = app;
-    onTestFailed(async () => { await app.shot('FAILED-settings'); });
+    onTestFailed(async () => {
+      await app.shot('FAILED-settings');
+    });
     await page.getByRole('button', { name: 'Settings' }).click();
     await page.getByRole('heading', { name: 'Settings' }).waitFor();
     await expect.poll(() => page.locator('tr[data-destination="s3"]').textContent()).toMatch(/secret stored/);
     await page.locator('tr[data-destination="s3"]').getByRole('button', { name: 'Test' }).click();
-    await expect.poll(() => page.locator('tr[data-destination="s3"] [role="status"]').textContent(), { timeout: 20_000 }).toMatch(/^Reachable, credentials accepted/);
+    await expect
+      .poll(() => page.locator('tr[data-destination="s3"] [role="status"]').textContent(), { timeout: 20_000 })
+      .toMatch(/^Reachable, credentials accepted/);
 
     await page.getByLabel('Bandwidth schedule').fill('Mon-08:00,20Q');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -69,8 +78,16 @@ describe('e2e: screens, keyboard, light and dark', () => {
 
   it('shows History and Logs', async () => {
     const { page } = app;
-    onTestFailed(async () => { await app.shot('FAILED-history-logs'); });
-    const definition = { ...emptyDefinition(), investigation: 'P-42', name: 'quick_one', sources: [makeTree({ 'x.bin': 'x', 'y.bin': 'yy' })], destination: 'filesystem' };
+    onTestFailed(async () => {
+      await app.shot('FAILED-history-logs');
+    });
+    const definition = {
+      ...emptyDefinition(),
+      investigation: 'P-42',
+      name: 'quick_one',
+      sources: [makeTree({ 'x.bin': 'x', 'y.bin': 'yy' })],
+      destination: 'filesystem',
+    };
     const started = await app.backend.dispatch('jobs.start', { definition });
     expect(started.ok).toBe(true);
     await page.getByRole('button', { name: 'History' }).click();
@@ -90,7 +107,10 @@ describe('e2e: screens, keyboard, light and dark', () => {
     const before = app.problems.length;
     // An inline script added to the page, as an injection would: the CSP blocks it, the check sees it.
     const ran = await app.page.evaluate(() => {
-      const g = globalThis as unknown as { document: { createElement(t: string): { textContent: string }; body: { append(n: unknown): void } }; injected?: boolean };
+      const g = globalThis as unknown as {
+        document: { createElement(t: string): { textContent: string }; body: { append(n: unknown): void } };
+        injected?: boolean;
+      };
       const script = g.document.createElement('script');
       script.textContent = 'globalThis.injected = true';
       g.document.body.append(script);
@@ -107,7 +127,10 @@ describe('e2e: screens, keyboard, light and dark', () => {
     await page.getByRole('button', { name: 'Activity' }).click();
     await page.getByRole('heading', { name: 'Activity' }).waitFor();
     const bg = await page.evaluate(() => {
-      const g = globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string }; document: { body: unknown } };
+      const g = globalThis as unknown as {
+        getComputedStyle(e: unknown): { backgroundColor: string };
+        document: { body: unknown };
+      };
       return g.getComputedStyle(g.document.body).backgroundColor;
     });
     expect(bg).toBe('rgb(15, 18, 23)');
@@ -120,7 +143,9 @@ describe('e2e: screens, keyboard, light and dark', () => {
 
   it('picks the input datasets of a derived dataset', async () => {
     const { page } = app;
-    onTestFailed(async () => { await app.shot('FAILED-derived'); });
+    onTestFailed(async () => {
+      await app.shot('FAILED-derived');
+    });
     await page.getByRole('button', { name: 'New dataset' }).click();
     // The investigation of the dataset recorded above is offered by the local catalogue.
     await page.getByRole('button', { name: /^P-42/ }).click();
@@ -130,7 +155,9 @@ describe('e2e: screens, keyboard, light and dark', () => {
     await page.getByRole('button', { name: 'Add path' }).click();
     await page.getByLabel('Send to').selectOption('filesystem');
     await page.getByRole('button', { name: 'Start upload' }).click();
-    await expect.poll(() => page.locator('[data-field="inputDatasets"] .field__error').textContent()).toMatch(/names the datasets it was made from/);
+    await expect
+      .poll(() => page.locator('[data-field="inputDatasets"] .field__error').textContent())
+      .toMatch(/names the datasets it was made from/);
     await page.getByLabel('Input datasets').fill('quick_one');
     await page.getByLabel('Input datasets').press('Enter');
     await expect.poll(() => page.getByRole('list', { name: 'Input datasets' }).textContent()).toMatch(/quick_one/);
@@ -138,7 +165,9 @@ describe('e2e: screens, keyboard, light and dark', () => {
     await app.shot('45-derived-dataset');
     await page.getByRole('button', { name: 'Start upload' }).click();
     await page.getByRole('heading', { name: 'Activity' }).waitFor();
-    await expect.poll(() => page.locator('.job-card--selected').textContent(), { timeout: 20_000 }).toMatch(/quick_one_reduced.*done/s);
+    await expect
+      .poll(() => page.locator('.job-card--selected').textContent(), { timeout: 20_000 })
+      .toMatch(/quick_one_reduced.*done/s);
     expect(app.problems).toEqual([]);
   });
 });

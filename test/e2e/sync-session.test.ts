@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { harness, makeTree, type Harness } from '../support/engine-harness.js';
 import { openApp, type AppPage } from './support/app-page.js';
 
-const states = (app: AppPage) => app.page.locator('.file-row[data-state]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-relpath')}=${e.getAttribute('data-state')}`).join(' '));
+const states = (app: AppPage) =>
+  app.page
+    .locator('.file-row[data-state]')
+    .evaluateAll((els) => els.map((e) => `${e.getAttribute('data-relpath')}=${e.getAttribute('data-state')}`).join(' '));
 
 describe('e2e: sync session with files appearing live', () => {
   let h: Harness;
@@ -24,7 +27,9 @@ describe('e2e: sync session with files appearing live', () => {
 
   it('uploads files as they are written and finishes on stop', async () => {
     const { page } = app;
-    onTestFailed(async () => { await app.shot('FAILED-sync-session'); });
+    onTestFailed(async () => {
+      await app.shot('FAILED-sync-session');
+    });
     const folder = makeTree({ 'scan_0001.h5': 'first frame, written before the session' });
     await page.getByRole('button', { name: 'Continue with the local catalogue' }).click();
     await page.getByLabel('Proposal / investigation id').fill('SAXS-2026-11');
@@ -45,7 +50,9 @@ describe('e2e: sync session with files appearing live', () => {
 
     // The detector writes while the operator watches.
     for (let i = 2; i <= 4; i++) writeFileSync(join(folder, `scan_000${i}.h5`), `frame ${i} `.repeat(1000 * i));
-    await expect.poll(() => states(app), { timeout: 30_000 }).toBe('scan_0001.h5=verified scan_0002.h5=verified scan_0003.h5=verified scan_0004.h5=verified');
+    await expect
+      .poll(() => states(app), { timeout: 30_000 })
+      .toBe('scan_0001.h5=verified scan_0002.h5=verified scan_0003.h5=verified scan_0004.h5=verified');
     // The session's status (every second) catches up: nothing waits any more.
     await expect.poll(() => card.textContent(), { timeout: 10_000 }).toMatch(/Backlog0 files/);
     await app.shot('31-sync-live');

@@ -23,7 +23,11 @@ async function holdingProxy(upstream: string): Promise<{ http: ContractHttpServe
   const http = await startContractHttp('holding proxy', async (req, url, body): Promise<ContractResponse> => {
     const r = await fetch(`${upstream}${req.url}`, {
       method: req.method ?? 'GET',
-      headers: Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && !['host', 'content-length', 'connection'].includes(k))) as Record<string, string>,
+      headers: Object.fromEntries(
+        Object.entries(req.headers).filter(
+          ([k, v]) => typeof v === 'string' && !['host', 'content-length', 'connection'].includes(k),
+        ),
+      ) as Record<string, string>,
       ...(body ? { body } : {}),
     });
     const text = await r.text();
@@ -32,23 +36,43 @@ async function holdingProxy(upstream: string): Promise<{ http: ContractHttpServe
       hold = null;
       return new Promise<ContractResponse>(() => undefined);
     }
-    return { status: r.status, body: text ? JSON.parse(text) as unknown : '' };
+    return { status: r.status, body: text ? (JSON.parse(text) as unknown) : '' };
   });
-  return { http, holdNext: (pattern) => new Promise<void>((held) => { hold = { pattern, held }; }) };
+  return {
+    http,
+    holdNext: (pattern) =>
+      new Promise<void>((held) => {
+        hold = { pattern, held };
+      }),
+  };
 }
 
-function start(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
+function start(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+} {
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+    stdout += s;
+  });
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+  });
   return { child, done: new Promise((res) => child.once('close', (code, signal) => res({ code, signal, stdout, stderr }))) };
 }
 
 function journalRow<T>(home: string, sql: string): T | undefined {
   const db = new Database(join(home, 'journal.sqlite'), { readonly: true, fileMustExist: true });
-  try { return db.prepare(sql).get() as T | undefined; } finally { db.close(); }
+  try {
+    return db.prepare(sql).get() as T | undefined;
+  } finally {
+    db.close();
+  }
 }
 
 describe('SIGKILL between "created in the catalogue" and "recorded in the journal"', () => {
@@ -66,13 +90,23 @@ describe('SIGKILL between "created in the catalogue" and "recorded in the journa
     base = mkdtempSync(join(tmpdir(), 'bd-cat-kill-'));
     mkdirSync(join(base, 'archive'));
     profile = join(base, 'profile.yaml');
-    writeFileSync(profile, [
-      'facility: TESTFAC', 'beamline: BL1',
-      'destinations:', `  archive: { kind: filesystem, root: "${join(base, 'archive')}" }`,
-      'defaultDestination: archive',
-      'upload:', '  retries: { attempts: 3, baseDelayMs: 50, maxDelayMs: 200 }',
-      'catalogue:', '  kind: scicat', `  url: ${proxy.http.url}`, '  apiVersion: v3', '',
-    ].join('\n'));
+    writeFileSync(
+      profile,
+      [
+        'facility: TESTFAC',
+        'beamline: BL1',
+        'destinations:',
+        `  archive: { kind: filesystem, root: "${join(base, 'archive')}" }`,
+        'defaultDestination: archive',
+        'upload:',
+        '  retries: { attempts: 3, baseDelayMs: 50, maxDelayMs: 200 }',
+        'catalogue:',
+        '  kind: scicat',
+        `  url: ${proxy.http.url}`,
+        '  apiVersion: v3',
+        '',
+      ].join('\n'),
+    );
     env = { ...process.env, BEAMDROP_HOME: join(base, 'home'), BEAMDROP_CATALOGUE_PASSWORD: USER.password };
     delete env.BEAMDROP_PROFILE;
     // Async: the servers run in this process and must keep answering while the CLI waits.
@@ -94,23 +128,36 @@ describe('SIGKILL between "created in the catalogue" and "recorded in the journa
     const held = proxy.holdNext(/^POST \/api\/v3\/datasets$/);
     const first = start(['upload', src, '--dataset', 'killed-ds', '--profile', profile, '--json'], env);
     children.push(first.child);
-    await Promise.race([held, first.done.then((r) => { throw new Error(`upload ended before the dataset was created: ${r.stderr}\n${r.stdout.slice(-3000)}`); })]);
+    await Promise.race([
+      held,
+      first.done.then((r) => {
+        throw new Error(`upload ended before the dataset was created: ${r.stderr}\n${r.stdout.slice(-3000)}`);
+      }),
+    ]);
     first.child.kill('SIGKILL');
     expect((await first.done).signal).toBe('SIGKILL');
 
     expect([...server.datasets.values()].filter((d) => d.datasetName === 'killed-ds')).toHaveLength(1);
-    expect(journalRow<{ remote_id: string | null }>(home, "SELECT remote_id FROM registrations WHERE dataset = 'killed-ds'")).toEqual({ remote_id: null });
+    expect(
+      journalRow<{ remote_id: string | null }>(home, "SELECT remote_id FROM registrations WHERE dataset = 'killed-ds'"),
+    ).toEqual({ remote_id: null });
 
     const again = start(['upload', src, '--dataset', 'killed-ds', '--profile', profile, '--json'], env);
     children.push(again.child);
     const r = await again.done;
     expect(r.code, r.stderr).toBe(0);
-    const status = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; status?: { state: string; remoteId: string } }).find((e) => e.type === 'registration');
+    const status = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { type: string; status?: { state: string; remoteId: string } })
+      .find((e) => e.type === 'registration');
     expect(status?.status).toMatchObject({ state: 'registered' });
     const mine = [...server.datasets.values()].filter((d) => d.datasetName === 'killed-ds');
     expect(mine).toHaveLength(1);
     expect(status!.status!.remoteId).toBe(mine[0]!.pid);
-    const paths = server.origDatablocks.filter((b) => b.datasetId === mine[0]!.pid).flatMap((b) => (b.dataFileList as { path: string }[]).map((f) => f.path));
+    const paths = server.origDatablocks
+      .filter((b) => b.datasetId === mine[0]!.pid)
+      .flatMap((b) => (b.dataFileList as { path: string }[]).map((f) => f.path));
     expect(paths.sort()).toEqual(Array.from({ length: 6 }, (_, i) => `scan/p${i}.h5`));
   });
 
@@ -120,22 +167,34 @@ describe('SIGKILL between "created in the catalogue" and "recorded in the journa
     const held = proxy.holdNext(/^POST \/api\/v3\/datasets\/[^/]+\/origdatablocks$/);
     const first = start(['upload', src, '--dataset', 'killed-block', '--profile', profile, '--json'], env);
     children.push(first.child);
-    await Promise.race([held, first.done.then((r) => { throw new Error(`upload ended before a block was sent: ${r.stderr}\n${r.stdout.slice(-3000)}`); })]);
+    await Promise.race([
+      held,
+      first.done.then((r) => {
+        throw new Error(`upload ended before a block was sent: ${r.stderr}\n${r.stdout.slice(-3000)}`);
+      }),
+    ]);
     first.child.kill('SIGKILL');
     expect((await first.done).signal).toBe('SIGKILL');
 
     const ds = [...server.datasets.values()].find((d) => d.datasetName === 'killed-block') as Doc;
     const blocksOf = () => server.origDatablocks.filter((b) => b.datasetId === ds.pid);
     expect(blocksOf()).toHaveLength(1);
-    expect(journalRow<{ n: number }>(home, "SELECT COUNT(*) AS n FROM registration_blocks WHERE state = 'sending'")).toEqual({ n: 1 });
+    expect(journalRow<{ n: number }>(home, "SELECT COUNT(*) AS n FROM registration_blocks WHERE state = 'sending'")).toEqual({
+      n: 1,
+    });
 
     const push = start(['catalogue', 'push', '--profile', profile, '--json'], env);
     children.push(push.child);
     const r = await push.done;
     expect(r.code, r.stderr).toBe(0);
-    await waitUntil('no uncertain block left', () => journalRow<{ n: number }>(home, "SELECT COUNT(*) AS n FROM registration_blocks WHERE state = 'sending'")?.n === 0);
+    await waitUntil(
+      'no uncertain block left',
+      () => journalRow<{ n: number }>(home, "SELECT COUNT(*) AS n FROM registration_blocks WHERE state = 'sending'")?.n === 0,
+    );
     const statusRun = await start(['catalogue', 'status', 'killed-block', '--profile', profile, '--json'], env).done;
-    expect(JSON.parse(statusRun.stdout)).toMatchObject([{ dataset: 'killed-block', state: 'registered', filesRegistered: 8, remoteId: ds.pid }]);
+    expect(JSON.parse(statusRun.stdout)).toMatchObject([
+      { dataset: 'killed-block', state: 'registered', filesRegistered: 8, remoteId: ds.pid },
+    ]);
     const paths = blocksOf().flatMap((b) => (b.dataFileList as { path: string }[]).map((f) => f.path));
     expect(paths).toHaveLength(8);
     expect(new Set(paths).size).toBe(8);

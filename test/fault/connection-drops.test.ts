@@ -11,7 +11,18 @@ import { verifyDataset } from '../../src/main/engine/datasets/verify-dataset.js'
 import type { JobEvent } from '../../src/shared/model.js';
 import { createBucket, minioClient } from '../support/minio.js';
 import { startFlakyProxy, type FlakyProxy } from '../support/flaky-proxy.js';
-import { listDataKeys, listKeys, listUploads, MiB, randomTree, removeTemps, s3Engine, sha256File, sha256Object, type FaultEngine } from './helpers.js';
+import {
+  listDataKeys,
+  listKeys,
+  listUploads,
+  MiB,
+  randomTree,
+  removeTemps,
+  s3Engine,
+  sha256File,
+  sha256Object,
+  type FaultEngine,
+} from './helpers.js';
 
 describe('S3 connection drops', () => {
   const s3 = inject('s3');
@@ -35,7 +46,12 @@ describe('S3 connection drops', () => {
   async function flakyEngine(upload: Record<string, unknown>): Promise<FaultEngine & { bucket: string }> {
     const bucket = await createBucket(s3);
     const f = s3Engine({
-      name: 'flaky', endpoint: proxy.url, bucket, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, region: s3.region,
+      name: 'flaky',
+      endpoint: proxy.url,
+      bucket,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+      region: s3.region,
       upload: { multipartThreshold: '8MiB', partSize: { min: '5MiB', max: '5MiB' }, ...upload },
     });
     opened.push(f);
@@ -44,7 +60,11 @@ describe('S3 connection drops', () => {
 
   /** Every file of the tree is at its key in MinIO (read directly, not through the proxy) with the local SHA-256. */
   async function expectStoredExactly(bucket: string, src: string, files: Record<string, number>, prefix: string): Promise<void> {
-    expect(await listDataKeys(direct, bucket)).toEqual(Object.keys(files).map((rel) => `${prefix}${rel}`).sort());
+    expect(await listDataKeys(direct, bucket)).toEqual(
+      Object.keys(files)
+        .map((rel) => `${prefix}${rel}`)
+        .sort(),
+    );
     for (const rel of Object.keys(files)) {
       const local = await sha256File(join(src, rel));
       const remote = await sha256Object(direct, bucket, `${prefix}${rel}`);
@@ -53,8 +73,18 @@ describe('S3 connection drops', () => {
   }
 
   it('retries with backoff through intermittently cut connections and completes with every file verified', async () => {
-    const f = await flakyEngine({ concurrency: 2, partConcurrency: 2, retries: { attempts: 10, baseDelayMs: 100, maxDelayMs: 1_000 } });
-    const files = { 'big-a.raw': 13 * MiB + 5, 'big-b.raw': 11 * MiB, 'small-1.dat': 3 * MiB, 'small-2.dat': 2 * MiB + 1, 'tiny.txt': 100 };
+    const f = await flakyEngine({
+      concurrency: 2,
+      partConcurrency: 2,
+      retries: { attempts: 10, baseDelayMs: 100, maxDelayMs: 1_000 },
+    });
+    const files = {
+      'big-a.raw': 13 * MiB + 5,
+      'big-b.raw': 11 * MiB,
+      'small-1.dat': 3 * MiB,
+      'small-2.dat': 2 * MiB + 1,
+      'tiny.txt': 100,
+    };
     const src = randomTree(files);
     // At most 4 requests are in flight (2 files × 2 parts) and each gets one SDK retry, so 12
     // cuts of 256 KiB into a request body force failures through to the engine's own retries.
@@ -79,7 +109,11 @@ describe('S3 connection drops', () => {
   });
 
   it('pauses when the destination stays unreachable, leaves nothing at a final key, and resumes once healed', async () => {
-    const f = await flakyEngine({ concurrency: 2, partConcurrency: 2, retries: { attempts: 3, baseDelayMs: 100, maxDelayMs: 400 } });
+    const f = await flakyEngine({
+      concurrency: 2,
+      partConcurrency: 2,
+      retries: { attempts: 3, baseDelayMs: 100, maxDelayMs: 400 },
+    });
     // Every file is larger than the budget below, so none can be complete when the network breaks.
     const files = { 'run-1.raw': 12 * MiB, 'run-2.raw': 12 * MiB + 3, 'run-3.raw': 12 * MiB + 7 };
     const src = randomTree(files);
@@ -127,7 +161,11 @@ describe('S3 connection drops', () => {
   });
 
   it('keeps the SHA-256 of a multipart object when the connection drops while it is being tagged', async () => {
-    const f = await flakyEngine({ concurrency: 1, partConcurrency: 2, retries: { attempts: 5, baseDelayMs: 100, maxDelayMs: 400 } });
+    const f = await flakyEngine({
+      concurrency: 1,
+      partConcurrency: 2,
+      retries: { attempts: 5, baseDelayMs: 100, maxDelayMs: 400 },
+    });
     const files = { 'tagged.raw': 11 * MiB + 9 };
     const src = randomTree(files);
     // The parts and the Complete go through; the request that tags the finished object with its
@@ -147,7 +185,9 @@ describe('S3 connection drops', () => {
     const tags = await direct.send(new GetObjectTaggingCommand({ Bucket: f.bucket, Key: 'tagging/tagged.raw' }));
     expect(tags.TagSet?.find((t) => t.Key === 'sha256')?.Value).toBe(local.sha256);
     const verdicts = await verifyDataset(f.engine, 'tagging', { deep: false });
-    expect(verdicts.map((v) => v.result)).toEqual([expect.objectContaining({ ok: true, checked: expect.arrayContaining(['sha256 (tag)']) })]);
+    expect(verdicts.map((v) => v.result)).toEqual([
+      expect.objectContaining({ ok: true, checked: expect.arrayContaining(['sha256 (tag)']) }),
+    ]);
     // Nothing of the upload is left behind, on the server or in the journal.
     expect(await listUploads(direct, f.bucket)).toEqual([]);
     expect(f.engine.services.journal.db.prepare('SELECT COUNT(*) AS n FROM multipart_uploads').get()).toEqual({ n: 0 });

@@ -19,7 +19,10 @@ afterEach(async () => {
 });
 afterAll(removeTemps);
 
-function engineWith(destinations: Record<string, unknown>, env: Record<string, string>): { engine: Engine; profile: FacilityProfile } {
+function engineWith(
+  destinations: Record<string, unknown>,
+  env: Record<string, string>,
+): { engine: Engine; profile: FacilityProfile } {
   const home = tempDir('bd-check-home-');
   const profile = profileSchema.parse({ destinations });
   const engine = Engine.open({ home, env: { ...process.env, ...env } });
@@ -44,8 +47,12 @@ function bigTree(): string {
 async function refused(engine: Engine, profile: FacilityProfile, destination: string, sources: string[]): Promise<BeamdropError> {
   const events: JobEvent[] = [];
   const started = Date.now();
-  const err = await engine.upload(profile, { sources, dataset: 'never-started', destination, onEvent: (e) => events.push(e) })
-    .then(() => null, (e: unknown) => e);
+  const err = await engine
+    .upload(profile, { sources, dataset: 'never-started', destination, onEvent: (e) => events.push(e) })
+    .then(
+      () => null,
+      (e: unknown) => e,
+    );
   expect(err, 'the upload must be refused').toBeInstanceOf(BeamdropError);
   // Refused by the check, not after a long scan or a round of retries (generous bound for slow CI).
   expect(Date.now() - started).toBeLessThan(30_000);

@@ -39,14 +39,25 @@ export interface FaultEngine {
 
 /** An Engine on a fresh data folder whose profile names one S3 destination `name` at `endpoint`. */
 export function s3Engine(opts: {
-  name: string; endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string;
-  region?: string; upload?: Record<string, unknown>;
+  name: string;
+  endpoint: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  region?: string;
+  upload?: Record<string, unknown>;
 }): FaultEngine {
   const home = tempDir('bd-fault-home-');
   const profile = profileSchema.parse({
     facility: 'TESTFAC',
     destinations: {
-      [opts.name]: { kind: 's3', endpoint: opts.endpoint, region: opts.region ?? 'us-east-1', bucket: opts.bucket, credentials: { accessKeyId: opts.accessKeyId } },
+      [opts.name]: {
+        kind: 's3',
+        endpoint: opts.endpoint,
+        region: opts.region ?? 'us-east-1',
+        bucket: opts.bucket,
+        credentials: { accessKeyId: opts.accessKeyId },
+      },
     },
     defaultDestination: opts.name,
     upload: opts.upload ?? {},
@@ -121,7 +132,12 @@ export async function listUploads(client: S3Client, bucket: string): Promise<{ k
 }
 
 /** Polls `cond` every `everyMs` until it returns a truthy value; rejects after timeoutMs naming `what`. */
-export async function waitUntil<T>(what: string, cond: () => T | Promise<T>, timeoutMs = 60_000, everyMs = 50): Promise<NonNullable<T>> {
+export async function waitUntil<T>(
+  what: string,
+  cond: () => T | Promise<T>,
+  timeoutMs = 60_000,
+  everyMs = 50,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown = null;
   for (;;) {
@@ -131,7 +147,10 @@ export async function waitUntil<T>(what: string, cond: () => T | Promise<T>, tim
     } catch (e) {
       lastError = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

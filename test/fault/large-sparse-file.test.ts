@@ -37,43 +37,49 @@ describe('a sparse file just over 5 GiB', () => {
     await h.engine.close();
   });
 
-  it('uploads as multipart, verifies, and reads back with the local SHA-256', async () => {
-    const file = join(dir, 'huge.raw');
-    const fd = openSync(file, 'w');
-    try {
-      ftruncateSync(fd, SIZE);
-      for (const at of BLOCKS) {
-        const block = randomBytes(Math.min(4_096, SIZE - at));
-        expect(writeSync(fd, block, 0, block.length, at)).toBe(block.length);
+  it(
+    'uploads as multipart, verifies, and reads back with the local SHA-256',
+    async () => {
+      const file = join(dir, 'huge.raw');
+      const fd = openSync(file, 'w');
+      try {
+        ftruncateSync(fd, SIZE);
+        for (const at of BLOCKS) {
+          const block = randomBytes(Math.min(4_096, SIZE - at));
+          expect(writeSync(fd, block, 0, block.length, at)).toBe(block.length);
+        }
+      } finally {
+        closeSync(fd);
       }
-    } finally {
-      closeSync(fd);
-    }
-    expect(statSync(file).size).toBe(SIZE);
+      expect(statSync(file).size).toBe(SIZE);
 
-    const t0 = Date.now();
-    const summary = await h.engine.upload(h.profile, { sources: [dir], dataset: 'sparse', destination: 's3' });
-    const uploadMs = Date.now() - t0;
-    key = 'sparse/huge.raw';
-    expect(summary.failures).toEqual([]);
-    expect(summary.counts).toEqual({ verified: 1 });
-    expect(summary.bytesSent).toBe(SIZE);
+      const t0 = Date.now();
+      const summary = await h.engine.upload(h.profile, { sources: [dir], dataset: 'sparse', destination: 's3' });
+      const uploadMs = Date.now() - t0;
+      key = 'sparse/huge.raw';
+      expect(summary.failures).toEqual([]);
+      expect(summary.counts).toEqual({ verified: 1 });
+      expect(summary.bytesSent).toBe(SIZE);
 
-    const head = await direct.send(new HeadObjectCommand({ Bucket: h.bucket, Key: key }));
-    expect(head.ContentLength).toBe(SIZE);
-    // A multipart object: its ETag names the part count.
-    expect(head.ETag?.replaceAll('"', '')).toMatch(new RegExp(`-${Math.ceil(SIZE / PART)}$`));
+      const head = await direct.send(new HeadObjectCommand({ Bucket: h.bucket, Key: key }));
+      expect(head.ContentLength).toBe(SIZE);
+      // A multipart object: its ETag names the part count.
+      expect(head.ETag?.replaceAll('"', '')).toMatch(new RegExp(`-${Math.ceil(SIZE / PART)}$`));
 
-    const t1 = Date.now();
-    const [local, remote] = await Promise.all([sha256File(file), sha256Object(direct, h.bucket, key)]);
-    const readBackMs = Date.now() - t1;
-    expect(remote).toEqual(local);
-    expect(local.size).toBe(SIZE);
-    const tags = await direct.send(new GetObjectTaggingCommand({ Bucket: h.bucket, Key: key }));
-    expect(tags.TagSet?.find((t) => t.Key === 'sha256')?.Value).toBe(local.sha256);
-    const recorded = h.engine.services.catalogue.files('sparse');
-    expect(recorded).toEqual([expect.objectContaining({ relpath: 'huge.raw', size: SIZE, sha256: local.sha256 })]);
-    expect(await listUploads(direct, h.bucket)).toEqual([]);
-    console.log(`[sparse] ${SIZE} bytes: upload+verify ${(uploadMs / 1000).toFixed(1)} s, read back + local hash ${(readBackMs / 1000).toFixed(1)} s`);
-  }, 15 * 60_000);
+      const t1 = Date.now();
+      const [local, remote] = await Promise.all([sha256File(file), sha256Object(direct, h.bucket, key)]);
+      const readBackMs = Date.now() - t1;
+      expect(remote).toEqual(local);
+      expect(local.size).toBe(SIZE);
+      const tags = await direct.send(new GetObjectTaggingCommand({ Bucket: h.bucket, Key: key }));
+      expect(tags.TagSet?.find((t) => t.Key === 'sha256')?.Value).toBe(local.sha256);
+      const recorded = h.engine.services.catalogue.files('sparse');
+      expect(recorded).toEqual([expect.objectContaining({ relpath: 'huge.raw', size: SIZE, sha256: local.sha256 })]);
+      expect(await listUploads(direct, h.bucket)).toEqual([]);
+      console.log(
+        `[sparse] ${SIZE} bytes: upload+verify ${(uploadMs / 1000).toFixed(1)} s, read back + local hash ${(readBackMs / 1000).toFixed(1)} s`,
+      );
+    },
+    15 * 60_000,
+  );
 });

@@ -11,33 +11,59 @@ import Database from 'better-sqlite3';
 import { GetObjectTaggingCommand, HeadObjectCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { JobEvent, JobSummary, FileRecord } from '../../src/shared/model.js';
 import { createBucket, minioClient } from '../support/minio.js';
-import { listDataKeys, listKeys, listUploads, MiB, removeTemps, sha256File, sha256Object, tempDir, waitUntil, writeRandomFile } from './helpers.js';
+import {
+  listDataKeys,
+  listKeys,
+  listUploads,
+  MiB,
+  removeTemps,
+  sha256File,
+  sha256Object,
+  tempDir,
+  waitUntil,
+  writeRandomFile,
+} from './helpers.js';
 
 const CLI = resolve('bin/beamdrop.js');
 const PART = 5 * MiB;
 const PART_CONCURRENCY = 2;
 const SIZE = 80 * MiB + 12_345;
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 function start(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<Run> } {
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+    stdout += s;
+  });
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+  });
   const done = new Promise<Run>((res) => child.once('close', (code, signal) => res({ code, signal, stdout, stderr })));
   return { child, done };
 }
 
-const jsonLines = (s: string): JobEvent[] => s.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as JobEvent);
+const jsonLines = (s: string): JobEvent[] =>
+  s
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as JobEvent);
 
 describe('SIGKILL during a multipart upload', () => {
   const s3 = inject('s3');
   let direct: S3Client;
   const children: ChildProcess[] = [];
 
-  beforeAll(() => { direct = minioClient(s3); });
+  beforeAll(() => {
+    direct = minioClient(s3);
+  });
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     direct.destroy();
@@ -54,18 +80,26 @@ describe('SIGKILL during a multipart upload', () => {
     const local = await sha256File(big);
     // --profile supplies the upload policy; --to supplies the (ad-hoc) destination.
     const profile = join(base, 'profile.yaml');
-    writeFileSync(profile, [
-      'upload:',
-      '  multipartThreshold: 8MiB',
-      `  partConcurrency: ${PART_CONCURRENCY}`,
-      '  partSize:',
-      '    min: 5MiB',
-      '    max: 5MiB',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      profile,
+      [
+        'upload:',
+        '  multipartThreshold: 8MiB',
+        `  partConcurrency: ${PART_CONCURRENCY}`,
+        '  partSize:',
+        '    min: 5MiB',
+        '    max: 5MiB',
+        '',
+      ].join('\n'),
+    );
     const to = `s3+${s3.endpoint}/${bucket}`;
     const args = ['upload', big, '--dataset', 'D', '--to', to, '--profile', profile, '--bwlimit', '8M', '--json'];
-    const env: NodeJS.ProcessEnv = { ...process.env, BEAMDROP_HOME: home, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      BEAMDROP_HOME: home,
+      AWS_ACCESS_KEY_ID: s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    };
     delete env.BEAMDROP_PROFILE;
 
     // ---- first run: killed once at least 3 parts are journaled
@@ -82,11 +116,18 @@ describe('SIGKILL during a multipart upload', () => {
       }
     };
     let exitedEarly: Run | null = null;
-    void first.done.then((r) => { exitedEarly = r; });
-    await waitUntil('3 journaled parts', () => {
-      if (exitedEarly) throw new Error(`the upload ended before it could be killed: ${JSON.stringify(exitedEarly)}`);
-      return journaledParts() >= 3;
-    }, 120_000, 20);
+    void first.done.then((r) => {
+      exitedEarly = r;
+    });
+    await waitUntil(
+      '3 journaled parts',
+      () => {
+        if (exitedEarly) throw new Error(`the upload ended before it could be killed: ${JSON.stringify(exitedEarly)}`);
+        return journaledParts() >= 3;
+      },
+      120_000,
+      20,
+    );
     first.child.kill('SIGKILL');
     const killed = await first.done;
     expect(killed.signal).toBe('SIGKILL');
@@ -115,7 +156,10 @@ describe('SIGKILL during a multipart upload', () => {
     expect(L).toBeGreaterThanOrEqual(J);
     expect(L).toBeLessThanOrEqual(J + PART_CONCURRENCY);
     // Nothing at the final key: no object, not even a partial one.
-    const head = await direct.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(() => 'exists', (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode);
+    const head = await direct.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
+      () => 'exists',
+      (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode,
+    );
     expect(head).toBe(404);
     expect(await listKeys(direct, bucket)).toEqual([]);
 
@@ -134,7 +178,9 @@ describe('SIGKILL during a multipart upload', () => {
     const jdb = new Database(journalFile, { readonly: true, fileMustExist: true });
     let resumedParts: number;
     try {
-      const results = (jdb.prepare("SELECT detail FROM events WHERE type = 'upload-result'").all() as { detail: string }[]).map((r) => JSON.parse(r.detail) as { resumedParts: number });
+      const results = (jdb.prepare("SELECT detail FROM events WHERE type = 'upload-result'").all() as { detail: string }[]).map(
+        (r) => JSON.parse(r.detail) as { resumedParts: number },
+      );
       expect(results).toHaveLength(1);
       resumedParts = results[0]!.resumedParts;
       // The upload is finished: its journal state was cleared.
@@ -142,7 +188,9 @@ describe('SIGKILL during a multipart upload', () => {
     } finally {
       jdb.close();
     }
-    console.log(`[sigkill] journaled J=${J}, on server L=${L}, resumed=${resumedParts}, bytes sent on rerun=${summary.bytesSent} of ${SIZE}`);
+    console.log(
+      `[sigkill] journaled J=${J}, on server L=${L}, resumed=${resumedParts}, bytes sent on rerun=${summary.bytesSent} of ${SIZE}`,
+    );
     // Every journaled part was re-used; parts sent before the kill and sent again are at most
     // the ones that were in flight.
     expect(resumedParts).toBeGreaterThanOrEqual(J);
@@ -168,6 +216,8 @@ describe('SIGKILL during a multipart upload', () => {
     const detail = await start(['status', String(jobs[0]!.id), '--json'], env).done;
     expect(detail.code, detail.stderr).toBe(0);
     const { files } = JSON.parse(detail.stdout) as { files: FileRecord[] };
-    expect(files).toEqual([expect.objectContaining({ relpath: 'BIGFILE.raw', state: 'verified', sha256: local.sha256, size: SIZE, remoteKey: key })]);
+    expect(files).toEqual([
+      expect.objectContaining({ relpath: 'BIGFILE.raw', state: 'verified', sha256: local.sha256, size: SIZE, remoteKey: key }),
+    ]);
   }, 300_000);
 });

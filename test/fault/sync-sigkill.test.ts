@@ -17,11 +17,18 @@ import { listKeys, listUploads, MiB, sha256Object, waitUntil } from './helpers.j
 
 const CLI = resolve('bin/beamdrop.js');
 
-function startCli(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
+function startCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((res) => child.once('close', (code, signal) => res({ code, signal, stderr })));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+  });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((res) =>
+    child.once('close', (code, signal) => res({ code, signal, stderr })),
+  );
   return { child, done };
 }
 
@@ -42,7 +49,9 @@ describe.each(['watch', 'poll'] as const)('SIGKILL of a %s-mode watcher during a
   const s3 = inject('s3');
   let direct: S3Client;
   const children: ChildProcess[] = [];
-  beforeAll(() => { direct = minioClient(s3); });
+  beforeAll(() => {
+    direct = minioClient(s3);
+  });
   afterAll(() => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     direct.destroy();
@@ -56,14 +65,31 @@ describe.each(['watch', 'poll'] as const)('SIGKILL of a %s-mode watcher during a
     const home = join(base, 'home');
     mkdirSync(src);
     const profile = join(base, 'profile.yaml');
-    writeFileSync(profile, [
-      'upload:', '  multipartThreshold: 8MiB', '  partSize: { min: 5MiB, max: 5MiB }',
-      'sync:', '  quietPeriod: 2s', '  reconcileInterval: 2s', '  pollInterval: 300ms', '  stopGrace: 10s', `  mode: ${mode}`, '',
-    ].join('\n'));
-    const env: NodeJS.ProcessEnv = { ...process.env, BEAMDROP_HOME: home, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey };
+    writeFileSync(
+      profile,
+      [
+        'upload:',
+        '  multipartThreshold: 8MiB',
+        '  partSize: { min: 5MiB, max: 5MiB }',
+        'sync:',
+        '  quietPeriod: 2s',
+        '  reconcileInterval: 2s',
+        '  pollInterval: 300ms',
+        '  stopGrace: 10s',
+        `  mode: ${mode}`,
+        '',
+      ].join('\n'),
+    );
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      BEAMDROP_HOME: home,
+      AWS_ACCESS_KEY_ID: s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    };
     delete env.BEAMDROP_PROFILE;
     const journal = join(home, 'journal.sqlite');
-    const verified = () => query<{ relpath: string }>(journal, `SELECT relpath FROM files WHERE state = 'verified'`).map((r) => r.relpath);
+    const verified = () =>
+      query<{ relpath: string }>(journal, `SELECT relpath FROM files WHERE state = 'verified'`).map((r) => r.relpath);
 
     const watchArgs = ['watch', src, '--dataset', 'D', '--to', `s3+${s3.endpoint}/${bucket}`, '--profile', profile, '--json'];
     const first = startCli(watchArgs, env);
@@ -72,9 +98,28 @@ describe.each(['watch', 'poll'] as const)('SIGKILL of a %s-mode watcher during a
     const writer = startWriter({
       out: src,
       steps: [
-        { kind: 'stream', dir: 'scan1', prefix: 'img', count: 40, size: 3 * MiB, chunk: MiB, chunkPauseMs: 150, everyMs: 250, tmpEvery: 5 },
+        {
+          kind: 'stream',
+          dir: 'scan1',
+          prefix: 'img',
+          count: 40,
+          size: 3 * MiB,
+          chunk: MiB,
+          chunkPauseMs: 150,
+          everyMs: 250,
+          tmpEvery: 5,
+        },
         { kind: 'burst', dir: 'burst', prefix: 'f', count: 200, size: 2048 },
-        { kind: 'stream', dir: 'big', prefix: 'vol', count: 4, size: 12 * MiB + 7, chunk: 2 * MiB, chunkPauseMs: 100, everyMs: 400 },
+        {
+          kind: 'stream',
+          dir: 'big',
+          prefix: 'vol',
+          count: 4,
+          size: 12 * MiB + 7,
+          chunk: 2 * MiB,
+          chunkPauseMs: 100,
+          everyMs: 400,
+        },
         { kind: 'stream', dir: 'scan2', prefix: 'img', count: 20, size: MiB, chunk: MiB / 4, chunkPauseMs: 50, everyMs: 200 },
       ],
     });
@@ -92,14 +137,31 @@ describe.each(['watch', 'poll'] as const)('SIGKILL of a %s-mode watcher during a
     const second = startCli(['watch', '--resume', String(jobId), '--json'], env);
     children.push(second.child);
     // One watcher per job: a second one is refused while the first runs.
-    await waitUntil('the second watcher running', () => query<{ pid: number }>(journal, 'SELECT pid FROM sync_sessions')[0]?.pid === second.child.pid, 30_000, 50);
-    const third = spawnSync(process.execPath, [CLI, 'watch', '--resume', String(jobId)], { env, encoding: 'utf8', timeout: 60_000 });
+    await waitUntil(
+      'the second watcher running',
+      () => query<{ pid: number }>(journal, 'SELECT pid FROM sync_sessions')[0]?.pid === second.child.pid,
+      30_000,
+      50,
+    );
+    const third = spawnSync(process.execPath, [CLI, 'watch', '--resume', String(jobId)], {
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(third.status).toBe(2);
     expect(third.stderr).toMatch(new RegExp(`job ${jobId} is being watched by process ${second.child.pid}`));
     await writer.done;
     const written = new Map(writer.files.map((f) => [f.relpath, f]));
     expect(written.size).toBe(40 + 200 + 4 + 20);
-    await waitUntil('every written file verified', () => { const v = new Set(verified()); return [...written.keys()].every((r) => v.has(r)); }, 120_000, 200);
+    await waitUntil(
+      'every written file verified',
+      () => {
+        const v = new Set(verified());
+        return [...written.keys()].every((r) => v.has(r));
+      },
+      120_000,
+      200,
+    );
 
     // ---- `beamdrop stop` from another process ends the acquisition; the watcher exits 0
     const stop = spawnSync(process.execPath, [CLI, 'stop', String(jobId)], { env, encoding: 'utf8', timeout: 60_000 });
@@ -107,13 +169,19 @@ describe.each(['watch', 'poll'] as const)('SIGKILL of a %s-mode watcher during a
     expect(stop.stdout).toMatch(new RegExp(`Job ${jobId} is done`));
     const ended = await second.done;
     expect(ended.code, ended.stderr).toBe(0);
-    expect(spawnSync(process.execPath, [CLI, 'stop', String(jobId)], { env, encoding: 'utf8', timeout: 60_000 }).stdout).toMatch(/has already finished/);
+    expect(spawnSync(process.execPath, [CLI, 'stop', String(jobId)], { env, encoding: 'utf8', timeout: 60_000 }).stdout).toMatch(
+      /has already finished/,
+    );
 
     const keys = await listKeys(direct, bucket, 'D/');
     expect(keys).toEqual([...written.keys()].map((r) => `D/${r}`).sort());
-    for (const [relpath, f] of written) expect(await sha256Object(direct, bucket, `D/${relpath}`), relpath).toEqual({ sha256: f.sha256, size: f.size });
+    for (const [relpath, f] of written)
+      expect(await sha256Object(direct, bucket, `D/${relpath}`), relpath).toEqual({ sha256: f.sha256, size: f.size });
     expect(await listUploads(direct, bucket)).toEqual([]);
-    const twice = query(journal, `SELECT file_id, COUNT(*) AS n FROM events WHERE type = 'upload-result' GROUP BY file_id HAVING n > 1`);
+    const twice = query(
+      journal,
+      `SELECT file_id, COUNT(*) AS n FROM events WHERE type = 'upload-result' GROUP BY file_id HAVING n > 1`,
+    );
     expect(twice).toEqual([]);
     expect(query<{ state: string }>(journal, `SELECT state FROM jobs WHERE id = ${jobId}`)).toEqual([{ state: 'done' }]);
     rmSync(base, { recursive: true, force: true });

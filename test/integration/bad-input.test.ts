@@ -1,7 +1,18 @@
 // Bad input and faults of single files: each ends in a clear state while the rest go on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { JobEvent } from '../../src/shared/model.js';
@@ -12,8 +23,12 @@ const isRoot = process.getuid?.() === 0;
 
 describe('bad input', () => {
   let h: Harness;
-  beforeAll(async () => { h = await harness(); });
-  afterAll(async () => { await h.engine.close(); });
+  beforeAll(async () => {
+    h = await harness();
+  });
+  afterAll(async () => {
+    await h.engine.close();
+  });
 
   it('fails an unreadable file with the reason and uploads the rest', () => {
     expect(existsSync('dist/main/cli/index.js'), 'run `npm run build` first (npm test does)').toBe(true);
@@ -31,24 +46,45 @@ describe('bad input', () => {
     if (isRoot) chownSync(home, 65534, 65534);
     const cmd = isRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] : [process.execPath];
     const run = spawnSync(cmd[0]!, [...cmd.slice(1), CLI, 'upload', src, '--dataset', 'unreadable', '--json'], {
-      env: { ...process.env, BEAMDROP_HOME: home }, encoding: 'utf8', timeout: 60_000,
+      env: { ...process.env, BEAMDROP_HOME: home },
+      encoding: 'utf8',
+      timeout: 60_000,
     });
-    const events = run.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as JobEvent);
+    const events = run.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as JobEvent);
     const finished = events.find((e) => e.type === 'job-finished');
     expect(run.status, run.stderr).toBe(1);
     expect(finished?.type === 'job-finished' && finished.summary.counts).toEqual({ verified: 2, failed: 1 });
     const failed = events.find((e) => e.type === 'file-state' && e.state === 'failed');
-    expect(failed).toMatchObject({ relpath: 'secret.raw', error: { code: 'unreadable', message: expect.stringMatching(/no permission to read .*secret\.raw.*chmod/) } });
+    expect(failed).toMatchObject({
+      relpath: 'secret.raw',
+      error: { code: 'unreadable', message: expect.stringMatching(/no permission to read .*secret\.raw.*chmod/) },
+    });
   });
 
   it('fails a file deleted after the scan as vanished', async () => {
     const src = makeTree({ 'stays.txt': 'here', 'goes.txt': 'soon gone' });
     const summary = await h.engine.upload(h.profile, {
-      sources: [src], dataset: 'vanish', destination: 'filesystem',
-      onEvent: (e) => { if (e.type === 'scan-done') unlinkSync(join(src, 'goes.txt')); },
+      sources: [src],
+      dataset: 'vanish',
+      destination: 'filesystem',
+      onEvent: (e) => {
+        if (e.type === 'scan-done') unlinkSync(join(src, 'goes.txt'));
+      },
     });
     expect(summary.counts).toEqual({ verified: 1, failed: 1 });
-    expect(summary.failures).toEqual([{ relpath: 'goes.txt', error: expect.objectContaining({ code: 'vanished', message: expect.stringMatching(/^vanished: .*goes\.txt was deleted or moved/) }) }]);
+    expect(summary.failures).toEqual([
+      {
+        relpath: 'goes.txt',
+        error: expect.objectContaining({
+          code: 'vanished',
+          message: expect.stringMatching(/^vanished: .*goes\.txt was deleted or moved/),
+        }),
+      },
+    ]);
   });
 
   it.each(KINDS)('discards an upload to %s when the file changes while being sent, and sends it again', async (kind) => {
@@ -57,12 +93,29 @@ describe('bad input', () => {
     let appended = false;
     const events: JobEvent[] = [];
     const summary = await h.engine.upload(h.profile, {
-      sources: [src], dataset: `changing-${kind}`, destination: kind, onEvent: (e) => events.push(e),
-      onRead: () => { if (!appended) { appended = true; appendFileSync(file, 'written after the scan'); } },
+      sources: [src],
+      dataset: `changing-${kind}`,
+      destination: kind,
+      onEvent: (e) => events.push(e),
+      onRead: () => {
+        if (!appended) {
+          appended = true;
+          appendFileSync(file, 'written after the scan');
+        }
+      },
     });
     expect(summary.counts).toEqual({ verified: 1 });
-    expect(events).toContainEqual(expect.objectContaining({ type: 'retry', relpath: 'growing.raw', error: expect.objectContaining({ code: 'changed-during-upload' }) }));
-    const dest = await h.engine.openDestination({ name: kind, config: h.profile.destinations[kind]!, adhoc: false }, h.profile.upload);
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: 'retry',
+        relpath: 'growing.raw',
+        error: expect.objectContaining({ code: 'changed-during-upload' }),
+      }),
+    );
+    const dest = await h.engine.openDestination(
+      { name: kind, config: h.profile.destinations[kind]!, adhoc: false },
+      h.profile.upload,
+    );
     try {
       const chunks: Buffer[] = [];
       for await (const c of await dest.read(`changing-${kind}/growing.raw`)) chunks.push(c as Buffer);
@@ -80,13 +133,28 @@ describe('bad input', () => {
     symlinkSync(join(src, 'real'), join(src, 'link-to-dir'));
     symlinkSync(src, join(src, 'real', 'loop'));
     const events: JobEvent[] = [];
-    const summary = await h.engine.upload(h.profile, { sources: [src], dataset: 'links', destination: 'filesystem', onEvent: (e) => events.push(e) });
+    const summary = await h.engine.upload(h.profile, {
+      sources: [src],
+      dataset: 'links',
+      destination: 'filesystem',
+      onEvent: (e) => events.push(e),
+    });
     expect(summary.counts).toEqual({ verified: 2 });
     const notes = events.flatMap((e) => (e.type === 'scan-done' ? e.notes : []));
-    expect(notes.map((n) => [n.kind, n.path.slice(src.length + 1)]).sort()).toEqual([['symlink', 'link-to-dir'], ['symlink', 'link-to-file'], ['symlink', 'real/loop']]);
+    expect(notes.map((n) => [n.kind, n.path.slice(src.length + 1)]).sort()).toEqual([
+      ['symlink', 'link-to-dir'],
+      ['symlink', 'link-to-file'],
+      ['symlink', 'real/loop'],
+    ]);
 
     const followed: JobEvent[] = [];
-    const again = await h.engine.upload(h.profile, { sources: [src], dataset: 'links-followed', destination: 'filesystem', followSymlinks: true, onEvent: (e) => followed.push(e) });
+    const again = await h.engine.upload(h.profile, {
+      sources: [src],
+      dataset: 'links-followed',
+      destination: 'filesystem',
+      followSymlinks: true,
+      onEvent: (e) => followed.push(e),
+    });
     expect(again.counts.failed ?? 0).toBe(0);
     expect(again.counts.verified).toBeGreaterThanOrEqual(4);
     expect(followed.flatMap((e) => (e.type === 'scan-done' ? e.notes : [])).some((n) => n.kind === 'loop')).toBe(true);
@@ -96,8 +164,13 @@ describe('bad input', () => {
     const src = makeTree(Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`d${i % 30}/f${i}.dat`, 'x'])));
     const stop = new AbortController();
     const summary = await h.engine.upload(h.profile, {
-      sources: [src], dataset: 'stopped-scan', destination: 'filesystem', signal: stop.signal,
-      onEvent: (e) => { if (e.type === 'scan-progress') stop.abort(); },
+      sources: [src],
+      dataset: 'stopped-scan',
+      destination: 'filesystem',
+      signal: stop.signal,
+      onEvent: (e) => {
+        if (e.type === 'scan-progress') stop.abort();
+      },
     });
     expect(summary.job).toMatchObject({ state: 'paused', reason: expect.stringMatching(/during the scan/) });
     const again = await h.engine.upload(h.profile, { sources: [src], dataset: 'stopped-scan', destination: 'filesystem' });
@@ -106,10 +179,17 @@ describe('bad input', () => {
   });
 
   it('names the field when the dataset or the sources are missing', async () => {
-    await expect(h.engine.upload(h.profile, { sources: [], dataset: 'x' })).rejects.toMatchObject({ code: 'config-invalid', field: 'sources' });
-    await expect(h.engine.upload(h.profile, { sources: ['/tmp'], dataset: '  ' })).rejects.toMatchObject({ code: 'config-invalid', field: 'dataset' });
-    await expect(h.engine.upload(h.profile, { sources: ['/definitely/not/here'], dataset: 'missing', destination: 'filesystem' }))
-      .rejects.toMatchObject({ code: 'not-found', message: expect.stringMatching(/\/definitely\/not\/here/) });
+    await expect(h.engine.upload(h.profile, { sources: [], dataset: 'x' })).rejects.toMatchObject({
+      code: 'config-invalid',
+      field: 'sources',
+    });
+    await expect(h.engine.upload(h.profile, { sources: ['/tmp'], dataset: '  ' })).rejects.toMatchObject({
+      code: 'config-invalid',
+      field: 'dataset',
+    });
+    await expect(
+      h.engine.upload(h.profile, { sources: ['/definitely/not/here'], dataset: 'missing', destination: 'filesystem' }),
+    ).rejects.toMatchObject({ code: 'not-found', message: expect.stringMatching(/\/definitely\/not\/here/) });
   });
 });
 
@@ -123,8 +203,13 @@ describe('bandwidth limit on a real transfer', () => {
       let total = 0;
       const t0 = Date.now();
       const summary = await h.engine.upload(h.profile, {
-        sources: [src], dataset: 'throttled', destination: 'filesystem',
-        onRead: (n) => { total += n; samples.push({ t: Date.now(), total }); },
+        sources: [src],
+        dataset: 'throttled',
+        destination: 'filesystem',
+        onRead: (n) => {
+          total += n;
+          samples.push({ t: Date.now(), total });
+        },
       });
       const elapsed = (Date.now() - t0) / 1000;
       expect(summary.counts).toEqual({ verified: 1 });

@@ -21,10 +21,18 @@ function setup(server: IcatContractServer): { engine: Engine; profile: FacilityP
   const home = mkdtempSync(join(tmpdir(), 'bd-icat-'));
   mkdirSync(join(home, 'archive'));
   const profile = profileSchema.parse({
-    facility: 'TESTFAC', beamline: 'BL1',
+    facility: 'TESTFAC',
+    beamline: 'BL1',
     destinations: { archive: { kind: 'filesystem', root: join(home, 'archive') } },
     upload: { retries: { attempts: 3, baseDelayMs: 50, maxDelayMs: 300 } },
-    catalogue: { kind: 'icat', url: server.url, facility: 'TESTFAC', blockFiles: 4, contactEmail: 'bl1@facility.example', ownerGroup: 'bl1' },
+    catalogue: {
+      kind: 'icat',
+      url: server.url,
+      facility: 'TESTFAC',
+      blockFiles: 4,
+      contactEmail: 'bl1@facility.example',
+      ownerGroup: 'bl1',
+    },
   });
   return { engine: Engine.open({ home, keeper: osKeychain(service) }), profile };
 }
@@ -35,7 +43,9 @@ describe('catalogue outbox (ICAT contract server)', () => {
     server = await startIcatContractServer({ users: [{ username: 'alice', password: 'pw' }] });
     server.seedInvestigation({ name: 'INV-1', visitId: '1', members: ['db/alice'] });
   });
-  afterAll(async () => { await server.close(); });
+  afterAll(async () => {
+    await server.close();
+  });
 
   it('creates the dataset incomplete, adds Datafiles in batches, completes it when the job is done', async () => {
     const { engine, profile } = setup(server);
@@ -46,19 +56,28 @@ describe('catalogue outbox (ICAT contract server)', () => {
       const src = makeTree(Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`img/f${i}.cbf`, `f${i}`])));
       const events: JobEvent[] = [];
       const summary = await engine.upload(profile, {
-        sources: [src], dataset: 'icat-ds', proposal: 'INV-1', destination: 'archive', metadata: { sample: 'xtal' },
+        sources: [src],
+        dataset: 'icat-ds',
+        proposal: 'INV-1',
+        destination: 'archive',
+        metadata: { sample: 'xtal' },
         onEvent: (e) => {
           events.push(e);
-          if (e.type === 'file-state' && e.state === 'verified') completeSeen.push(server.entities('Dataset').find((d) => d.name === 'icat-ds')?.complete);
+          if (e.type === 'file-state' && e.state === 'verified')
+            completeSeen.push(server.entities('Dataset').find((d) => d.name === 'icat-ds')?.complete);
         },
       });
       expect(summary.counts).toEqual({ verified: 10 });
-      expect(events.find((e) => e.type === 'registration')).toMatchObject({ status: { state: 'registered', filesRegistered: 10 } });
+      expect(events.find((e) => e.type === 'registration')).toMatchObject({
+        status: { state: 'registered', filesRegistered: 10 },
+      });
       expect(completeSeen.filter((c) => c !== undefined).every((c) => c === false)).toBe(true);
       const ds = server.entities('Dataset').filter((d) => d.name === 'icat-ds');
       expect(ds).toHaveLength(1);
       expect(ds[0]!.complete).toBe(true);
-      const files = server.entities('Datafile').filter((f) => (f.dataset as { id: number } | number) === ds[0]!.id || (f.dataset as { id?: number })?.id === ds[0]!.id);
+      const files = server
+        .entities('Datafile')
+        .filter((f) => (f.dataset as { id: number } | number) === ds[0]!.id || (f.dataset as { id?: number })?.id === ds[0]!.id);
       expect(files.map((f) => f.name).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `img/f${i}.cbf`).sort());
       expect(files.every((f) => String(f.checksum).startsWith('sha256:'))).toBe(true);
       const creates = server.requests.filter((r) => r.method === 'POST' && r.path === '/icat/entityManager');
@@ -76,7 +95,14 @@ describe('catalogue outbox (ICAT contract server)', () => {
       server.expireSessions();
       const src = makeTree({ 'a.h5': 'a', 'b.h5': 'b' });
       const events: JobEvent[] = [];
-      await engine.upload(profile, { sources: [src], dataset: 'icat-expired', proposal: 'INV-1', destination: 'archive', metadata: { sample: 's' }, onEvent: (e) => events.push(e) });
+      await engine.upload(profile, {
+        sources: [src],
+        dataset: 'icat-expired',
+        proposal: 'INV-1',
+        destination: 'archive',
+        metadata: { sample: 's' },
+        onEvent: (e) => events.push(e),
+      });
       expect(events.find((e) => e.type === 'registration')).toMatchObject({ status: { state: 'waiting-login' } });
       await link.sessions.login({ username: 'alice', password: 'pw' });
       await waitUntil('registered', () => link.status('icat-expired').find((s) => s.state === 'registered'), 30_000);
@@ -92,7 +118,13 @@ describe('catalogue outbox (ICAT contract server)', () => {
     await link.sessions.login({ username: 'alice', password: 'pw' });
     await server.stop();
     try {
-      await engine.upload(profile, { sources: [makeTree({ 'x.h5': 'x' })], dataset: 'icat-down', proposal: 'INV-1', destination: 'archive', metadata: { sample: 's' } });
+      await engine.upload(profile, {
+        sources: [makeTree({ 'x.h5': 'x' })],
+        dataset: 'icat-down',
+        proposal: 'INV-1',
+        destination: 'archive',
+        metadata: { sample: 's' },
+      });
       expect(link.status('icat-down')).toMatchObject([{ state: 'pending', lastError: { retryable: true } }]);
       const t = Date.now();
       await engine.close();

@@ -15,17 +15,29 @@ import { startScicatContractServer, type Doc, type ScicatContractServer } from '
 import { makeTree } from '../support/engine-harness.js';
 import { waitUntil } from '../fault/helpers.js';
 
-const USER = { username: 'ingestor', password: 'secret-pw', email: 'ingestor@facility.example', groups: ['p-1234', 'beamline-bl1'] };
+const USER = {
+  username: 'ingestor',
+  password: 'secret-pw',
+  email: 'ingestor@facility.example',
+  groups: ['p-1234', 'beamline-bl1'],
+};
 const service = `beamdrop-test-outbox-${process.pid}`;
 
-interface Setup { engine: Engine; profile: FacilityProfile; home: string; archive: string; events: JobEvent[] }
+interface Setup {
+  engine: Engine;
+  profile: FacilityProfile;
+  home: string;
+  archive: string;
+  events: JobEvent[];
+}
 
 function setup(server: ScicatContractServer, extra: Record<string, unknown> = {}): Setup {
   const home = mkdtempSync(join(tmpdir(), 'bd-cat-'));
   const archive = join(home, 'archive');
   mkdirSync(archive);
   const profile = profileSchema.parse({
-    facility: 'TESTFAC', beamline: 'BL1',
+    facility: 'TESTFAC',
+    beamline: 'BL1',
     destinations: { archive: { kind: 'filesystem', root: archive } },
     upload: { retries: { attempts: 3, baseDelayMs: 50, maxDelayMs: 300 } },
     catalogue: { kind: 'scicat', url: server.url, apiVersion: 'v3', ...extra },
@@ -45,7 +57,9 @@ describe('catalogue outbox (SciCat contract server)', () => {
   let server: ScicatContractServer;
   const open: Setup[] = [];
 
-  beforeAll(async () => { server = await startScicatContractServer({ users: [USER] }); });
+  beforeAll(async () => {
+    server = await startScicatContractServer({ users: [USER] });
+  });
   afterAll(async () => {
     for (const s of open) await s.engine.close();
     await server.close();
@@ -55,8 +69,9 @@ describe('catalogue outbox (SciCat contract server)', () => {
     const s = setup(server);
     open.push(s);
     const src = makeTree({ 'a.h5': 'a' });
-    await expect(s.engine.upload(s.profile, { sources: [src], dataset: 'no-login', destination: 'archive' }))
-      .rejects.toMatchObject({ code: 'credentials-missing', message: expect.stringMatching(/beamdrop login/) });
+    await expect(
+      s.engine.upload(s.profile, { sources: [src], dataset: 'no-login', destination: 'archive' }),
+    ).rejects.toMatchObject({ code: 'credentials-missing', message: expect.stringMatching(/beamdrop login/) });
     expect(s.engine.services.journal.jobs()).toHaveLength(0);
   });
 
@@ -65,11 +80,25 @@ describe('catalogue outbox (SciCat contract server)', () => {
     open.push(s);
     await signIn(s);
     await server.stop();
-    const src = makeTree(Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`frames/f${String(i).padStart(3, '0')}.cbf`, `frame ${i}`])));
-    const summary = await s.engine.upload(s.profile, { sources: [src], dataset: 'down-ds', destination: 'archive', metadata: { technique: 'MX', sample: 'lyso', energy: '12.4' }, onEvent: (e) => s.events.push(e) });
+    const src = makeTree(
+      Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`frames/f${String(i).padStart(3, '0')}.cbf`, `frame ${i}`])),
+    );
+    const summary = await s.engine.upload(s.profile, {
+      sources: [src],
+      dataset: 'down-ds',
+      destination: 'archive',
+      metadata: { technique: 'MX', sample: 'lyso', energy: '12.4' },
+      onEvent: (e) => s.events.push(e),
+    });
     expect(summary.counts).toEqual({ verified: 25 });
     const reg = s.events.find((e) => e.type === 'registration');
-    expect(reg).toMatchObject({ status: { state: 'pending', remoteId: null, lastError: { retryable: true, message: expect.stringMatching(/cannot be reached|unreachable|refused/i) } } });
+    expect(reg).toMatchObject({
+      status: {
+        state: 'pending',
+        remoteId: null,
+        lastError: { retryable: true, message: expect.stringMatching(/cannot be reached|unreachable|refused/i) },
+      },
+    });
 
     await server.restart();
     const link = await catalogueLink(s.engine, s.profile);
@@ -81,7 +110,13 @@ describe('catalogue outbox (SciCat contract server)', () => {
     const paths = pathsOf(blocksOf(server, done.remoteId!));
     expect(paths).toHaveLength(25);
     expect(new Set(paths).size).toBe(25);
-    expect(mine[0]).toMatchObject({ owner: 'ingestor', ownerGroup: 'p-1234', contactEmail: USER.email, numberOfFiles: 25, scientificMetadata: { energy: { value: 12.4, unit: 'keV' } } });
+    expect(mine[0]).toMatchObject({
+      owner: 'ingestor',
+      ownerGroup: 'p-1234',
+      contactEmail: USER.email,
+      numberOfFiles: 25,
+      scientificMetadata: { energy: { value: 12.4, unit: 'keV' } },
+    });
     expect(s.engine.services.journal.counts(summary.job.id)).toEqual({ registered: 25 });
   });
 
@@ -89,13 +124,32 @@ describe('catalogue outbox (SciCat contract server)', () => {
     const s = setup(server);
     open.push(s);
     await signIn(s);
-    server.setMetadataRule('energy', (v) => ((v as { value?: number })?.value ?? 0) > 50 ? 'must be below 50 keV at this beamline' : null);
+    server.setMetadataRule('energy', (v) =>
+      ((v as { value?: number })?.value ?? 0) > 50 ? 'must be below 50 keV at this beamline' : null,
+    );
     try {
       const src = makeTree({ 'scan/a.h5': 'aaaa', 'scan/b.h5': 'bbbb', 'scan/c.h5': 'cccc' });
-      const summary = await s.engine.upload(s.profile, { sources: [src], dataset: 'bad-meta', destination: 'archive', metadata: { technique: 'SAXS', sample: 'x', energy: '60' }, onEvent: (e) => s.events.push(e) });
+      const summary = await s.engine.upload(s.profile, {
+        sources: [src],
+        dataset: 'bad-meta',
+        destination: 'archive',
+        metadata: { technique: 'SAXS', sample: 'x', energy: '60' },
+        onEvent: (e) => s.events.push(e),
+      });
       expect(summary.counts).toEqual({ verified: 3 });
       const status = s.events.find((e) => e.type === 'registration');
-      expect(status).toMatchObject({ status: { state: 'needs-attention', lastError: { field: 'scientificMetadata.energy', reason: expect.stringMatching(/must be below 50 keV/), message: expect.stringMatching(/bad-meta.*needs attention.*files stay uploaded and verified.*catalogue retry bad-meta -p energy=/s) } } });
+      expect(status).toMatchObject({
+        status: {
+          state: 'needs-attention',
+          lastError: {
+            field: 'scientificMetadata.energy',
+            reason: expect.stringMatching(/must be below 50 keV/),
+            message: expect.stringMatching(
+              /bad-meta.*needs attention.*files stay uploaded and verified.*catalogue retry bad-meta -p energy=/s,
+            ),
+          },
+        },
+      });
       expect([...server.datasets.values()].filter((d) => d.datasetName === 'bad-meta')).toHaveLength(0);
       const sent = summary.bytesSent;
       expect(sent).toBe(12);
@@ -118,8 +172,19 @@ describe('catalogue outbox (SciCat contract server)', () => {
     open.push(s);
     await signIn(s);
     const src = makeTree({ 'm.mrc': 'm' });
-    await expect(s.engine.upload(s.profile, { sources: [src], dataset: 'em-bad', destination: 'archive', metadata: { technique: 'cryo-EM', sample: 'g1', voltage: '250', magnification: '81000', pixel_size: '0.83', dose: '50' } }))
-      .rejects.toMatchObject({ code: 'config-invalid', field: 'voltage', dataset: 'em-bad', message: expect.stringMatching(/voltage: "250" is not allowed; write one of: 80, 100, 120, 200, 300/) });
+    await expect(
+      s.engine.upload(s.profile, {
+        sources: [src],
+        dataset: 'em-bad',
+        destination: 'archive',
+        metadata: { technique: 'cryo-EM', sample: 'g1', voltage: '250', magnification: '81000', pixel_size: '0.83', dose: '50' },
+      }),
+    ).rejects.toMatchObject({
+      code: 'config-invalid',
+      field: 'voltage',
+      dataset: 'em-bad',
+      message: expect.stringMatching(/voltage: "250" is not allowed; write one of: 80, 100, 120, 200, 300/),
+    });
     expect(s.engine.services.journal.jobs()).toHaveLength(0);
   });
 
@@ -130,18 +195,30 @@ describe('catalogue outbox (SciCat contract server)', () => {
     const src = makeTree(Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`d/f${i}.tif`, `tif ${i}`])));
     let expired = false;
     const summary = await s.engine.upload(s.profile, {
-      sources: [src], dataset: 'expiring', destination: 'archive', policy: { concurrency: 1 },
+      sources: [src],
+      dataset: 'expiring',
+      destination: 'archive',
+      policy: { concurrency: 1 },
       onEvent: (e) => {
         s.events.push(e);
-        if (!expired && e.type === 'file-state' && e.state === 'verified') { expired = true; server.expireTokens(); }
+        if (!expired && e.type === 'file-state' && e.state === 'verified') {
+          expired = true;
+          server.expireTokens();
+        }
       },
     });
     expect(summary.counts).toEqual({ verified: 12 });
-    expect(s.events.find((e) => e.type === 'registration')).toMatchObject({ status: { state: 'waiting-login', lastError: { message: expect.stringMatching(/beamdrop login/) } } });
+    expect(s.events.find((e) => e.type === 'registration')).toMatchObject({
+      status: { state: 'waiting-login', lastError: { message: expect.stringMatching(/beamdrop login/) } },
+    });
 
     await signIn(s);
     const link = await catalogueLink(s.engine, s.profile);
-    const done = await waitUntil('registered after sign-in', () => link.status('expiring').find((x) => x.state === 'registered'), 30_000);
+    const done = await waitUntil(
+      'registered after sign-in',
+      () => link.status('expiring').find((x) => x.state === 'registered'),
+      30_000,
+    );
     expect([...server.datasets.values()].filter((d) => d.datasetName === 'expiring')).toHaveLength(1);
     const paths = pathsOf(blocksOf(server, done.remoteId!));
     expect(paths.sort()).toEqual(Array.from({ length: 12 }, (_, i) => `d/f${i}.tif`).sort());
@@ -157,7 +234,11 @@ describe('catalogue outbox (SciCat contract server)', () => {
       for (let i = 0; i < 1000; i++) writeFileSync(join(root, `run${d}`, `img_${i}.cbf`), `${d}-${i}`);
     }
     const before = server.requests.length;
-    const result = await registerInPlace(s.engine, s.profile, { path: root, dataset: 'twenty-k', metadata: { technique: 'MX', sample: 'xtal' } });
+    const result = await registerInPlace(s.engine, s.profile, {
+      path: root,
+      dataset: 'twenty-k',
+      metadata: { technique: 'MX', sample: 'xtal' },
+    });
     expect(result.files).toBe(20_000);
     expect(result.registration).toMatchObject({ state: 'registered', filesQueued: 20_000, filesRegistered: 20_000 });
     const blocks = blocksOf(server, result.registration!.remoteId!);
@@ -181,7 +262,9 @@ describe('catalogue outbox (SciCat contract server)', () => {
     const one = await waitUntil('first part registered', () => link.status('trickle').find((x) => x.state === 'registered'));
     const b = makeTree({ 'x/3.h5': '3' });
     await s.engine.upload(s.profile, { sources: [b], dataset: 'trickle', destination: 'archive' });
-    const two = await waitUntil('second part registered', () => link.status('trickle').find((x) => x.state === 'registered' && x.filesRegistered === 3));
+    const two = await waitUntil('second part registered', () =>
+      link.status('trickle').find((x) => x.state === 'registered' && x.filesRegistered === 3),
+    );
     expect(two.remoteId).toBe(one.remoteId);
     expect(blocksOf(server, one.remoteId!).map((blk) => (blk.dataFileList as unknown[]).length)).toEqual([2, 1]);
   });

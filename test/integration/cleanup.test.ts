@@ -13,9 +13,19 @@ describe('cleanup', () => {
     try {
       const stale = await client.send(new CreateMultipartUploadCommand({ Bucket: h.bucket, Key: 'x/stale.raw' }));
       const paused = await client.send(new CreateMultipartUploadCommand({ Bucket: h.bucket, Key: 'x/paused.raw' }));
-      const job = h.engine.services.journal.createJob({ kind: 'batch', dataset: 'd', proposal: null, destination: 's3', sources: ['/x'], metadata: {}, options: {} });
+      const job = h.engine.services.journal.createJob({
+        kind: 'batch',
+        dataset: 'd',
+        proposal: null,
+        destination: 's3',
+        sources: ['/x'],
+        metadata: {},
+        options: {},
+      });
       h.engine.services.journal.addScannedFiles(job.id, [{ path: '/x/paused.raw', relpath: 'paused.raw', size: 1, mtimeMs: 1 }]);
-      h.engine.services.journal.multipartStore(h.engine.services.journal.files(job.id)[0]!.id).begin({ uploadId: paused.UploadId!, key: 'x/paused.raw', partSize: 5 * 1024 * 1024 });
+      h.engine.services.journal
+        .multipartStore(h.engine.services.journal.files(job.id)[0]!.id)
+        .begin({ uploadId: paused.UploadId!, key: 'x/paused.raw', partSize: 5 * 1024 * 1024 });
 
       const r = await h.engine.cleanup(h.profile, { destination: 's3' }, 0);
       expect(r).toEqual({ destination: 's3', removed: 1 });

@@ -8,22 +8,49 @@ import type { JobEvent } from '../../src/shared/model.js';
 import { makeTree } from '../support/engine-harness.js';
 
 const home = mkdtempSync(join(tmpdir(), 'bd-cli-'));
-const beamdrop = (...args: string[]) => spawnSync(process.execPath, [resolve('bin/beamdrop.js'), ...args], { encoding: 'utf8', env: { ...process.env, BEAMDROP_HOME: home }, timeout: 60_000 });
-const jsonLines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as JobEvent);
+const beamdrop = (...args: string[]) =>
+  spawnSync(process.execPath, [resolve('bin/beamdrop.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, BEAMDROP_HOME: home },
+    timeout: 60_000,
+  });
+const jsonLines = (s: string) =>
+  s
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as JobEvent);
 
 describe('beamdrop CLI', () => {
   it('uploads to the embedded local archive with --json events, then reports status and skips on rerun', () => {
     const src = makeTree({ 'run1/a.cbf': 'aaa', 'run1/b.cbf': 'bbbb', 'notes.txt': 'n', 'scratch.tmp': 't' });
-    const up = beamdrop('upload', src, '--dataset', 'cli-ds', '--proposal', 'MX42', '--exclude', '**/*.tmp', '-p', 'sample=lysozyme', '--json');
+    const up = beamdrop(
+      'upload',
+      src,
+      '--dataset',
+      'cli-ds',
+      '--proposal',
+      'MX42',
+      '--exclude',
+      '**/*.tmp',
+      '-p',
+      'sample=lysozyme',
+      '--json',
+    );
     expect(up.status, up.stderr).toBe(0);
     const events = jsonLines(up.stdout);
     expect(events[0]).toMatchObject({ type: 'job-started', dataset: 'cli-ds', destination: 'local-archive', resumed: false });
     expect(events.filter((e) => e.type === 'file-state' && e.state === 'verified')).toHaveLength(3);
     const done = events.at(-1);
-    expect(done).toMatchObject({ type: 'job-finished', summary: { counts: { verified: 3 }, job: { state: 'done', metadata: { sample: 'lysozyme' } } } });
+    expect(done).toMatchObject({
+      type: 'job-finished',
+      summary: { counts: { verified: 3 }, job: { state: 'done', metadata: { sample: 'lysozyme' } } },
+    });
 
     const status = beamdrop('status', '--json');
-    expect(JSON.parse(status.stdout)).toEqual([expect.objectContaining({ dataset: 'cli-ds', state: 'done', counts: { verified: 3 } })]);
+    expect(JSON.parse(status.stdout)).toEqual([
+      expect.objectContaining({ dataset: 'cli-ds', state: 'done', counts: { verified: 3 } }),
+    ]);
     const files = beamdrop('status', '1', '--state', 'verified');
     expect(files.stdout).toMatch(/run1\/a\.cbf\s+sha256:[0-9a-f]{64}/);
 
@@ -50,7 +77,10 @@ describe('beamdrop CLI', () => {
 
   it('`config check` lists every problem with its field and line', () => {
     const file = join(home, 'bad.yaml');
-    writeFileSync(file, 'destinations:\n  a:\n    kind: s3\n    bucket: ok-bucket\n    endpoint: nope\nupload:\n  bandwidth: fast\n');
+    writeFileSync(
+      file,
+      'destinations:\n  a:\n    kind: s3\n    bucket: ok-bucket\n    endpoint: nope\nupload:\n  bandwidth: fast\n',
+    );
     const r = beamdrop('config', 'check', file);
     expect(r.status).toBe(2);
     expect(r.stdout).toMatch(/destinations\.a\.endpoint \(line 5\): write the S3 endpoint URL/);

@@ -32,9 +32,12 @@ describe('credentials', () => {
     const bucket = await createBucket(s3);
     const home = mkdtempSync(join(tmpdir(), 'bd-cred-'));
     const profileFile = join(home, 'facility.yaml');
-    writeFileSync(profileFile, stringify({
-      destinations: { archive: { kind: 's3', endpoint: s3.endpoint, bucket, credentials: { accessKeyId: s3.accessKeyId } } },
-    }));
+    writeFileSync(
+      profileFile,
+      stringify({
+        destinations: { archive: { kind: 's3', endpoint: s3.endpoint, bucket, credentials: { accessKeyId: s3.accessKeyId } } },
+      }),
+    );
     const profile = await loadProfile(profileFile);
     const service = `beamdrop-test-${process.pid}-${Date.now()}`;
     const keeper = osKeychain(service);
@@ -44,14 +47,22 @@ describe('credentials', () => {
     const env = envWithout('BEAMDROP_ARCHIVE_');
     const engine = Engine.open({ home, keeper, env });
     try {
-      const summary = await engine.upload(profile, { sources: [makeTree({ 'a.txt': 'alpha', 'b/c.txt': 'gamma' })], dataset: 'keychain', destination: 'archive' });
+      const summary = await engine.upload(profile, {
+        sources: [makeTree({ 'a.txt': 'alpha', 'b/c.txt': 'gamma' })],
+        dataset: 'keychain',
+        destination: 'archive',
+      });
       expect(summary.counts).toEqual({ verified: 2 });
 
       // A wrong secret: the job is refused before scanning, and the wrong secret is not written either.
       const wrong = `WRONG-${Date.now()}-secret`;
       await new CredentialStore(keeper).set('archive', wrong);
-      await expect(engine.upload(profile, { sources: [makeTree({ 'x.txt': 'x' })], dataset: 'keychain-2', destination: 'archive' }))
-        .rejects.toMatchObject({ code: 'credentials-rejected', message: expect.stringMatching(/beamdrop credentials set archive/) });
+      await expect(
+        engine.upload(profile, { sources: [makeTree({ 'x.txt': 'x' })], dataset: 'keychain-2', destination: 'archive' }),
+      ).rejects.toMatchObject({
+        code: 'credentials-rejected',
+        message: expect.stringMatching(/beamdrop credentials set archive/),
+      });
 
       // Nothing but the keychain holds either secret.
       const written = [profileFile, ...filesUnder(home)];
@@ -70,25 +81,47 @@ describe('credentials', () => {
 
   it('names the keychain command and the environment variable when no secret is stored', async () => {
     const store = new CredentialStore(osKeychain(`beamdrop-empty-${process.pid}`), {});
-    await expect(store.s3('tape-gw', { kind: 's3', endpoint: 'http://x', region: 'r', bucket: 'bbb', keyTemplate: '{relpath}', credentials: { accessKeyId: 'AK' } }))
-      .rejects.toMatchObject({ code: 'credentials-missing', message: expect.stringMatching(/beamdrop credentials set tape-gw.*BEAMDROP_TAPE_GW_SECRET_ACCESS_KEY/) });
+    await expect(
+      store.s3('tape-gw', {
+        kind: 's3',
+        endpoint: 'http://x',
+        region: 'r',
+        bucket: 'bbb',
+        keyTemplate: '{relpath}',
+        credentials: { accessKeyId: 'AK' },
+      }),
+    ).rejects.toMatchObject({
+      code: 'credentials-missing',
+      message: expect.stringMatching(/beamdrop credentials set tape-gw.*BEAMDROP_TAPE_GW_SECRET_ACCESS_KEY/),
+    });
   });
 
   it('`beamdrop credentials set` stores the secret from stdin in the keychain, `delete` removes it', () => {
     const home = mkdtempSync(join(tmpdir(), 'bd-credcli-'));
     const profileFile = join(home, 'p.yaml');
     const name = `dav${process.pid}`;
-    writeFileSync(profileFile, stringify({ destinations: { [name]: { kind: 'webdav', url: 'https://dav.example/x', credentials: { username: 'op' } } } }));
-    const cli = (args: string[], input?: string) => spawnSync(process.execPath, [resolve('bin/beamdrop.js'), ...args], { input: input ?? '', encoding: 'utf8', env: { ...process.env, BEAMDROP_HOME: home } });
+    writeFileSync(
+      profileFile,
+      stringify({ destinations: { [name]: { kind: 'webdav', url: 'https://dav.example/x', credentials: { username: 'op' } } } }),
+    );
+    const cli = (args: string[], input?: string) =>
+      spawnSync(process.execPath, [resolve('bin/beamdrop.js'), ...args], {
+        input: input ?? '',
+        encoding: 'utf8',
+        env: { ...process.env, BEAMDROP_HOME: home },
+      });
     const set = cli(['credentials', 'set', name, '--profile', profileFile], 'pa55 with spaces\n');
     expect(set.status, set.stderr).toBe(0);
     expect(set.stdout).toMatch(/Stored the WebDAV password/);
     const entry = new AsyncEntry(KEYCHAIN_SERVICE, `destination:${name}`);
-    return entry.getPassword().then((pw) => {
-      expect(pw).toBe('pa55 with spaces');
-      const del = cli(['credentials', 'delete', name]);
-      expect(del.stdout).toMatch(/Removed/);
-      return entry.getPassword();
-    }).then((pw) => expect(pw).toBeNull());
+    return entry
+      .getPassword()
+      .then((pw) => {
+        expect(pw).toBe('pa55 with spaces');
+        const del = cli(['credentials', 'delete', name]);
+        expect(del.stdout).toMatch(/Removed/);
+        return entry.getPassword();
+      })
+      .then((pw) => expect(pw).toBeNull());
   });
 });

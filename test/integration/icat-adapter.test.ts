@@ -3,7 +3,13 @@
 // at the end, Datafiles in batches (one entityManager call each), repeats that meet
 // OBJECT_ALREADY_EXISTS, and 403/404/412 mapped to errors naming what went wrong.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CatalogueError, type CatalogueAdapter, type CatalogueFileEntry, type CatalogueSession, type DatasetDraft } from '../../src/main/engine/catalogue/catalogue-adapter.js';
+import {
+  CatalogueError,
+  type CatalogueAdapter,
+  type CatalogueFileEntry,
+  type CatalogueSession,
+  type DatasetDraft,
+} from '../../src/main/engine/catalogue/catalogue-adapter.js';
 import { createIcatAdapter } from '../../src/main/engine/catalogue/icat/icat-adapter.js';
 import { IcatHttp } from '../../src/main/engine/catalogue/icat/icat-http.js';
 import type { IcatCatalogueConfig } from '../../src/shared/profile-catalogue-schema.js';
@@ -11,19 +17,42 @@ import { startIcatContractServer, type IcatContractServer } from '../support/ica
 
 let n = 0;
 const draft = (over: Partial<DatasetDraft> = {}): DatasetDraft => ({
-  key: `bd-${(++n).toString(16).padStart(32, '0')}`, name: `scan 'n' ${n}`, type: 'raw', proposalId: 'MX-100', visit: '1',
-  instrument: 'BL1', facility: 'TESTFAC', sample: 'lysozyme', technique: 'MX', sourceFolder: `https://dav.example/raw/MX-100/scan-${n}`,
-  creationTime: '2026-03-01T10:00:00.000Z', startTime: '2026-03-01T09:00:00+01:00', endTime: '2026-03-01T10:00:00.000Z',
-  owner: 'alice', ownerGroup: 'MX-100', accessGroups: [], contactEmail: 'alice@example.org', principalInvestigator: 'pi@example.org',
+  key: `bd-${(++n).toString(16).padStart(32, '0')}`,
+  name: `scan 'n' ${n}`,
+  type: 'raw',
+  proposalId: 'MX-100',
+  visit: '1',
+  instrument: 'BL1',
+  facility: 'TESTFAC',
+  sample: 'lysozyme',
+  technique: 'MX',
+  sourceFolder: `https://dav.example/raw/MX-100/scan-${n}`,
+  creationTime: '2026-03-01T10:00:00.000Z',
+  startTime: '2026-03-01T09:00:00+01:00',
+  endTime: '2026-03-01T10:00:00.000Z',
+  owner: 'alice',
+  ownerGroup: 'MX-100',
+  accessGroups: [],
+  contactEmail: 'alice@example.org',
+  principalInvestigator: 'pi@example.org',
   scientificMetadata: { energy: { value: 12.4, unit: 'keV' }, detector: { value: 'PILATUS 6M' } },
-  complete: true, ...over,
+  complete: true,
+  ...over,
 });
-const files = (count: number, prefix = 'f'): CatalogueFileEntry[] => Array.from({ length: count }, (_, i) => ({
-  path: `${prefix}/${String(i).padStart(5, '0')}.cbf`, size: 100 + i, sha256: i.toString(16).padStart(64, '0'),
-  storageUri: `https://dav.example/raw/${prefix}/${i}.cbf`, time: '2026-03-01T10:00:00.000Z', format: 'cbf',
-}));
+const files = (count: number, prefix = 'f'): CatalogueFileEntry[] =>
+  Array.from({ length: count }, (_, i) => ({
+    path: `${prefix}/${String(i).padStart(5, '0')}.cbf`,
+    size: 100 + i,
+    sha256: i.toString(16).padStart(64, '0'),
+    storageUri: `https://dav.example/raw/${prefix}/${i}.cbf`,
+    time: '2026-03-01T10:00:00.000Z',
+    format: 'cbf',
+  }));
 const rejection = async (p: Promise<unknown>): Promise<CatalogueError> => {
-  const e: unknown = await p.then(() => undefined, (err: unknown) => err);
+  const e: unknown = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(CatalogueError);
   return e as CatalogueError;
 };
@@ -32,7 +61,15 @@ let server: IcatContractServer;
 let adapter: CatalogueAdapter;
 let session: CatalogueSession;
 const config = (over: Partial<IcatCatalogueConfig> = {}): IcatCatalogueConfig => ({
-  kind: 'icat', url: server.url, facility: 'TESTFAC', authenticator: 'db', allowCreateProposal: false, datasetType: 'raw', blockFiles: 1000, accessGroups: [], ...over,
+  kind: 'icat',
+  url: server.url,
+  facility: 'TESTFAC',
+  authenticator: 'db',
+  allowCreateProposal: false,
+  datasetType: 'raw',
+  blockFiles: 1000,
+  accessGroups: [],
+  ...over,
 });
 const deps = { now: Date.now, dataDir: '/nonexistent' };
 const datafileWrites = (since: number): number =>
@@ -40,15 +77,24 @@ const datafileWrites = (since: number): number =>
 
 beforeAll(async () => {
   server = await startIcatContractServer({
-    users: [{ username: 'alice', password: 'a', email: 'alice@example.org', fullName: 'Alice Liddell' }, { username: 'carol', password: 'c', canCreateInvestigations: true }, { username: 'mallory', password: 'm' }],
-    parameterTypes: [{ name: 'energy', units: 'keV', valueType: 'NUMERIC' }, { name: 'detector', units: 'N/A', valueType: 'STRING' }],
+    users: [
+      { username: 'alice', password: 'a', email: 'alice@example.org', fullName: 'Alice Liddell' },
+      { username: 'carol', password: 'c', canCreateInvestigations: true },
+      { username: 'mallory', password: 'm' },
+    ],
+    parameterTypes: [
+      { name: 'energy', units: 'keV', valueType: 'NUMERIC' },
+      { name: 'detector', units: 'N/A', valueType: 'STRING' },
+    ],
   });
   server.seedInvestigation({ name: 'MX-100', visitId: '1', title: 'Lysozyme soaking', members: ['db/alice'] });
   server.seedInvestigation({ name: 'MX-200', visitId: '1', members: ['db/mallory'] });
   adapter = createIcatAdapter(config(), deps);
   session = await adapter.login({ username: 'alice', password: 'a' });
 });
-afterAll(async () => { await server.close(); });
+afterAll(async () => {
+  await server.close();
+});
 
 describe('ICAT adapter', () => {
   it('logs in, refreshes the session and names the user', async () => {
@@ -59,7 +105,9 @@ describe('ICAT adapter', () => {
   });
 
   it('lists the investigations the user belongs to', async () => {
-    expect(await adapter.proposals(session)).toEqual([expect.objectContaining({ id: 'MX-100', visit: '1', title: 'Lysozyme soaking' })]);
+    expect(await adapter.proposals(session)).toEqual([
+      expect.objectContaining({ id: 'MX-100', visit: '1', title: 'Lysozyme soaking' }),
+    ]);
     expect(await adapter.proposals(session, 'soak')).toHaveLength(1);
     expect(await adapter.proposals(session, 'zzz')).toHaveLength(0);
   });
@@ -87,8 +135,22 @@ describe('ICAT adapter', () => {
     expect(datafileWrites(before)).toBe(3);
     const stored = server.entities('Datafile').filter((f) => f.dataset === Number(ref.id));
     expect(stored).toHaveLength(2_500);
-    expect(stored[0]).toMatchObject({ name: 'f/00000.cbf', fileSize: 100, checksum: `sha256:${'0'.repeat(64)}`, location: 'https://dav.example/raw/f/0.cbf', datafileModTime: '2026-03-01T10:00:00.000Z' });
-    expect((await adapter.registeredFiles(session, ref, all.map((f) => f.path))).size).toBe(2_500);
+    expect(stored[0]).toMatchObject({
+      name: 'f/00000.cbf',
+      fileSize: 100,
+      checksum: `sha256:${'0'.repeat(64)}`,
+      location: 'https://dav.example/raw/f/0.cbf',
+      datafileModTime: '2026-03-01T10:00:00.000Z',
+    });
+    expect(
+      (
+        await adapter.registeredFiles(
+          session,
+          ref,
+          all.map((f) => f.path),
+        )
+      ).size,
+    ).toBe(2_500);
     // A batch whose outcome was unknown, sent again with new files: the rolled-back call is redone with the rest.
     await adapter.addFiles(session, ref, [...all.slice(2_400), ...files(5, 'g')]);
     expect(server.entities('Datafile').filter((f) => f.dataset === Number(ref.id))).toHaveLength(2_505);
@@ -123,7 +185,9 @@ describe('ICAT adapter', () => {
     expect(missing).toMatchObject({ problem: 'rejected', status: 404 });
     expect(missing.message).toContain('Dataset 987654');
 
-    const unknownParameter = await rejection(adapter.createDataset(session, draft({ scientificMetadata: { energy: { value: 12.4, unit: 'eV' } } })));
+    const unknownParameter = await rejection(
+      adapter.createDataset(session, draft({ scientificMetadata: { energy: { value: 12.4, unit: 'eV' } } })),
+    );
     expect(unknownParameter).toMatchObject({ problem: 'rejected', field: 'scientificMetadata.energy' });
     expect(unknownParameter.message).toContain('"keV"');
 
@@ -131,10 +195,16 @@ describe('ICAT adapter', () => {
     const invalid = await rejection(http.write(session.token, [{ Datafile: { dataset: { id: 987654 } } }], { action: 'test' }));
     expect(invalid).toMatchObject({ problem: 'rejected', status: 404 });
     const ref = await adapter.createDataset(session, draft());
-    const validation = await rejection(http.write(session.token, [{ Datafile: { dataset: { id: Number(ref.id) } } }], { action: 'adding a nameless file' }));
+    const validation = await rejection(
+      http.write(session.token, [{ Datafile: { dataset: { id: Number(ref.id) } } }], { action: 'adding a nameless file' }),
+    );
     expect(validation).toMatchObject({ problem: 'rejected', status: 412, field: 'Datafile.name' });
     await adapter.addFiles(session, ref, files(1, 'dup'));
-    const duplicate = await rejection(http.write(session.token, [{ Datafile: { dataset: { id: Number(ref.id) }, name: 'dup/00000.cbf' } }], { action: 'adding a file twice' }));
+    const duplicate = await rejection(
+      http.write(session.token, [{ Datafile: { dataset: { id: Number(ref.id) }, name: 'dup/00000.cbf' } }], {
+        action: 'adding a file twice',
+      }),
+    );
     expect(duplicate).toMatchObject({ problem: 'rejected', status: 412 });
     expect(duplicate.reason).toMatch(/^OBJECT_ALREADY_EXISTS: Datafile exists/);
   });
@@ -154,6 +224,8 @@ describe('ICAT adapter', () => {
     server.failNext(1, 500);
     expect(await rejection(adapter.addFiles(session, ref, files(2, 's')))).toMatchObject({ problem: 'retryable', status: 500 });
     await adapter.addFiles(session, ref, files(2, 's'));
-    expect(await adapter.registeredFiles(session, ref, ['s/00000.cbf', 's/00001.cbf'])).toEqual(new Set(['s/00000.cbf', 's/00001.cbf']));
+    expect(await adapter.registeredFiles(session, ref, ['s/00000.cbf', 's/00001.cbf'])).toEqual(
+      new Set(['s/00000.cbf', 's/00001.cbf']),
+    );
   });
 });

@@ -7,7 +7,12 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CatalogueError, type CatalogueAdapter, type CatalogueSession, type DatasetDraft } from '../../src/main/engine/catalogue/catalogue-adapter.js';
+import {
+  CatalogueError,
+  type CatalogueAdapter,
+  type CatalogueSession,
+  type DatasetDraft,
+} from '../../src/main/engine/catalogue/catalogue-adapter.js';
 import { createIcatPlusAdapter } from '../../src/main/engine/catalogue/icat-plus/icat-plus-adapter.js';
 import { bufferedIcatPlusMessages } from '../../src/main/engine/catalogue/icat-plus/message-buffer.js';
 import { resendIcatPlusBuffer } from '../../src/main/engine/catalogue/icat-plus/resend.js';
@@ -17,13 +22,31 @@ import { readQueue, startActiveMq, type ActiveMqBroker } from '../support/active
 const QUEUE = '/queue/icatIngest';
 let n = 0;
 const draft = (over: Partial<DatasetDraft> = {}): DatasetDraft => ({
-  key: `bd-${(++n).toString(16).padStart(32, '0')}`, name: `scan_${n}`, type: 'raw', proposalId: 'MX2345', visit: null,
-  instrument: 'ID23', facility: 'ESRF', sample: 'lysozyme & co', technique: 'MX', sourceFolder: `/data/visitor/mx2345/id23/scan_${n}`,
-  creationTime: '2026-03-01T10:00:00.000Z', owner: 'alice', ownerGroup: 'mx2345', accessGroups: [], contactEmail: 'alice@example.org',
-  principalInvestigator: 'pi@example.org', scientificMetadata: { InstrumentMonochromator_energy: { value: 12.4, unit: 'keV' } }, complete: true, ...over,
+  key: `bd-${(++n).toString(16).padStart(32, '0')}`,
+  name: `scan_${n}`,
+  type: 'raw',
+  proposalId: 'MX2345',
+  visit: null,
+  instrument: 'ID23',
+  facility: 'ESRF',
+  sample: 'lysozyme & co',
+  technique: 'MX',
+  sourceFolder: `/data/visitor/mx2345/id23/scan_${n}`,
+  creationTime: '2026-03-01T10:00:00.000Z',
+  owner: 'alice',
+  ownerGroup: 'mx2345',
+  accessGroups: [],
+  contactEmail: 'alice@example.org',
+  principalInvestigator: 'pi@example.org',
+  scientificMetadata: { InstrumentMonochromator_energy: { value: 12.4, unit: 'keV' } },
+  complete: true,
+  ...over,
 });
 const rejection = async (p: Promise<unknown>): Promise<CatalogueError> => {
-  const e: unknown = await p.then(() => undefined, (err: unknown) => err);
+  const e: unknown = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(CatalogueError);
   return e as CatalogueError;
 };
@@ -61,10 +84,14 @@ describe('ICAT+ adapter over STOMP', () => {
     const got = await readQueue(broker, QUEUE, { count: 1, idleMs: 1_500 });
     expect(got).toHaveLength(1);
     const body = got[0]?.body ?? '';
-    expect(body).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?><tns:dataset xmlns:tns="http:\/\/www\.esrf\.fr\/icat" complete="true">/);
+    expect(body).toMatch(
+      /^<\?xml version="1\.0" encoding="UTF-8"\?><tns:dataset xmlns:tns="http:\/\/www\.esrf\.fr\/icat" complete="true">/,
+    );
     expect(body).toContain(`<tns:name>${d.name}</tns:name>`);
     expect(body).toContain('<tns:sample><tns:name>lysozyme &amp; co</tns:name></tns:sample>');
-    expect(body).toContain('<tns:parameter><tns:name>InstrumentMonochromator_energy</tns:name><tns:value>12.4</tns:value></tns:parameter>');
+    expect(body).toContain(
+      '<tns:parameter><tns:name>InstrumentMonochromator_energy</tns:name><tns:value>12.4</tns:value></tns:parameter>',
+    );
     expect(got[0]?.headers.persistent).toBe('true');
     // Sent without content-length, like pyicat-plus: ActiveMQ stored a TextMessage (a BytesMessage
     // would come back with a content-length header), which is what the ingester expects.
@@ -98,7 +125,10 @@ describe('ICAT+ adapter over STOMP', () => {
     expect(report.error).toBeUndefined();
     expect(report.sent).toHaveLength(1);
     expect(report.remaining).toEqual([]);
-    expect(await resendIcatPlusBuffer(config, { dataDir }, { username: broker.username, password: broker.password })).toEqual({ sent: [], remaining: [] });
+    expect(await resendIcatPlusBuffer(config, { dataDir }, { username: broker.username, password: broker.password })).toEqual({
+      sent: [],
+      remaining: [],
+    });
     const got = await readQueue(broker, QUEUE, { count: 1, idleMs: 1_500 });
     expect(got.map((m) => m.body)).toEqual([bufferedXml]);
     // finishDataset after the resend (the outbox resuming) sends nothing more.
@@ -108,7 +138,8 @@ describe('ICAT+ adapter over STOMP', () => {
 
   it('resends files another tool left in the buffer folder, unchanged', async () => {
     const folder = join(dataDir, 'icat-plus-buffer');
-    const xml = '<?xml version="1.0" encoding="UTF-8"?><tns:dataset xmlns:tns="http://www.esrf.fr/icat" complete="true"><tns:name>from-bliss</tns:name></tns:dataset>';
+    const xml =
+      '<?xml version="1.0" encoding="UTF-8"?><tns:dataset xmlns:tns="http://www.esrf.fr/icat" complete="true"><tns:name>from-bliss</tns:name></tns:dataset>';
     await writeFile(join(folder, 'from-bliss.xml'), xml);
     const report = await resendIcatPlusBuffer(config, { dataDir }, { username: broker.username, password: broker.password });
     expect(report).toEqual({ sent: ['from-bliss.xml'], remaining: [] });
@@ -122,6 +153,8 @@ describe('ICAT+ adapter over STOMP', () => {
     expect(e).toMatchObject({ problem: 'rejected', field: 'sample' });
     expect(e.message).toContain('Sample_name');
     expect(await adapter.proposals(session)).toEqual([]);
-    expect((await rejection(adapter.createProposal(session, { id: 'x', title: 'x', ownerGroup: 'x', email: 'x@y.z' }))).problem).toBe('forbidden');
+    expect(
+      (await rejection(adapter.createProposal(session, { id: 'x', title: 'x', ownerGroup: 'x', email: 'x@y.z' }))).problem,
+    ).toBe('forbidden');
   });
 });

@@ -9,21 +9,43 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { DatasetDraft } from '../../src/main/engine/catalogue/catalogue-adapter.js';
-import { buildDatasetMessage, draftMessage, messageDate, xmlText } from '../../src/main/engine/catalogue/icat-plus/dataset-message.js';
+import {
+  buildDatasetMessage,
+  draftMessage,
+  messageDate,
+  xmlText,
+} from '../../src/main/engine/catalogue/icat-plus/dataset-message.js';
 
 const fixtures = join(import.meta.dirname, '../fixtures/icat-plus');
 const inputFile = join(fixtures, 'dataset-message.input.json');
 const input = JSON.parse(readFileSync(inputFile, 'utf8')) as {
-  beamline: string; proposal: string; dataset: string; path: string; metadata: Record<string, string | number>;
+  beamline: string;
+  proposal: string;
+  dataset: string;
+  path: string;
+  metadata: Record<string, string | number>;
 };
 const md = input.metadata;
 
 /** The draft the outbox would hand over for the golden dataset. */
 const draft: DatasetDraft = {
-  key: 'bd-0123456789abcdef0123456789abcdef', name: input.dataset, type: 'raw', proposalId: input.proposal, instrument: input.beamline,
-  facility: 'ESRF', sample: String(md.Sample_name), technique: 'MX', sourceFolder: `file://${input.path}`,
-  creationTime: '2026-03-01T09:59:00.000Z', startTime: String(md.startDate), endTime: String(md.endDate),
-  owner: 'alice', ownerGroup: 'mx2345', accessGroups: [], contactEmail: 'alice@example.org', principalInvestigator: 'pi@example.org',
+  key: 'bd-0123456789abcdef0123456789abcdef',
+  name: input.dataset,
+  type: 'raw',
+  proposalId: input.proposal,
+  instrument: input.beamline,
+  facility: 'ESRF',
+  sample: String(md.Sample_name),
+  technique: 'MX',
+  sourceFolder: `file://${input.path}`,
+  creationTime: '2026-03-01T09:59:00.000Z',
+  startTime: String(md.startDate),
+  endTime: String(md.endDate),
+  owner: 'alice',
+  ownerGroup: 'mx2345',
+  accessGroups: [],
+  contactEmail: 'alice@example.org',
+  principalInvestigator: 'pi@example.org',
   scientificMetadata: {
     Sample_description: { value: String(md.Sample_description) },
     InstrumentMonochromator_energy: { value: Number(md.InstrumentMonochromator_energy), unit: 'keV' },
@@ -35,8 +57,10 @@ const draft: DatasetDraft = {
 };
 
 const PARAM = /<tns:parameter>.*?<\/tns:parameter>/g;
-const canonical = (xml: string): { rest: string; parameters: string[] } =>
-  ({ rest: xml.replace(PARAM, ''), parameters: (xml.match(PARAM) ?? []).sort() });
+const canonical = (xml: string): { rest: string; parameters: string[] } => ({
+  rest: xml.replace(PARAM, ''),
+  parameters: (xml.match(PARAM) ?? []).sort(),
+});
 
 const ours = (): string => buildDatasetMessage(draftMessage(draft, String(md.machine), String(md.software)));
 
@@ -58,7 +82,10 @@ describe('ICAT+ dataset message', () => {
 
   const python = pyicatPython();
   it('matches what the installed pyicat-plus writes now (store_filename)', async () => {
-    if (python === undefined) throw new Error('pyicat-plus is not installed: run scripts/provision-test-servers.sh (it creates ~/.cache/beamdrop/pyicat-venv), or set BEAMDROP_PYICAT_PYTHON');
+    if (python === undefined)
+      throw new Error(
+        'pyicat-plus is not installed: run scripts/provision-test-servers.sh (it creates ~/.cache/beamdrop/pyicat-venv), or set BEAMDROP_PYICAT_PYTHON',
+      );
     const dir = await mkdtemp(join(tmpdir(), 'beamdrop-pyicat-'));
     try {
       const out = join(dir, 'message.xml');
@@ -80,7 +107,11 @@ describe('ICAT+ dataset message', () => {
   });
 
   it('names the missing field when the dataset cannot make a message', () => {
-    expect(() => draftMessage({ ...draft, sample: null }, 'ws', 'beamdrop')).toThrow(expect.objectContaining({ field: 'sample' }));
-    expect(() => draftMessage({ ...draft, instrument: '  ' }, 'ws', 'beamdrop')).toThrow(expect.objectContaining({ field: 'instrument' }));
+    expect(() => draftMessage({ ...draft, sample: null }, 'ws', 'beamdrop')).toThrow(
+      expect.objectContaining({ field: 'sample' }),
+    );
+    expect(() => draftMessage({ ...draft, instrument: '  ' }, 'ws', 'beamdrop')).toThrow(
+      expect.objectContaining({ field: 'instrument' }),
+    );
   });
 });

@@ -7,8 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
-  CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, ListMultipartUploadsCommand,
-  ListPartsCommand, PutObjectCommand, type S3Client,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
+  PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { HashPool } from '../../src/main/engine/hash/hash-pool.js';
 import { FileSource } from '../../src/main/engine/transfer/file-source.js';
@@ -26,14 +33,28 @@ let bucket: string;
 let raw: S3Client;
 const destinations: S3Destination[] = [];
 
-const basePolicy: S3UploadPolicy = { multipartThreshold: 8 * MiB, partSize: { min: 5 * MiB, max: 512 * MiB }, partConcurrency: 4 };
+const basePolicy: S3UploadPolicy = {
+  multipartThreshold: 8 * MiB,
+  partSize: { min: 5 * MiB, max: 512 * MiB },
+  partConcurrency: 4,
+};
 
 function config(over: Partial<S3DestinationConfig> = {}): S3DestinationConfig {
   return { kind: 's3', endpoint: s3.endpoint, region: s3.region, bucket, keyTemplate: '{relpath}', ...over };
 }
 
-function destination(policy: Partial<S3UploadPolicy> = {}, over: Partial<S3DestinationConfig> = {}, secret = s3.secretAccessKey): S3Destination {
-  const d = new S3Destination('test-s3', config(over), { accessKeyId: s3.accessKeyId, secretAccessKey: secret }, { ...basePolicy, ...policy }, pool);
+function destination(
+  policy: Partial<S3UploadPolicy> = {},
+  over: Partial<S3DestinationConfig> = {},
+  secret = s3.secretAccessKey,
+): S3Destination {
+  const d = new S3Destination(
+    'test-s3',
+    config(over),
+    { accessKeyId: s3.accessKeyId, secretAccessKey: secret },
+    { ...basePolicy, ...policy },
+    pool,
+  );
   destinations.push(d);
   return d;
 }
@@ -67,7 +88,12 @@ async function fixture(name: string, data: Buffer): Promise<string> {
 
 async function source(path: string, relpath: string, onSent?: (n: number) => void): Promise<FileSource> {
   const st = await stat(path);
-  return FileSource.open(path, relpath, { size: st.size, mtimeMs: st.mtimeMs }, { hashes: pool, throttle: null, onSent: onSent ?? (() => undefined) });
+  return FileSource.open(
+    path,
+    relpath,
+    { size: st.size, mtimeMs: st.mtimeMs },
+    { hashes: pool, throttle: null, onSent: onSent ?? (() => undefined) },
+  );
 }
 
 /** A source that runs a hook before each read (to look at the bucket while parts are in flight). */
@@ -75,8 +101,14 @@ function hooked(inner: UploadSource, beforeRead: (offset: number) => Promise<voi
   return {
     relpath: inner.relpath,
     size: inner.size,
-    read: async (offset, length) => { await beforeRead(offset); return inner.read(offset, length); },
-    readPart: async (offset, length) => { await beforeRead(offset); return inner.readPart(offset, length); },
+    read: async (offset, length) => {
+      await beforeRead(offset);
+      return inner.read(offset, length);
+    },
+    readPart: async (offset, length) => {
+      await beforeRead(offset);
+      return inner.readPart(offset, length);
+    },
     chunks: (offset) => inner.chunks(offset),
     partChecksum: (data, algorithm) => inner.partChecksum(data, algorithm),
     finish: () => inner.finish(),
@@ -87,15 +119,30 @@ function hooked(inner: UploadSource, beforeRead: (offset: number) => Promise<voi
 /** The source's methods bound to it, to override one of them. */
 function bind(s: UploadSource): UploadSource {
   return {
-    relpath: s.relpath, size: s.size, read: (o, l) => s.read(o, l), readPart: (o, l) => s.readPart(o, l), chunks: (o) => s.chunks(o),
-    partChecksum: (d, a) => s.partChecksum(d, a), finish: () => s.finish(), sent: (n) => s.sent(n),
+    relpath: s.relpath,
+    size: s.size,
+    read: (o, l) => s.read(o, l),
+    readPart: (o, l) => s.readPart(o, l),
+    chunks: (o) => s.chunks(o),
+    partChecksum: (d, a) => s.partChecksum(d, a),
+    finish: () => s.finish(),
+    sent: (n) => s.sent(n),
   };
 }
 
-async function upload(dest: S3Destination, key: string, path: string, store = new MemoryStore(), opts: { signal?: AbortSignal; onSent?: (n: number) => void; wrap?: (s: UploadSource) => UploadSource } = {}) {
+async function upload(
+  dest: S3Destination,
+  key: string,
+  path: string,
+  store = new MemoryStore(),
+  opts: { signal?: AbortSignal; onSent?: (n: number) => void; wrap?: (s: UploadSource) => UploadSource } = {},
+) {
   const src = await source(path, key, opts.onSent);
   try {
-    return await dest.upload(key, opts.wrap ? opts.wrap(src) : src, { signal: opts.signal ?? new AbortController().signal, multipart: store });
+    return await dest.upload(key, opts.wrap ? opts.wrap(src) : src, {
+      signal: opts.signal ?? new AbortController().signal,
+      multipart: store,
+    });
   } finally {
     await src.close();
   }
@@ -120,7 +167,10 @@ async function uploadsOf(key: string): Promise<number> {
 }
 
 async function rejection(p: Promise<unknown>): Promise<BeamdropError> {
-  const e = await p.then(() => null, (err: unknown) => err);
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(BeamdropError);
   return e as BeamdropError;
 }
@@ -152,7 +202,11 @@ describe('S3Destination', () => {
     expect(head.Metadata?.['sha256']).toBe(sha256(data));
     expect(await dest.head('small/a.bin')).toEqual({ key: 'small/a.bin', size: data.length, sha256: sha256(data) });
     const v = await dest.verify('small/a.bin', { size: data.length, sha256: sha256(data) }, { deep: true });
-    expect(v).toEqual({ ok: true, size: data.length, checked: ['size', 'sha256 (metadata)', 'sha256 (server checksum)', 'sha256 (read back)'] });
+    expect(v).toEqual({
+      ok: true,
+      size: data.length,
+      checked: ['size', 'sha256 (metadata)', 'sha256 (server checksum)', 'sha256 (read back)'],
+    });
     expect((await readAll(await dest.read('small/a.bin'))).equals(data)).toBe(true);
   });
 
@@ -160,16 +214,31 @@ describe('S3Destination', () => {
   // SHA-256 as x-amz-content-sha256), so the checksum headers alone must catch altered bytes.
   it('has a corrupted body refused by the server, in one PUT and in parts', async () => {
     const dest = destination();
-    const flip = (b: Buffer) => { const c = Buffer.from(b); const i = c.length >> 1; c.writeUInt8(c.readUInt8(i) ^ 0xff, i); return c; };
+    const flip = (b: Buffer) => {
+      const c = Buffer.from(b);
+      const i = c.length >> 1;
+      c.writeUInt8(c.readUInt8(i) ^ 0xff, i);
+      return c;
+    };
     const small = randomBytes(MiB + 3);
-    await expect(upload(dest, 'bad/small.bin', await fixture('bad-small.bin', small), undefined, {
-      wrap: (s) => ({ ...bind(s), read: async (o, l) => flip(await s.read(o, l)) }),
-    })).rejects.toThrow();
+    await expect(
+      upload(dest, 'bad/small.bin', await fixture('bad-small.bin', small), undefined, {
+        wrap: (s) => ({ ...bind(s), read: async (o, l) => flip(await s.read(o, l)) }),
+      }),
+    ).rejects.toThrow();
     expect(await dest.head('bad/small.bin')).toBeNull();
     const big = randomBytes(12 * MiB);
-    await expect(upload(dest, 'bad/big.bin', await fixture('bad-big.bin', big), undefined, {
-      wrap: (s) => ({ ...bind(s), readPart: async (o, l) => { const { checked } = await s.readPart(o, l); return { checked: checked.then((p) => ({ ...p, data: flip(p.data) })) }; } }),
-    })).rejects.toThrow();
+    await expect(
+      upload(dest, 'bad/big.bin', await fixture('bad-big.bin', big), undefined, {
+        wrap: (s) => ({
+          ...bind(s),
+          readPart: async (o, l) => {
+            const { checked } = await s.readPart(o, l);
+            return { checked: checked.then((p) => ({ ...p, data: flip(p.data) })) };
+          },
+        }),
+      }),
+    ).rejects.toThrow();
     expect(await dest.head('bad/big.bin')).toBeNull();
     // And the same files unaltered go through.
     expect((await upload(dest, 'bad/small.bin', await fixture('bad-small.bin', small))).sha256).toBe(sha256(small));
@@ -195,7 +264,10 @@ describe('S3Destination', () => {
     const wrongSize = await dest.verify('small/v.bin', { size: 999, sha256: sha256(data) }, { deep: false });
     expect(wrongSize).toMatchObject({ ok: false, size: 1000 });
     expect(wrongSize.problem).toMatch(/1000 bytes/);
-    expect(await dest.verify('small/nothing.bin', { size: 1, sha256: sha256(data) }, { deep: false })).toMatchObject({ ok: false, size: null });
+    expect(await dest.verify('small/nothing.bin', { size: 1, sha256: sha256(data) }, { deep: false })).toMatchObject({
+      ok: false,
+      size: null,
+    });
     expect(await dest.head('small/nothing.bin')).toBeNull();
   });
 
@@ -211,7 +283,10 @@ describe('S3Destination', () => {
     const res = await upload(dest, key, await fixture('forty.bin', data), store, {
       onSent: (n) => (sent += n),
       // From the third part on, earlier parts are on the server or in flight: the key must still be empty.
-      wrap: (s) => hooked(s, async (offset) => { if (offset >= 2 * 5 * MiB) seenDuring.push(await dest.head(key)); }),
+      wrap: (s) =>
+        hooked(s, async (offset) => {
+          if (offset >= 2 * 5 * MiB) seenDuring.push(await dest.head(key));
+        }),
     });
     expect(res).toEqual({ sha256: sha256(data), size: data.length, serverChecked: true, resumedParts: 0 });
     expect(seenDuring.length).toBeGreaterThan(0);
@@ -234,7 +309,10 @@ describe('S3Destination', () => {
   it('never replaces an existing object (single PUT and multipart)', async () => {
     const dest = destination();
     const theirs = Buffer.from('someone else was here');
-    for (const [key, size] of [['conflict/small.bin', 1000], ['conflict/big.bin', 12 * MiB]] as const) {
+    for (const [key, size] of [
+      ['conflict/small.bin', 1000],
+      ['conflict/big.bin', 12 * MiB],
+    ] as const) {
       await raw.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: theirs }));
       const store = new MemoryStore();
       const e = await rejection(upload(dest, key, await fixture(key, randomBytes(size)), store));
@@ -252,11 +330,17 @@ describe('S3Destination', () => {
     const theirs = Buffer.from('written during the upload');
     const store = new MemoryStore();
     let raced = false;
-    const e = await rejection(upload(dest, key, await fixture('race.bin', randomBytes(12 * MiB)), store, {
-      wrap: (s) => hooked(s, async (offset) => {
-        if (offset > 0 && !raced) { raced = true; await raw.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: theirs })); }
+    const e = await rejection(
+      upload(dest, key, await fixture('race.bin', randomBytes(12 * MiB)), store, {
+        wrap: (s) =>
+          hooked(s, async (offset) => {
+            if (offset > 0 && !raced) {
+              raced = true;
+              await raw.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: theirs }));
+            }
+          }),
       }),
-    }));
+    );
     expect(raced).toBe(true);
     expect(e).toMatchObject({ code: 'conflict', retryable: false });
     expect((await rawBody(key)).equals(theirs)).toBe(true);
@@ -270,9 +354,13 @@ describe('S3Destination', () => {
     const path = await fixture('r.bin', data);
     const store = new MemoryStore();
     const stop = new AbortController();
-    store.onPartDone = (s) => { if (s.parts.length === 2) stop.abort(); };
+    store.onPartDone = (s) => {
+      if (s.parts.length === 2) stop.abort();
+    };
     let sentFirst = 0;
-    const first = await rejection(upload(destination({ partConcurrency: 2 }), key, path, store, { signal: stop.signal, onSent: (n) => (sentFirst += n) }));
+    const first = await rejection(
+      upload(destination({ partConcurrency: 2 }), key, path, store, { signal: stop.signal, onSent: (n) => (sentFirst += n) }),
+    );
     expect(first).toMatchObject({ code: 'cancelled', retryable: true });
     expect(store.state!.parts.length).toBeGreaterThanOrEqual(2);
     expect(await destination().head(key)).toBeNull();
@@ -283,7 +371,9 @@ describe('S3Destination', () => {
 
     // A different policy minimum must not matter: the journaled part size (5 MiB) is used.
     let sentSecond = 0;
-    const second = await upload(destination({ partSize: { min: 8 * MiB, max: 512 * MiB } }), key, path, store, { onSent: (n) => (sentSecond += n) });
+    const second = await upload(destination({ partSize: { min: 8 * MiB, max: 512 * MiB } }), key, path, store, {
+      onSent: (n) => (sentSecond += n),
+    });
     expect(second).toEqual({ sha256: sha256(data), size: data.length, serverChecked: true, resumedParts: onServer.length });
     expect(sentSecond).toBe(data.length - bytesOnServer);
     expect(store.state).toBeNull();
@@ -299,7 +389,9 @@ describe('S3Destination', () => {
     const path = await fixture('changed.bin', data);
     const store = new MemoryStore();
     const stop = new AbortController();
-    store.onPartDone = (s) => { if (s.parts.length === 2) stop.abort(); };
+    store.onPartDone = (s) => {
+      if (s.parts.length === 2) stop.abort();
+    };
     await rejection(upload(destination({ partConcurrency: 1 }), key, path, store, { signal: stop.signal }));
     const uploadId = store.state!.uploadId;
     // Same size, one byte different in the first part.
@@ -310,7 +402,9 @@ describe('S3Destination', () => {
     const e = await rejection(upload(destination(), key, path, store));
     expect(e).toMatchObject({ code: 'changed-during-upload', retryable: true });
     expect(store.state).toBeNull();
-    await expect(raw.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))).rejects.toMatchObject({ name: 'NoSuchUpload' });
+    await expect(raw.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))).rejects.toMatchObject({
+      name: 'NoSuchUpload',
+    });
     const changed = Buffer.from(data);
     changed[10] = data[10]! ^ 0xff;
     const again = await upload(destination(), key, path, store);
@@ -346,8 +440,14 @@ describe('S3Destination', () => {
         const sha = await s.finish();
         const { uploadId } = store.state!;
         const listed = await raw.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
-        const parts = (listed.Parts ?? []).map((p) => ({ PartNumber: p.PartNumber, ETag: p.ETag, ChecksumCRC32C: p.ChecksumCRC32C }));
-        await raw.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+        const parts = (listed.Parts ?? []).map((p) => ({
+          PartNumber: p.PartNumber,
+          ETag: p.ETag,
+          ChecksumCRC32C: p.ChecksumCRC32C,
+        }));
+        await raw.send(
+          new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+        );
         return sha;
       },
     });
@@ -381,8 +481,16 @@ describe('S3Destination', () => {
     const own = await createBucket(s3);
     const dest = destination({ multipartThreshold: 6 * MiB }, { bucket: own });
     const keys = [
-      'odd/with space.bin', 'odd/hash#1.bin', 'odd/100% done.bin', 'odd/a+b=c.bin', 'odd/what?.bin', 'odd/x&y;z.bin',
-      'odd/été/über.bin', 'odd/日本/データ.bin', 'odd/🚀 launch 🧪.bin', 'odd/%2F not a slash.bin',
+      'odd/with space.bin',
+      'odd/hash#1.bin',
+      'odd/100% done.bin',
+      'odd/a+b=c.bin',
+      'odd/what?.bin',
+      'odd/x&y;z.bin',
+      'odd/été/über.bin',
+      'odd/日本/データ.bin',
+      'odd/🚀 launch 🧪.bin',
+      'odd/%2F not a slash.bin',
     ];
     const contents = new Map<string, Buffer>();
     for (const [i, key] of keys.entries()) {

@@ -3,30 +3,63 @@
 // idempotency-key lookup, OrigDatablocks of at most 10,000 files accumulating on the server, the
 // server's 400 reason and field surfaced, token expiry and an unreachable server.
 import {
-  instanceOfCreateDatasetDto, instanceOfCreateDerivedDatasetObsoleteDto, instanceOfCreateRawDatasetObsoleteDto,
+  instanceOfCreateDatasetDto,
+  instanceOfCreateDerivedDatasetObsoleteDto,
+  instanceOfCreateRawDatasetObsoleteDto,
 } from '@scicatproject/scicat-sdk-ts-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CatalogueError, type CatalogueAdapter, type CatalogueFileEntry, type CatalogueSession, type DatasetDraft } from '../../src/main/engine/catalogue/catalogue-adapter.js';
+import {
+  CatalogueError,
+  type CatalogueAdapter,
+  type CatalogueFileEntry,
+  type CatalogueSession,
+  type DatasetDraft,
+} from '../../src/main/engine/catalogue/catalogue-adapter.js';
 import { createScicatAdapter } from '../../src/main/engine/catalogue/scicat/scicat-adapter.js';
 import type { ScicatCatalogueConfig } from '../../src/shared/profile-catalogue-schema.js';
 import { startScicatContractServer, type ScicatContractServer } from '../support/scicat-contract-server.js';
 
 let n = 0;
 const draft = (over: Partial<DatasetDraft> = {}): DatasetDraft => ({
-  key: `bd-${(++n).toString(16).padStart(32, '0')}`, name: `scan-${n}`, type: 'raw', description: 'test scan', proposalId: 'p100', visit: null,
-  instrument: 'BL1', facility: 'FAC', sample: 'lysozyme', technique: 'MX', sourceFolder: `s3://raw/p100/scan-${n}`,
-  creationTime: '2026-03-01T10:00:00.000Z', startTime: '2026-03-01T09:00:00.000Z', endTime: '2026-03-01T10:00:00.000Z',
-  owner: 'alice', ownerGroup: 'p100', accessGroups: ['bl1-staff'], contactEmail: 'alice@example.org', principalInvestigator: 'pi@example.org',
+  key: `bd-${(++n).toString(16).padStart(32, '0')}`,
+  name: `scan-${n}`,
+  type: 'raw',
+  description: 'test scan',
+  proposalId: 'p100',
+  visit: null,
+  instrument: 'BL1',
+  facility: 'FAC',
+  sample: 'lysozyme',
+  technique: 'MX',
+  sourceFolder: `s3://raw/p100/scan-${n}`,
+  creationTime: '2026-03-01T10:00:00.000Z',
+  startTime: '2026-03-01T09:00:00.000Z',
+  endTime: '2026-03-01T10:00:00.000Z',
+  owner: 'alice',
+  ownerGroup: 'p100',
+  accessGroups: ['bl1-staff'],
+  contactEmail: 'alice@example.org',
+  principalInvestigator: 'pi@example.org',
   scientificMetadata: { energy: { value: 12.4, unit: 'keV' }, detector: { value: 'PILATUS 6M' } },
-  complete: true, ...over,
+  complete: true,
+  ...over,
 });
-const files = (count: number, prefix = 'f'): CatalogueFileEntry[] => Array.from({ length: count }, (_, i) => ({
-  path: `${prefix}/${String(i).padStart(6, '0')}.cbf`, size: 1000 + i, sha256: i.toString(16).padStart(64, '0'),
-  storageUri: `s3://raw/p100/${prefix}/${i}.cbf`, time: '2026-03-01T10:00:00.000Z', format: 'cbf',
-}));
-const chunks = <T>(list: T[], size: number): T[][] => Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, i * size + size));
+const files = (count: number, prefix = 'f'): CatalogueFileEntry[] =>
+  Array.from({ length: count }, (_, i) => ({
+    path: `${prefix}/${String(i).padStart(6, '0')}.cbf`,
+    size: 1000 + i,
+    sha256: i.toString(16).padStart(64, '0'),
+    storageUri: `s3://raw/p100/${prefix}/${i}.cbf`,
+    time: '2026-03-01T10:00:00.000Z',
+    format: 'cbf',
+  }));
+const chunks = <T>(list: T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, i * size + size));
 const rejection = async (p: Promise<unknown>): Promise<CatalogueError> => {
-  const e: unknown = await p.then(() => undefined, (err: unknown) => err);
+  const e: unknown = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(CatalogueError);
   return e as CatalogueError;
 };
@@ -40,17 +73,44 @@ beforeAll(async () => {
       { username: 'bob', password: 'pw-bob', email: 'bob@example.org', groups: ['p200'] },
     ],
   });
-  const stamp = { createdBy: 'admin', updatedBy: 'admin', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' };
-  server.proposals.set('p100', { proposalId: 'p100', title: 'Lysozyme soaking', ownerGroup: 'p100', accessGroups: [], email: 'pi@example.org', ...stamp });
-  server.proposals.set('p200', { proposalId: 'p200', title: 'Other group', ownerGroup: 'p200', accessGroups: [], email: 'x@example.org', ...stamp });
+  const stamp = {
+    createdBy: 'admin',
+    updatedBy: 'admin',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  };
+  server.proposals.set('p100', {
+    proposalId: 'p100',
+    title: 'Lysozyme soaking',
+    ownerGroup: 'p100',
+    accessGroups: [],
+    email: 'pi@example.org',
+    ...stamp,
+  });
+  server.proposals.set('p200', {
+    proposalId: 'p200',
+    title: 'Other group',
+    ownerGroup: 'p200',
+    accessGroups: [],
+    email: 'x@example.org',
+    ...stamp,
+  });
 });
-afterAll(async () => { await server.close(); });
+afterAll(async () => {
+  await server.close();
+});
 
 describe.each(['v3', 'v4'] as const)('SciCat adapter, API %s', (apiVersion) => {
   let adapter: CatalogueAdapter;
   let session: CatalogueSession;
   const config = (): ScicatCatalogueConfig => ({
-    kind: 'scicat', url: server.url, apiVersion, loginMethod: 'local', allowCreateProposal: true, blockFiles: 10_000, accessGroups: [],
+    kind: 'scicat',
+    url: server.url,
+    apiVersion,
+    loginMethod: 'local',
+    allowCreateProposal: true,
+    blockFiles: 10_000,
+    accessGroups: [],
   });
 
   beforeAll(async () => {
@@ -60,7 +120,11 @@ describe.each(['v3', 'v4'] as const)('SciCat adapter, API %s', (apiVersion) => {
 
   it('signs in with a bearer token and reads the user and groups', async () => {
     expect(session.token).not.toBe('');
-    expect(session.user).toMatchObject({ username: 'alice', email: 'alice@example.org', groups: ['p100', 'bl1-staff', 'proposal-ingestor'] });
+    expect(session.user).toMatchObject({
+      username: 'alice',
+      email: 'alice@example.org',
+      groups: ['p100', 'bl1-staff', 'proposal-ingestor'],
+    });
     expect(session.expiresAt).toBeGreaterThan(Date.now() + 3_000_000);
     const wrong = await rejection(adapter.login({ username: 'alice', password: 'wrong' }));
     expect(wrong.problem).toBe('needs-login');
@@ -74,12 +138,21 @@ describe.each(['v3', 'v4'] as const)('SciCat adapter, API %s', (apiVersion) => {
     expect(await adapter.proposals(session, 'SOAK')).toHaveLength(1);
     expect(await adapter.proposals(session, 'nothing like it')).toHaveLength(0);
     const id = `p-new-${apiVersion}`;
-    const created = await adapter.createProposal(session, { id, title: 'New one', ownerGroup: 'p100', email: 'alice@example.org' });
+    const created = await adapter.createProposal(session, {
+      id,
+      title: 'New one',
+      ownerGroup: 'p100',
+      email: 'alice@example.org',
+    });
     expect(created).toMatchObject({ id, title: 'New one', ownerGroup: 'p100' });
     // A retry after a lost answer meets 409 and returns the existing proposal.
-    expect(await adapter.createProposal(session, { id, title: 'New one', ownerGroup: 'p100', email: 'alice@example.org' })).toMatchObject({ id });
+    expect(
+      await adapter.createProposal(session, { id, title: 'New one', ownerGroup: 'p100', email: 'alice@example.org' }),
+    ).toMatchObject({ id });
     const closed = createScicatAdapter({ ...config(), allowCreateProposal: false }, { now: Date.now, dataDir: '/nonexistent' });
-    expect((await rejection(closed.createProposal(session, { id: 'p-x', title: 'x', ownerGroup: 'p100', email: 'a@b.c' }))).problem).toBe('forbidden');
+    expect(
+      (await rejection(closed.createProposal(session, { id: 'p-x', title: 'x', ownerGroup: 'p100', email: 'a@b.c' }))).problem,
+    ).toBe('forbidden');
   });
 
   it('creates a raw dataset the SDK model accepts, and finds it again by its key before creating twice', async () => {
@@ -89,7 +162,14 @@ describe.each(['v3', 'v4'] as const)('SciCat adapter, API %s', (apiVersion) => {
     expect(ref.id.startsWith(`${server.pidPrefix}/`)).toBe(true);
     const stored = server.datasets.get(ref.id) as Record<string, unknown>;
     expect(apiVersion === 'v3' ? instanceOfCreateRawDatasetObsoleteDto(stored) : instanceOfCreateDatasetDto(stored)).toBe(true);
-    expect(stored).toMatchObject({ type: 'raw', datasetName: d.name, sourceFolder: d.sourceFolder, size: 0, numberOfFiles: 0, keywords: [d.key, 'MX'] });
+    expect(stored).toMatchObject({
+      type: 'raw',
+      datasetName: d.name,
+      sourceFolder: d.sourceFolder,
+      size: 0,
+      numberOfFiles: 0,
+      keywords: [d.key, 'MX'],
+    });
     expect(stored.scientificMetadata).toEqual({ energy: { value: 12.4, unit: 'keV' }, detector: { value: 'PILATUS 6M' } });
     expect(await adapter.findDataset(session, d)).toEqual(ref);
     expect([...server.datasets.values()].filter((x) => (x.keywords as string[]).includes(d.key))).toHaveLength(1);
@@ -98,7 +178,9 @@ describe.each(['v3', 'v4'] as const)('SciCat adapter, API %s', (apiVersion) => {
   it('creates a derived dataset with its inputs and software', async () => {
     const d = draft({ type: 'derived', inputDatasets: ['20.500.12269/abc'], usedSoftware: ['xds 2026'] });
     const stored = server.datasets.get((await adapter.createDataset(session, d)).id) as Record<string, unknown>;
-    expect(apiVersion === 'v3' ? instanceOfCreateDerivedDatasetObsoleteDto(stored) : instanceOfCreateDatasetDto(stored)).toBe(true);
+    expect(apiVersion === 'v3' ? instanceOfCreateDerivedDatasetObsoleteDto(stored) : instanceOfCreateDatasetDto(stored)).toBe(
+      true,
+    );
     expect(stored).toMatchObject({ type: 'derived', inputDatasets: ['20.500.12269/abc'], usedSoftware: ['xds 2026'] });
   });
 
@@ -112,18 +194,30 @@ describe.each(['v3', 'v4'] as const)('SciCat adapter, API %s', (apiVersion) => {
     const blocks = server.origDatablocks.filter((b) => b.datasetId === ref.id);
     expect(blocks.map((b) => (b.dataFileList as unknown[]).length)).toEqual([10_000, 10_000]);
     expect(server.datasets.get(ref.id)).toMatchObject({ numberOfFiles: 20_000, size: all.reduce((s, f) => s + f.size, 0) });
-    expect((await adapter.registeredFiles(session, ref, all.map((f) => f.path))).size).toBe(20_000);
+    expect(
+      (
+        await adapter.registeredFiles(
+          session,
+          ref,
+          all.map((f) => f.path),
+        )
+      ).size,
+    ).toBe(20_000);
     expect([...(await adapter.registeredFiles(session, ref, ['f/000001.cbf', 'not/there']))]).toEqual(['f/000001.cbf']);
   });
 
   it('keeps every block within the limit even when handed more', async () => {
     const ref = await adapter.createDataset(session, draft());
     await adapter.addFiles(session, ref, files(12_345, 'g'));
-    expect(server.origDatablocks.filter((b) => b.datasetId === ref.id).map((b) => (b.dataFileList as unknown[]).length)).toEqual([10_000, 2_345]);
+    expect(server.origDatablocks.filter((b) => b.datasetId === ref.id).map((b) => (b.dataFileList as unknown[]).length)).toEqual([
+      10_000, 2_345,
+    ]);
   });
 
-  it('surfaces the server\'s reason and the field when it rejects the metadata (400)', async () => {
-    server.setMetadataRule('energy', (e) => ((e as { unit?: string } | undefined)?.unit === 'eV' ? null : 'must be given in eV at this facility'));
+  it("surfaces the server's reason and the field when it rejects the metadata (400)", async () => {
+    server.setMetadataRule('energy', (e) =>
+      (e as { unit?: string } | undefined)?.unit === 'eV' ? null : 'must be given in eV at this facility',
+    );
     try {
       const d = draft();
       const e = await rejection(adapter.createDataset(session, d));

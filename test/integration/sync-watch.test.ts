@@ -26,7 +26,8 @@ function recorder() {
   const events: JobEvent[] = [];
   const verifiedAt = new Map<string, number>();
   return {
-    events, verifiedAt,
+    events,
+    verifiedAt,
     onEvent: (e: JobEvent) => {
       events.push(e);
       if (e.type === 'file-state' && e.state === 'verified') verifiedAt.set(e.relpath, Date.now());
@@ -64,8 +65,18 @@ describe.each(['watch', 'poll'] as const)('sync mode (%s)', (mode) => {
     let session: SyncSession | null = null;
     let finished: JobSummary | null = null;
     const watching = h.engine.watch(profile, {
-      folders: [src], dataset, proposal: 'P1', destination: 's3', signal: finish.signal, onEvent: rec.onEvent,
-      onSession: (s) => { session = s; }, onDatasetFinished: (s) => { finished = s; },
+      folders: [src],
+      dataset,
+      proposal: 'P1',
+      destination: 's3',
+      signal: finish.signal,
+      onEvent: rec.onEvent,
+      onSession: (s) => {
+        session = s;
+      },
+      onDatasetFinished: (s) => {
+        finished = s;
+      },
     });
     await waitUntil('the first scan', () => rec.events.some((e) => e.type === 'scan-done'), 30_000);
 
@@ -74,7 +85,19 @@ describe.each(['watch', 'poll'] as const)('sync mode (%s)', (mode) => {
       steps: [
         // Chunk pauses (100 ms) stay well under the 2 s quiet period; every 3rd file is held open
         // 1.5 s after its last byte, every 4th is written as NAME.tmp and renamed at the end.
-        { kind: 'stream', dir: 'run1', prefix: 'img', count: 8, size: 5 * MiB + 123, chunk: MiB / 2, chunkPauseMs: 100, everyMs: 150, holdEvery: 3, holdOpenMs: 1500, tmpEvery: 4 },
+        {
+          kind: 'stream',
+          dir: 'run1',
+          prefix: 'img',
+          count: 8,
+          size: 5 * MiB + 123,
+          chunk: MiB / 2,
+          chunkPauseMs: 100,
+          everyMs: 150,
+          holdEvery: 3,
+          holdOpenMs: 1500,
+          tmpEvery: 4,
+        },
         { kind: 'burst', dir: 'burst', prefix: 'frame', count: 300, size: 4096 },
         { kind: 'marker', dir: 'run2', name: 'scan.h5', size: 2 * MiB, chunk: MiB, chunkPauseMs: 50, markerDelayMs: 2500 },
         { kind: 'h5set', dir: 'eiger', prefix: 'series1', dataFiles: 3, size: MiB, masterDelayMs: 2500 },
@@ -83,7 +106,13 @@ describe.each(['watch', 'poll'] as const)('sync mode (%s)', (mode) => {
     const writer = startWriter(plan);
     await writer.done;
     const written = new Map(writer.files.map((f) => [f.relpath, f]));
-    written.set('run2/scan.done', { event: 'closed', relpath: 'run2/scan.done', at: 0, size: 0, sha256: createHash('sha256').digest('hex') });
+    written.set('run2/scan.done', {
+      event: 'closed',
+      relpath: 'run2/scan.done',
+      at: 0,
+      size: 0,
+      sha256: createHash('sha256').digest('hex'),
+    });
     expect(written.size).toBe(8 + 300 + 1 + 1 + 4);
 
     await waitUntil('every written file verified', () => [...written.keys()].every((r) => rec.verifiedAt.has(r)), 90_000, 100);
@@ -92,7 +121,10 @@ describe.each(['watch', 'poll'] as const)('sync mode (%s)', (mode) => {
 
     // Markers were respected: the data files were stored only after their marker appeared.
     for (const m of writer.markers) {
-      const guarded = m.relpath === 'run2/scan.done' ? ['run2/scan.h5'] : ['eiger/series1_data_000001.h5', 'eiger/series1_data_000002.h5', 'eiger/series1_data_000003.h5'];
+      const guarded =
+        m.relpath === 'run2/scan.done'
+          ? ['run2/scan.h5']
+          : ['eiger/series1_data_000001.h5', 'eiger/series1_data_000002.h5', 'eiger/series1_data_000003.h5'];
       for (const g of guarded) expect(rec.verifiedAt.get(g)!, `${g} after ${m.relpath}`).toBeGreaterThanOrEqual(m.at);
     }
 
@@ -103,8 +135,16 @@ describe.each(['watch', 'poll'] as const)('sync mode (%s)', (mode) => {
     // Deleted locally: noted, kept at the destination.
     unlinkSync(join(src, 'burst', 'frame_00008.cbf'));
     await waitUntil('the new version verified', () => rec.verifiedAt.has('burst/frame_00007.v2.cbf'), 60_000, 100);
-    await waitUntil('the deletion noted', () => rec.events.some((e) => e.type === 'sync-note' && e.kind === 'deleted-locally' && e.relpath === 'burst/frame_00008.cbf'), 60_000, 100);
-    expect(rec.events).toContainEqual(expect.objectContaining({ type: 'sync-note', kind: 'changed-after-upload', relpath: 'burst/frame_00007.cbf' }));
+    await waitUntil(
+      'the deletion noted',
+      () =>
+        rec.events.some((e) => e.type === 'sync-note' && e.kind === 'deleted-locally' && e.relpath === 'burst/frame_00008.cbf'),
+      60_000,
+      100,
+    );
+    expect(rec.events).toContainEqual(
+      expect.objectContaining({ type: 'sync-note', kind: 'changed-after-upload', relpath: 'burst/frame_00007.cbf' }),
+    );
 
     finish.abort();
     const result = await watching;
@@ -120,11 +160,18 @@ describe.each(['watch', 'poll'] as const)('sync mode (%s)', (mode) => {
     for (const [relpath, f] of written) {
       expect(await sha256Object(s3, h.bucket, `P1/${dataset}/${relpath}`), relpath).toEqual({ sha256: f.sha256, size: f.size });
     }
-    expect(await sha256Object(s3, h.bucket, `P1/${dataset}/burst/frame_00007.v2.cbf`)).toEqual({ sha256: createHash('sha256').update(newContent).digest('hex'), size: 6000 });
+    expect(await sha256Object(s3, h.bucket, `P1/${dataset}/burst/frame_00007.v2.cbf`)).toEqual({
+      sha256: createHash('sha256').update(newContent).digest('hex'),
+      size: 6000,
+    });
     expect(keys.some((k) => k.endsWith('.tmp'))).toBe(false);
 
     // None sent twice: at most one completed upload per file row.
-    const uploads = h.engine.services.journal.db.prepare(`SELECT file_id AS id, COUNT(*) AS n FROM events WHERE job_id = ? AND type = 'upload-result' GROUP BY file_id HAVING n > 1`).all(result.summary.job.id);
+    const uploads = h.engine.services.journal.db
+      .prepare(
+        `SELECT file_id AS id, COUNT(*) AS n FROM events WHERE job_id = ? AND type = 'upload-result' GROUP BY file_id HAVING n > 1`,
+      )
+      .all(result.summary.job.id);
     expect(uploads).toEqual([]);
     // Both versions are in the catalogue.
     const catalogued = h.engine.services.catalogue.files(dataset).map((f) => f.relpath);
@@ -139,12 +186,39 @@ describe.each(['watch', 'poll'] as const)('sync mode (%s)', (mode) => {
     const profile = profileWith({ reconcileInterval: '1h', rescanInterval: '1h' });
     const rec = recorder();
     const finish = new AbortController();
-    const watching = h.engine.watch(profile, { folders: [src], dataset: `new-folders-${mode}`, destination: 's3', signal: finish.signal, onEvent: rec.onEvent });
+    const watching = h.engine.watch(profile, {
+      folders: [src],
+      dataset: `new-folders-${mode}`,
+      destination: 's3',
+      signal: finish.signal,
+      onEvent: rec.onEvent,
+    });
     await waitUntil('the first scan', () => rec.events.some((e) => e.type === 'scan-done'), 30_000);
-    const writer = startWriter({ out: src, steps: [
-      { kind: 'stream', dir: 'new/run1', prefix: 'img', count: 30, size: 256 * 1024, chunk: 64 * 1024, chunkPauseMs: 20, everyMs: 100 },
-      { kind: 'stream', dir: 'new/run2', prefix: 'img', count: 10, size: 64 * 1024, chunk: 64 * 1024, chunkPauseMs: 0, everyMs: 50 },
-    ] });
+    const writer = startWriter({
+      out: src,
+      steps: [
+        {
+          kind: 'stream',
+          dir: 'new/run1',
+          prefix: 'img',
+          count: 30,
+          size: 256 * 1024,
+          chunk: 64 * 1024,
+          chunkPauseMs: 20,
+          everyMs: 100,
+        },
+        {
+          kind: 'stream',
+          dir: 'new/run2',
+          prefix: 'img',
+          count: 10,
+          size: 64 * 1024,
+          chunk: 64 * 1024,
+          chunkPauseMs: 0,
+          everyMs: 50,
+        },
+      ],
+    });
     await writer.done;
     await waitUntil(`every file verified (${mode})`, () => writer.files.every((f) => rec.verifiedAt.has(f.relpath)), 60_000, 100);
     finish.abort();
@@ -160,25 +234,57 @@ describe.each(['watch', 'poll'] as const)('sync mode (%s)', (mode) => {
     // The engine's hash workers run already (first test): what starts now must be gone at the end.
     const before = { fsWatch: resources('FSEventWrap'), ports: resources('MessagePort'), timers: resources('Timeout') };
     const finish = new AbortController();
-    const watching = h.engine.watch(profile, { folders: [src], dataset: `flag-${mode}`, destination: 's3', signal: finish.signal, onEvent: rec.onEvent });
+    const watching = h.engine.watch(profile, {
+      folders: [src],
+      dataset: `flag-${mode}`,
+      destination: 's3',
+      signal: finish.signal,
+      onEvent: rec.onEvent,
+    });
     await waitUntil('a.cbf verified', () => rec.verifiedAt.has('a.cbf'), 30_000, 50);
     // While it runs: the folder-reader thread, and in watch mode the folder watch.
     expect(resources('MessagePort')).toBeGreaterThan(before.ports);
     if (mode === 'watch') await waitUntil('the folder watch', () => resources('FSEventWrap') > before.fsWatch, 10_000);
     writeFileSync(join(src, 'a.cbf'), 'second, longer');
     writeFileSync(join(src, 'orphan.h5'), 'its marker never comes');
-    await waitUntil('a.cbf flagged', () => rec.events.some((e) => e.type === 'sync-note' && e.kind === 'changed-after-upload'), 30_000, 50);
+    await waitUntil(
+      'a.cbf flagged',
+      () => rec.events.some((e) => e.type === 'sync-note' && e.kind === 'changed-after-upload'),
+      30_000,
+      50,
+    );
     finish.abort();
     const { summary } = await watching;
     expect(summary.counts).toEqual({ changed: 1, failed: 1 });
-    expect(summary.failures).toEqual(expect.arrayContaining([
-      { relpath: 'a.cbf', error: expect.objectContaining({ code: 'conflict', message: expect.stringMatching(/changed after it was uploaded .* stored copy was kept/) }) },
-      { relpath: 'orphan.h5', error: expect.objectContaining({ code: 'not-found', message: expect.stringMatching(/waiting for its marker .*orphan\.done/) }) },
-    ]));
+    expect(summary.failures).toEqual(
+      expect.arrayContaining([
+        {
+          relpath: 'a.cbf',
+          error: expect.objectContaining({
+            code: 'conflict',
+            message: expect.stringMatching(/changed after it was uploaded .* stored copy was kept/),
+          }),
+        },
+        {
+          relpath: 'orphan.h5',
+          error: expect.objectContaining({
+            code: 'not-found',
+            message: expect.stringMatching(/waiting for its marker .*orphan\.done/),
+          }),
+        },
+      ]),
+    );
     expect(await listKeys(s3, h.bucket, `flag-${mode}/`)).toEqual([`flag-${mode}/a.cbf`]);
     expect(await sha256Object(s3, h.bucket, `flag-${mode}/a.cbf`)).toMatchObject({ size: 5 });
     // dispose: no folder watch, no folder-reader thread, no timer of the session is left behind.
-    await waitUntil('handles released', () => resources('FSEventWrap') <= before.fsWatch && resources('MessagePort') <= before.ports && resources('Timeout') <= before.timers, 10_000);
+    await waitUntil(
+      'handles released',
+      () =>
+        resources('FSEventWrap') <= before.fsWatch &&
+        resources('MessagePort') <= before.ports &&
+        resources('Timeout') <= before.timers,
+      10_000,
+    );
     rmSync(src, { recursive: true, force: true });
   }, 120_000);
 });

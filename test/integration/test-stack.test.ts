@@ -14,7 +14,12 @@ const dav = inject('webdav');
 const auth = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const davAuth = auth(dav.username, dav.password);
 
-async function davRequest(method: string, path: string, headers: Record<string, string> = {}, body?: string | Uint8Array): Promise<Response> {
+async function davRequest(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string | Uint8Array,
+): Promise<Response> {
   return fetch(`${dav.url}${path}`, { method, headers: { Authorization: davAuth, ...headers }, body });
 }
 
@@ -56,16 +61,24 @@ describe('Apache WebDAV', () => {
   });
 
   it('stores dead properties with PROPPATCH', async () => {
-    const patch = await davRequest('PROPPATCH', `${dir}/a.txt`, { 'Content-Type': 'application/xml' },
+    const patch = await davRequest(
+      'PROPPATCH',
+      `${dir}/a.txt`,
+      { 'Content-Type': 'application/xml' },
       `<?xml version="1.0" encoding="utf-8"?>
 <D:propertyupdate xmlns:D="DAV:" xmlns:B="urn:beamdrop:test">
   <D:set><D:prop><B:sha256>abc123</B:sha256></D:prop></D:set>
-</D:propertyupdate>`);
+</D:propertyupdate>`,
+    );
     expect(patch.status).toBe(207);
     expect(await patch.text()).toContain('200 OK');
-    const pf = await davRequest('PROPFIND', `${dir}/a.txt`, { Depth: '0', 'Content-Type': 'application/xml' },
+    const pf = await davRequest(
+      'PROPFIND',
+      `${dir}/a.txt`,
+      { Depth: '0', 'Content-Type': 'application/xml' },
       `<?xml version="1.0" encoding="utf-8"?>
-<D:propfind xmlns:D="DAV:" xmlns:B="urn:beamdrop:test"><D:prop><B:sha256/></D:prop></D:propfind>`);
+<D:propfind xmlns:D="DAV:" xmlns:B="urn:beamdrop:test"><D:prop><B:sha256/></D:prop></D:propfind>`,
+    );
     expect(pf.status).toBe(207);
     expect(await pf.text()).toMatch(/sha256[^>]*>abc123</);
   });
@@ -86,7 +99,10 @@ describe('Apache WebDAV', () => {
   });
 
   it('refuses a wrong password and no credentials with 401', async () => {
-    const wrong = await fetch(`${dav.url}/`, { method: 'PROPFIND', headers: { Depth: '0', Authorization: auth(dav.username, `${dav.password}x`) } });
+    const wrong = await fetch(`${dav.url}/`, {
+      method: 'PROPFIND',
+      headers: { Depth: '0', Authorization: auth(dav.username, `${dav.password}x`) },
+    });
     expect(wrong.status).toBe(401);
     const none = await fetch(`${dav.url}${dir}/a.txt`);
     expect(none.status).toBe(401);

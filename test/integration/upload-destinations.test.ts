@@ -8,12 +8,28 @@ import { fetchFiles } from '../../src/main/engine/datasets/fetch-files.js';
 import { verifyDataset } from '../../src/main/engine/datasets/verify-dataset.js';
 import { collect, harness, KINDS, makeTree, randomBytesOf, type Harness } from '../support/engine-harness.js';
 
-const ODD_NAMES = ['plain.txt', 'with space.dat', 'hash#1.h5', 'percent%20.txt', 'plus+sign.cbf', 'what?.log', 'and&more.tif', 'café/naïve ü.txt', '日本/データ.bin', 'emoji 🔬.json', 'sub/deeper/e\u0301.txt'];
+const ODD_NAMES = [
+  'plain.txt',
+  'with space.dat',
+  'hash#1.h5',
+  'percent%20.txt',
+  'plus+sign.cbf',
+  'what?.log',
+  'and&more.tif',
+  'café/naïve ü.txt',
+  '日本/データ.bin',
+  'emoji 🔬.json',
+  'sub/deeper/e\u0301.txt',
+];
 
 describe.each(KINDS)('batch upload to %s', (kind) => {
   let h: Harness;
-  beforeAll(async () => { h = await harness(); });
-  afterAll(async () => { await h.engine.close(); });
+  beforeAll(async () => {
+    h = await harness();
+  });
+  afterAll(async () => {
+    await h.engine.close();
+  });
 
   const content = (name: string) => Buffer.concat([Buffer.from(`${kind}:${name}\n`), randomBytesOf(name.length * 1000)]);
 
@@ -24,8 +40,12 @@ describe.each(KINDS)('batch upload to %s', (kind) => {
     const src = makeTree(files);
     let bytesRead = 0;
     const summary = await h.engine.upload(h.profile, {
-      sources: [src], dataset: 'odd-names', proposal: 'MX-1234', destination: kind,
-      onEvent: (e) => h.events.push(e), onRead: (n) => (bytesRead += n),
+      sources: [src],
+      dataset: 'odd-names',
+      proposal: 'MX-1234',
+      destination: kind,
+      onEvent: (e) => h.events.push(e),
+      onRead: (n) => (bytesRead += n),
     });
     const total = Object.values(files).reduce((a, b) => a + b.length, 0);
     expect(summary.failures).toEqual([]);
@@ -33,10 +53,15 @@ describe.each(KINDS)('batch upload to %s', (kind) => {
     expect(summary.job.state).toBe('done');
     expect(bytesRead).toBe(total);
 
-    const dest = await h.engine.openDestination({ name: kind, config: h.profile.destinations[kind]!, adhoc: false }, h.profile.upload);
+    const dest = await h.engine.openDestination(
+      { name: kind, config: h.profile.destinations[kind]!, adhoc: false },
+      h.profile.upload,
+    );
     try {
       const listed = (await collect(dest.list('MX-1234/odd-names/'))).map((o) => o.key).sort();
-      const expected = Object.keys(files).map((n) => `MX-1234/odd-names/${n.normalize('NFC')}`).sort();
+      const expected = Object.keys(files)
+        .map((n) => `MX-1234/odd-names/${n.normalize('NFC')}`)
+        .sort();
       expect(listed).toEqual(expected);
     } finally {
       await dest.close();
@@ -56,7 +81,8 @@ describe.each(KINDS)('batch upload to %s', (kind) => {
 
     const out = mkdtempSync(join(tmpdir(), 'bd-fetch-'));
     await fetchFiles(h.engine, 'odd-names', out);
-    for (const [name, data] of Object.entries(files)) expect(readFileSync(join(out, ...name.normalize('NFC').split('/'))).equals(data)).toBe(true);
+    for (const [name, data] of Object.entries(files))
+      expect(readFileSync(join(out, ...name.normalize('NFC').split('/'))).equals(data)).toBe(true);
   });
 
   it('skips files already there with the same SHA-256, and never overwrites different content', async () => {
@@ -71,9 +97,15 @@ describe.each(KINDS)('batch upload to %s', (kind) => {
     writeFileSync(join(src, 'a.txt'), 'second version, longer');
     const third = await h.engine.upload(h.profile, { sources: [src], dataset: 'reup', destination: kind });
     expect(third.counts).toEqual({ failed: 1, skipped: 1 });
-    expect(third.failures[0]).toMatchObject({ relpath: 'a.txt', error: { code: 'conflict', message: expect.stringMatching(/already exists .* left untouched/) } });
+    expect(third.failures[0]).toMatchObject({
+      relpath: 'a.txt',
+      error: { code: 'conflict', message: expect.stringMatching(/already exists .* left untouched/) },
+    });
 
-    const dest = await h.engine.openDestination({ name: kind, config: h.profile.destinations[kind]!, adhoc: false }, h.profile.upload);
+    const dest = await h.engine.openDestination(
+      { name: kind, config: h.profile.destinations[kind]!, adhoc: false },
+      h.profile.upload,
+    );
     try {
       const chunks: Buffer[] = [];
       for await (const c of await dest.read('reup/a.txt')) chunks.push(c as Buffer);
@@ -88,7 +120,10 @@ describe.each(KINDS)('batch upload to %s', (kind) => {
     const summary = await h.engine.upload(h.profile, { sources: [src], dataset: 'dry', destination: kind, dryRun: true });
     expect(summary.bytesSent).toBe(0);
     expect(summary.counts).toEqual({ discovered: 2 });
-    const dest = await h.engine.openDestination({ name: kind, config: h.profile.destinations[kind]!, adhoc: false }, h.profile.upload);
+    const dest = await h.engine.openDestination(
+      { name: kind, config: h.profile.destinations[kind]!, adhoc: false },
+      h.profile.upload,
+    );
     try {
       expect(await collect(dest.list('dry/'))).toEqual([]);
     } finally {

@@ -22,7 +22,12 @@ const destinations: WebdavDestination[] = [];
 let dir: string;
 
 const auth = `Basic ${Buffer.from(`${dav.username}:${dav.password}`).toString('base64')}`;
-const noMultipart: MultipartStore = { load: () => null, begin: () => undefined, partDone: () => undefined, clear: () => undefined };
+const noMultipart: MultipartStore = {
+  load: () => null,
+  begin: () => undefined,
+  partDone: () => undefined,
+  clear: () => undefined,
+};
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 function davFetch(url: string, method: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<Response> {
@@ -37,8 +42,17 @@ async function freshCollection(): Promise<{ url: string; disk: string; name: str
   return { url, disk: join(dav.root, name), name };
 }
 
-function destination(url: string, credentials: { username: string; password: string } | null = dav, name = 'test-dav'): WebdavDestination {
-  const d = new WebdavDestination(name, { kind: 'webdav', url, keyTemplate: '{relpath}' }, credentials && { username: credentials.username, password: credentials.password }, pool);
+function destination(
+  url: string,
+  credentials: { username: string; password: string } | null = dav,
+  name = 'test-dav',
+): WebdavDestination {
+  const d = new WebdavDestination(
+    name,
+    { kind: 'webdav', url, keyTemplate: '{relpath}' },
+    credentials && { username: credentials.username, password: credentials.password },
+    pool,
+  );
   destinations.push(d);
   return d;
 }
@@ -49,11 +63,24 @@ async function fixture(data: Buffer): Promise<string> {
   return path;
 }
 
-async function upload(dest: WebdavDestination, key: string, path: string, opts: { signal?: AbortSignal; onSent?: (n: number) => void; wrap?: (s: UploadSource) => UploadSource } = {}) {
+async function upload(
+  dest: WebdavDestination,
+  key: string,
+  path: string,
+  opts: { signal?: AbortSignal; onSent?: (n: number) => void; wrap?: (s: UploadSource) => UploadSource } = {},
+) {
   const st = await stat(path);
-  const src = await FileSource.open(path, key, { size: st.size, mtimeMs: st.mtimeMs }, { hashes: pool, throttle: null, onSent: opts.onSent ?? (() => undefined) });
+  const src = await FileSource.open(
+    path,
+    key,
+    { size: st.size, mtimeMs: st.mtimeMs },
+    { hashes: pool, throttle: null, onSent: opts.onSent ?? (() => undefined) },
+  );
   try {
-    return await dest.upload(key, opts.wrap ? opts.wrap(src) : src, { signal: opts.signal ?? new AbortController().signal, multipart: noMultipart });
+    return await dest.upload(key, opts.wrap ? opts.wrap(src) : src, {
+      signal: opts.signal ?? new AbortController().signal,
+      multipart: noMultipart,
+    });
   } finally {
     await src.close();
   }
@@ -86,7 +113,10 @@ async function readAll(r: Readable): Promise<Buffer> {
 }
 
 async function rejection(p: Promise<unknown>): Promise<BeamdropError> {
-  const e = await p.then(() => null, (err: unknown) => err);
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(BeamdropError);
   return e as BeamdropError;
 }
@@ -132,10 +162,16 @@ describe('WebdavDestination', () => {
     expect(proppatches).toHaveLength(1);
     expect(proppatches[0]).toMatch(new RegExp(`"PROPPATCH /dav/${name}/run%201/sub/\\.beamdrop-[0-9a-f]{12}\\.a\\.bin\\.part `));
     expect(log.filter((l) => /"(PUT|MOVE) /.test(l)).map((l) => l.split(' ')[2])).toEqual(['"PUT', '"MOVE']);
-    expect(await dest.verify('run 1/sub/a.bin', { size: data.length, sha256: sha256(data) }, { deep: false }))
-      .toEqual({ ok: true, size: data.length, checked: ['size', 'sha256 (property)'] });
-    expect(await dest.verify('run 1/sub/a.bin', { size: data.length, sha256: sha256(data) }, { deep: true }))
-      .toEqual({ ok: true, size: data.length, checked: ['size', 'sha256 (property)', 'sha256 (read back)'] });
+    expect(await dest.verify('run 1/sub/a.bin', { size: data.length, sha256: sha256(data) }, { deep: false })).toEqual({
+      ok: true,
+      size: data.length,
+      checked: ['size', 'sha256 (property)'],
+    });
+    expect(await dest.verify('run 1/sub/a.bin', { size: data.length, sha256: sha256(data) }, { deep: true })).toEqual({
+      ok: true,
+      size: data.length,
+      checked: ['size', 'sha256 (property)', 'sha256 (read back)'],
+    });
     expect((await readAll(await dest.read('run 1/sub/a.bin'))).equals(data)).toBe(true);
     const viaUri = await davFetch(dest.uri('run 1/sub/a.bin'), 'GET');
     expect(Buffer.from(await viaUri.arrayBuffer()).equals(data)).toBe(true);
@@ -145,7 +181,11 @@ describe('WebdavDestination', () => {
     const { url, disk } = await freshCollection();
     const dest = destination(url);
     const empty = sha256(Buffer.alloc(0));
-    expect(await upload(dest, 'empty.dat', await fixture(Buffer.alloc(0)))).toEqual({ sha256: empty, size: 0, serverChecked: false });
+    expect(await upload(dest, 'empty.dat', await fixture(Buffer.alloc(0)))).toEqual({
+      sha256: empty,
+      size: 0,
+      serverChecked: false,
+    });
     expect((await stat(join(disk, 'empty.dat'))).size).toBe(0);
     expect(await dest.head('empty.dat')).toEqual({ key: 'empty.dat', size: 0, sha256: empty });
     expect((await dest.verify('empty.dat', { size: 0, sha256: empty }, { deep: true })).ok).toBe(true);
@@ -154,7 +194,9 @@ describe('WebdavDestination', () => {
   it('creates a new folder once for many files uploaded into it at the same time', async () => {
     const { url, name } = await freshCollection();
     const dest = destination(url);
-    const files = await Promise.all(Array.from({ length: 24 }, async (_, i) => ({ key: `ds/raw/f${i}.txt`, path: await fixture(Buffer.from(`file ${i}\n`)) })));
+    const files = await Promise.all(
+      Array.from({ length: 24 }, async (_, i) => ({ key: `ds/raw/f${i}.txt`, path: await fixture(Buffer.from(`file ${i}\n`)) })),
+    );
     for (let i = 0; i < files.length; i += 8) await Promise.all(files.slice(i, i + 8).map((f) => upload(dest, f.key, f.path)));
     const mkcols = (await accessLog()).split('\n').filter((l) => l.includes(`"MKCOL /dav/${name}/ds`));
     // ds/raw/ answers 409 (parent missing), then ds/ and ds/raw/ are created: three requests in all.
@@ -191,9 +233,14 @@ describe('WebdavDestination', () => {
     const { url, disk } = await freshCollection();
     const dest = destination(url);
     const path = await fixture(randomBytes(3 * MiB));
-    const e = await rejection(upload(dest, 'growing.dat', path, {
-      wrap: (s) => afterEachChunk(s, async (i) => { if (i === 0) await appendFile(path, 'more data from the detector'); }),
-    }));
+    const e = await rejection(
+      upload(dest, 'growing.dat', path, {
+        wrap: (s) =>
+          afterEachChunk(s, async (i) => {
+            if (i === 0) await appendFile(path, 'more data from the detector');
+          }),
+      }),
+    );
     expect(e).toMatchObject({ code: 'changed-during-upload', file: 'growing.dat' });
     expect(await filesOnDisk(disk)).toEqual([]);
     expect(await dest.head('growing.dat')).toBeNull();
@@ -205,10 +252,15 @@ describe('WebdavDestination', () => {
     const abort = new AbortController();
     // Four 4 MiB chunks (STREAM_CHUNK): cancelled after the second.
     const path = await fixture(randomBytes(16 * MiB));
-    const e = await rejection(upload(dest, 'cancelled.bin', path, {
-      signal: abort.signal,
-      wrap: (s) => afterEachChunk(s, async (i) => { if (i === 1) abort.abort(); }),
-    }));
+    const e = await rejection(
+      upload(dest, 'cancelled.bin', path, {
+        signal: abort.signal,
+        wrap: (s) =>
+          afterEachChunk(s, async (i) => {
+            if (i === 1) abort.abort();
+          }),
+      }),
+    );
     expect(e).toMatchObject({ code: 'cancelled', file: 'cancelled.bin' });
     // mod_dav_fs receives a PUT into its own .davfs.tmp* file and removes it once it notices the
     // dropped connection, which may be a moment after our DELETE.
@@ -220,10 +272,18 @@ describe('WebdavDestination', () => {
     const dest = destination(url);
     const abort = new AbortController();
     const path = await fixture(randomBytes(MiB));
-    const e = await rejection(upload(dest, 'late.bin', path, {
-      signal: abort.signal,
-      wrap: (s) => ({ ...afterEachChunk(s, async () => undefined), finish: async () => { abort.abort(); return s.finish(); } }),
-    }));
+    const e = await rejection(
+      upload(dest, 'late.bin', path, {
+        signal: abort.signal,
+        wrap: (s) => ({
+          ...afterEachChunk(s, async () => undefined),
+          finish: async () => {
+            abort.abort();
+            return s.finish();
+          },
+        }),
+      }),
+    );
     expect(e).toMatchObject({ code: 'cancelled', file: 'late.bin' });
     expect(await filesOnDisk(disk)).toEqual([]);
   });
@@ -232,8 +292,18 @@ describe('WebdavDestination', () => {
     const { url, disk } = await freshCollection();
     const dest = destination(url);
     const keys = [
-      'with space.txt', 'hash#tag.txt', 'per%cent.txt', '%20literal.txt', 'plus+sign.txt', 'question?mark.txt', 'amp&and=eq;semi.txt',
-      "quote'(paren)!~*@$,[x].txt", 'café/Grüße ü.txt', '日本/データ 1.h5', 'emoji 🔬🧪.dat', 'ÄÖÜ/ß/é é.bin',
+      'with space.txt',
+      'hash#tag.txt',
+      'per%cent.txt',
+      '%20literal.txt',
+      'plus+sign.txt',
+      'question?mark.txt',
+      'amp&and=eq;semi.txt',
+      "quote'(paren)!~*@$,[x].txt",
+      'café/Grüße ü.txt',
+      '日本/データ 1.h5',
+      'emoji 🔬🧪.dat',
+      'ÄÖÜ/ß/é é.bin',
     ];
     const contents = new Map(keys.map((k) => [k, Buffer.from(`content of ${k}\n`)]));
     for (const [k, data] of contents) await upload(dest, k, await fixture(data));
@@ -253,9 +323,14 @@ describe('WebdavDestination', () => {
   it('lists by prefix, skipping temporary files, and finds nothing under a missing folder', async () => {
     const { url } = await freshCollection();
     const dest = destination(url);
-    for (const k of ['p/a/1.txt', 'p/a/2.txt', 'p/b/3.txt', 'p.txt', 'q/4.txt']) await upload(dest, k, await fixture(Buffer.from(k)));
+    for (const k of ['p/a/1.txt', 'p/a/2.txt', 'p/b/3.txt', 'p.txt', 'q/4.txt'])
+      await upload(dest, k, await fixture(Buffer.from(k)));
     expect((await davFetch(`${url}/p/a/.beamdrop-0123456789ab.5.txt.part`, 'PUT', {}, 'partial')).status).toBe(201);
-    const keys = async (prefix: string) => { const out = []; for await (const o of dest.list(prefix)) out.push(o.key); return out.sort(); };
+    const keys = async (prefix: string) => {
+      const out = [];
+      for await (const o of dest.list(prefix)) out.push(o.key);
+      return out.sort();
+    };
     expect(await keys('p/')).toEqual(['p/a/1.txt', 'p/a/2.txt', 'p/b/3.txt']);
     expect(await keys('p/a/')).toEqual(['p/a/1.txt', 'p/a/2.txt']);
     expect(await keys('p')).toEqual(['p.txt', 'p/a/1.txt', 'p/a/2.txt', 'p/b/3.txt']);
@@ -278,7 +353,10 @@ describe('WebdavDestination', () => {
     const deep = await dest.verify('v.bin', { size: 1000, sha256: sha256(data) }, { deep: true });
     expect(deep).toMatchObject({ ok: false, checked: ['size', 'sha256 (property)'] });
     expect(deep.problem).toMatch(/read back/);
-    expect(await dest.verify('gone.bin', { size: 1, sha256: sha256(data) }, { deep: false })).toMatchObject({ ok: false, size: null });
+    expect(await dest.verify('gone.bin', { size: 1, sha256: sha256(data) }, { deep: false })).toMatchObject({
+      ok: false,
+      size: null,
+    });
     expect(await dest.head('gone.bin')).toBeNull();
   });
 

@@ -85,9 +85,11 @@ export async function startApacheDav(opts: { port?: number } = {}): Promise<DavS
   const errorLog = join(logDir, 'error.log');
   const stdoutLog = join(logDir, 'stdout.log');
 
-  await execFileP(process.env.BEAMDROP_HTPASSWD_BIN ?? 'htpasswd', ['-bc', htpasswdFile, username, password]).catch((err: Error) => {
-    throw new Error(`htpasswd failed (is apache2-utils installed? run scripts/provision-test-servers.sh): ${err.message}`);
-  });
+  await execFileP(process.env.BEAMDROP_HTPASSWD_BIN ?? 'htpasswd', ['-bc', htpasswdFile, username, password]).catch(
+    (err: Error) => {
+      throw new Error(`htpasswd failed (is apache2-utils installed? run scripts/provision-test-servers.sh): ${err.message}`);
+    },
+  );
 
   // Root may not serve pages: workers run as an unprivileged user that owns the directory.
   let uid = process.getuid?.() ?? 0;

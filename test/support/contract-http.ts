@@ -55,7 +55,9 @@ function send(res: ServerResponse, r: ContractResponse): void {
     return;
   }
   const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
-  res.writeHead(r.status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) }).end(text);
+  res
+    .writeHead(r.status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) })
+    .end(text);
 }
 
 export async function startContractHttp(name: string, handler: ContractHandler, port = 0): Promise<ContractHttpServer> {
@@ -73,7 +75,10 @@ export async function startContractHttp(name: string, handler: ContractHandler, 
         out = await handler(req, url, body);
       } catch (err) {
         // A bug in the contract server must show up as a 500 with its reason, not as a hang.
-        out = { status: 500, body: { statusCode: 500, message: `${name} contract server error: ${(err as Error).stack ?? String(err)}` } };
+        out = {
+          status: 500,
+          body: { statusCode: 500, message: `${name} contract server error: ${(err as Error).stack ?? String(err)}` },
+        };
       }
       requests.push({ method: req.method ?? 'GET', path: rawPath, query: url.searchParams, status: out.status });
       send(res, out);
@@ -84,28 +89,32 @@ export async function startContractHttp(name: string, handler: ContractHandler, 
     s.on('close', () => sockets.delete(s));
   });
 
-  const listen = (p: number): Promise<number> => new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(p, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
+  const listen = (p: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(p, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve((server.address() as AddressInfo).port);
+      });
     });
-  });
-  const close = (): Promise<void> => new Promise((resolve) => {
-    if (!server.listening) {
-      resolve();
-      return;
-    }
-    server.close(() => resolve());
-    for (const s of sockets) s.destroy();
-  });
+  const close = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (!server.listening) {
+        resolve();
+        return;
+      }
+      server.close(() => resolve());
+      for (const s of sockets) s.destroy();
+    });
 
   const bound = await listen(port);
   return {
     port: bound,
     url: `http://127.0.0.1:${bound}`,
     requests,
-    get down() { return down; },
+    get down() {
+      return down;
+    },
     stop: async () => {
       down = true;
       await close();

@@ -17,11 +17,22 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export type Step =
   /** `count` files of `size`, one started every `everyMs` (they overlap), written `chunk` bytes at a time. */
-  | { kind: 'stream'; dir: string; prefix: string; count: number; size: number; chunk: number; chunkPauseMs: number; everyMs: number; ext?: string;
-    /** Every k-th file stays open `holdOpenMs` after its last byte. */
-    holdEvery?: number; holdOpenMs?: number;
-    /** Every k-th file is written as NAME.tmp and renamed when complete. */
-    tmpEvery?: number }
+  | {
+      kind: 'stream';
+      dir: string;
+      prefix: string;
+      count: number;
+      size: number;
+      chunk: number;
+      chunkPauseMs: number;
+      everyMs: number;
+      ext?: string;
+      /** Every k-th file stays open `holdOpenMs` after its last byte. */
+      holdEvery?: number;
+      holdOpenMs?: number;
+      /** Every k-th file is written as NAME.tmp and renamed when complete. */
+      tmpEvery?: number;
+    }
   /** `count` files of `size` written as fast as possible. */
   | { kind: 'burst'; dir: string; prefix: string; count: number; size: number }
   /** A data file written slowly, then after `markerDelayMs` its marker NAME.done. */
@@ -30,14 +41,32 @@ export type Step =
   | { kind: 'h5set'; dir: string; prefix: string; dataFiles: number; size: number; masterDelayMs: number }
   | { kind: 'sleep'; ms: number };
 
-export interface Plan { out: string; steps: Step[] }
+export interface Plan {
+  out: string;
+  steps: Step[];
+}
 
-export interface WrittenFile { event: 'closed'; relpath: string; at: number; size: number; sha256: string }
+export interface WrittenFile {
+  event: 'closed';
+  relpath: string;
+  at: number;
+  size: number;
+  sha256: string;
+}
 
-function say(o: object): void { process.stdout.write(JSON.stringify(o) + '\n'); }
+function say(o: object): void {
+  process.stdout.write(JSON.stringify(o) + '\n');
+}
 
 /** Writes one file chunk by chunk; returns when it is final (closed, renamed). */
-async function writeFile(out: string, relpath: string, size: number, chunk: number, pauseMs: number, opts: { holdOpenMs?: number; viaTmp?: boolean } = {}): Promise<void> {
+async function writeFile(
+  out: string,
+  relpath: string,
+  size: number,
+  chunk: number,
+  pauseMs: number,
+  opts: { holdOpenMs?: number; viaTmp?: boolean } = {},
+): Promise<void> {
   const final = join(out, ...relpath.split('/'));
   const writing = opts.viaTmp ? `${final}.tmp` : final;
   mkdirSync(dirname(final), { recursive: true });
@@ -73,9 +102,14 @@ async function run(plan: Plan): Promise<void> {
         for (let i = 0; i < s.count; i++) {
           const wait = start + i * s.everyMs - Date.now();
           if (wait > 0) await sleep(wait);
-          const hold = s.holdEvery && i % s.holdEvery === s.holdEvery - 1 ? s.holdOpenMs ?? 0 : 0;
+          const hold = s.holdEvery && i % s.holdEvery === s.holdEvery - 1 ? (s.holdOpenMs ?? 0) : 0;
           const viaTmp = !!s.tmpEvery && i % s.tmpEvery === 0;
-          files.push(writeFile(plan.out, `${s.dir}/${name(s.prefix, i, s.ext ?? '.raw')}`, s.size, s.chunk, s.chunkPauseMs, { holdOpenMs: hold, viaTmp }));
+          files.push(
+            writeFile(plan.out, `${s.dir}/${name(s.prefix, i, s.ext ?? '.raw')}`, s.size, s.chunk, s.chunkPauseMs, {
+              holdOpenMs: hold,
+              viaTmp,
+            }),
+          );
         }
         await Promise.all(files);
         break;
@@ -86,7 +120,13 @@ async function run(plan: Plan): Promise<void> {
           const relpath = `${s.dir}/${name(s.prefix, i, '.cbf')}`;
           const data = randomFillSync(Buffer.allocUnsafe(s.size));
           writeFileSync(join(plan.out, ...relpath.split('/')), data);
-          say({ event: 'closed', relpath, at: Date.now(), size: s.size, sha256: createHash('sha256').update(data).digest('hex') });
+          say({
+            event: 'closed',
+            relpath,
+            at: Date.now(),
+            size: s.size,
+            sha256: createHash('sha256').update(data).digest('hex'),
+          });
         }
         break;
       }
@@ -99,7 +139,8 @@ async function run(plan: Plan): Promise<void> {
         break;
       }
       case 'h5set': {
-        for (let i = 1; i <= s.dataFiles; i++) await writeFile(plan.out, `${s.dir}/${s.prefix}_data_${String(i).padStart(6, '0')}.h5`, s.size, 1024 * 1024, 0);
+        for (let i = 1; i <= s.dataFiles; i++)
+          await writeFile(plan.out, `${s.dir}/${s.prefix}_data_${String(i).padStart(6, '0')}.h5`, s.size, 1024 * 1024, 0);
         await sleep(s.masterDelayMs);
         await writeFile(plan.out, `${s.dir}/${s.prefix}_master.h5`, 4096, 4096, 0);
         say({ event: 'marker', relpath: `${s.dir}/${s.prefix}_master.h5`, at: Date.now() });
@@ -114,23 +155,36 @@ async function run(plan: Plan): Promise<void> {
 }
 
 /** Starts the writer as a child process; `files` fills as it reports them. */
-export function startWriter(plan: Plan): { child: ChildProcess; files: WrittenFile[]; markers: { relpath: string; at: number }[]; done: Promise<void> } {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startWriter(plan: Plan): {
+  child: ChildProcess;
+  files: WrittenFile[];
+  markers: { relpath: string; at: number }[];
+  done: Promise<void>;
+} {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), JSON.stringify(plan)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const files: WrittenFile[] = [];
   const markers: { relpath: string; at: number }[] = [];
   let stderr = '';
   let rest = '';
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+  });
   child.stdout!.setEncoding('utf8').on('data', (s: string) => {
     const lines = (rest + s).split('\n');
     rest = lines.pop() ?? '';
     for (const l of lines.filter(Boolean)) {
-      const e = JSON.parse(l) as Omit<WrittenFile, "event"> & { event: string };
+      const e = JSON.parse(l) as Omit<WrittenFile, 'event'> & { event: string };
       if (e.event === 'closed') files.push(e as WrittenFile);
       if (e.event === 'marker') markers.push({ relpath: e.relpath, at: e.at });
     }
   });
-  const done = new Promise<void>((resolve, reject) => child.once('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(`detector-writer ended with ${code ?? signal}: ${stderr}`)))));
+  const done = new Promise<void>((resolve, reject) =>
+    child.once('close', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`detector-writer ended with ${code ?? signal}: ${stderr}`)),
+    ),
+  );
   done.catch(() => undefined);
   return { child, files, markers, done };
 }

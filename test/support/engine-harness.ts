@@ -35,16 +35,25 @@ export async function harness(opts: { upload?: Record<string, unknown> } = {}): 
   mkdirSync(archive, { recursive: true });
   const bucket = await createBucket(s3);
   const davPrefix = `h${Math.random().toString(36).slice(2, 10)}`;
-  await fetch(`${dav.url}/${davPrefix}/`, { method: 'MKCOL', headers: { authorization: 'Basic ' + Buffer.from(`${dav.username}:${dav.password}`).toString('base64') } });
+  await fetch(`${dav.url}/${davPrefix}/`, {
+    method: 'MKCOL',
+    headers: { authorization: 'Basic ' + Buffer.from(`${dav.username}:${dav.password}`).toString('base64') },
+  });
   const profile = profileSchema.parse({
-    facility: 'TESTFAC', beamline: 'BL1',
+    facility: 'TESTFAC',
+    beamline: 'BL1',
     destinations: {
       filesystem: { kind: 'filesystem', root: archive },
       s3: { kind: 's3', endpoint: s3.endpoint, region: s3.region, bucket, credentials: { accessKeyId: s3.accessKeyId } },
       webdav: { kind: 'webdav', url: `${dav.url}/${davPrefix}`, credentials: { username: dav.username } },
     },
     defaultDestination: 'filesystem',
-    upload: { multipartThreshold: '8MiB', partSize: { min: '5MiB' }, retries: { attempts: 3, baseDelayMs: 50, maxDelayMs: 200 }, ...(opts.upload ?? {}) },
+    upload: {
+      multipartThreshold: '8MiB',
+      partSize: { min: '5MiB' },
+      retries: { attempts: 3, baseDelayMs: 50, maxDelayMs: 200 },
+      ...(opts.upload ?? {}),
+    },
   });
   const env = {
     ...process.env,
@@ -74,7 +83,10 @@ export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
 
 export function randomBytesOf(size: number, seed = 1): Buffer {
   const b = Buffer.allocUnsafe(size);
-  let x = seed * 2654435761 >>> 0;
-  for (let i = 0; i < size; i++) { x = (x * 1664525 + 1013904223) >>> 0; b[i] = x >>> 24; }
+  let x = (seed * 2654435761) >>> 0;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1664525 + 1013904223) >>> 0;
+    b[i] = x >>> 24;
+  }
   return b;
 }

@@ -79,7 +79,10 @@ export async function startFlakyProxy(
   };
 
   const dropAll = (): void => {
-    for (const p of [...pairs]) { stats.dropped++; kill(p); }
+    for (const p of [...pairs]) {
+      stats.dropped++;
+      kill(p);
+    }
   };
 
   const setMode = (next: ProxyMode, o: { dropExisting?: boolean } = {}): void => {
@@ -113,7 +116,11 @@ export async function startFlakyProxy(
       pair.up += chunk.length;
       upInMode += chunk.length;
       const m = mode;
-      if (m.kind === 'refuse') { stats.dropped++; kill(pair); return; }
+      if (m.kind === 'refuse') {
+        stats.dropped++;
+        kill(pair);
+        return;
+      }
       if (m.kind === 'cut' && pair.up > m.afterBytes && (m.times === undefined || cutsInMode < m.times)) {
         cutsInMode++;
         stats.cuts++;
@@ -152,7 +159,10 @@ export async function startFlakyProxy(
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, host, () => { server.off('error', reject); resolve(); });
+    server.listen(0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const addr = server.address();
   if (addr === null || typeof addr === 'string') throw new Error('flaky proxy: no port');
@@ -167,7 +177,12 @@ export async function startFlakyProxy(
     });
     return closing;
   };
-  const lifetime = setTimeout(() => { void close(); }, opts.maxLifetimeMs ?? 15 * 60_000);
+  const lifetime = setTimeout(
+    () => {
+      void close();
+    },
+    opts.maxLifetimeMs ?? 15 * 60_000,
+  );
   lifetime.unref();
 
   return {

@@ -44,8 +44,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   const minio: MinioServer = m.value;
   const dav: DavServer = d.value;
-  project.provide('s3', { endpoint: minio.endpoint, accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey, region: minio.region });
+  project.provide('s3', {
+    endpoint: minio.endpoint,
+    accessKeyId: minio.accessKeyId,
+    secretAccessKey: minio.secretAccessKey,
+    region: minio.region,
+  });
   project.provide('webdav', { url: dav.url, username: dav.username, password: dav.password, root: dav.root });
-  console.log(`[test servers] minio ${minio.endpoint} (pid ${minio.pid}), apache webdav ${dav.url} (pid ${dav.pid}), ready in ${Date.now() - started} ms`);
+  console.log(
+    `[test servers] minio ${minio.endpoint} (pid ${minio.pid}), apache webdav ${dav.url} (pid ${dav.pid}), ready in ${Date.now() - started} ms`,
+  );
   return teardown;
 }

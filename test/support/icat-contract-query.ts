@@ -25,7 +25,8 @@ interface Query {
   limit?: { offset: number; count: number };
 }
 
-const TOKEN = /\s*(?:('(?:[^']|'')*')|(-?\d+(?:\.\d+)?)|([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)|(<>|!=|<=|>=|[=<>(),]))/y;
+const TOKEN =
+  /\s*(?:('(?:[^']|'')*')|(-?\d+(?:\.\d+)?)|([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)|(<>|!=|<=|>=|[=<>(),]))/y;
 
 function tokenize(q: string): Tok[] {
   const out: Tok[] = [];
@@ -49,11 +50,22 @@ export function parseQuery(text: string): Query {
   const peek = (): Tok | undefined => toks[i];
   const kw = (word: string): boolean => {
     const t = peek();
-    if (t?.t === 'id' && t.v.toUpperCase() === word) { i++; return true; }
+    if (t?.t === 'id' && t.v.toUpperCase() === word) {
+      i++;
+      return true;
+    }
     return false;
   };
-  const need = (word: string): void => { if (!kw(word)) throw new IcatError('BAD_PARAMETER', `expected ${word} at token ${i} of: ${text}`); };
-  const sym = (s: string): boolean => { if (peek()?.t === 'sym' && peek()?.v === s) { i++; return true; } return false; };
+  const need = (word: string): void => {
+    if (!kw(word)) throw new IcatError('BAD_PARAMETER', `expected ${word} at token ${i} of: ${text}`);
+  };
+  const sym = (s: string): boolean => {
+    if (peek()?.t === 'sym' && peek()?.v === s) {
+      i++;
+      return true;
+    }
+    return false;
+  };
   const ident = (): string => {
     const t = toks[i++];
     if (t?.t !== 'id') throw new IcatError('BAD_PARAMETER', `expected a name at token ${i - 1} of: ${text}`);
@@ -71,10 +83,14 @@ export function parseQuery(text: string): Query {
       const parts = [atom()];
       while (kw('OR')) parts.push(atom());
       if (!sym(')')) throw new IcatError('BAD_PARAMETER', `expected ) in: ${text}`);
-      return parts.length === 1 ? parts[0] as Cond : { op: 'or', parts };
+      return parts.length === 1 ? (parts[0] as Cond) : { op: 'or', parts };
     }
     const path = ident();
-    if (kw('IS')) { const not = kw('NOT'); need('NULL'); return { op: 'null', path, not }; }
+    if (kw('IS')) {
+      const not = kw('NOT');
+      need('NULL');
+      return { op: 'null', path, not };
+    }
     const not = kw('NOT');
     if (kw('IN')) {
       if (!sym('(')) throw new IcatError('BAD_PARAMETER', `expected ( after IN in: ${text}`);
@@ -90,7 +106,8 @@ export function parseQuery(text: string): Query {
     }
     if (not) throw new IcatError('BAD_PARAMETER', `NOT must be followed by IN or LIKE in: ${text}`);
     const t = toks[i++];
-    if (t?.t !== 'sym' || !['=', '<>', '!=', '<', '>', '<=', '>='].includes(t.v)) throw new IcatError('BAD_PARAMETER', `expected a comparison after ${path} in: ${text}`);
+    if (t?.t !== 'sym' || !['=', '<>', '!=', '<', '>', '<=', '>='].includes(t.v))
+      throw new IcatError('BAD_PARAMETER', `expected a comparison after ${path} in: ${text}`);
     return { op: 'cmp', path, cmp: t.v, value: value() };
   };
 
@@ -106,7 +123,8 @@ export function parseQuery(text: string): Query {
   }
   need('FROM');
   const from = { type: ident(), alias: ident() };
-  if (SCHEMA[from.type] === undefined) throw new IcatError('BAD_PARAMETER', `${from.type} is not an ICAT entity type known to this server`);
+  if (SCHEMA[from.type] === undefined)
+    throw new IcatError('BAD_PARAMETER', `${from.type} is not an ICAT entity type known to this server`);
   const joins: Query['joins'] = [];
   while (kw('JOIN')) joins.push({ path: ident(), alias: ident() });
   const where: Cond[] = [];
@@ -129,10 +147,18 @@ export function parseQuery(text: string): Query {
     const offset = value();
     if (!sym(',')) throw new IcatError('BAD_PARAMETER', `LIMIT takes "offset, count" in: ${text}`);
     const count = value();
-    if (typeof offset !== 'number' || typeof count !== 'number') throw new IcatError('BAD_PARAMETER', `LIMIT takes numbers in: ${text}`);
+    if (typeof offset !== 'number' || typeof count !== 'number')
+      throw new IcatError('BAD_PARAMETER', `LIMIT takes numbers in: ${text}`);
     limit = { offset, count };
   }
-  if (i < toks.length) throw new IcatError('BAD_PARAMETER', `the contract server does not understand "${toks.slice(i).map((t) => t.v).join(' ')}" in: ${text}`);
+  if (i < toks.length)
+    throw new IcatError(
+      'BAD_PARAMETER',
+      `the contract server does not understand "${toks
+        .slice(i)
+        .map((t) => t.v)
+        .join(' ')}" in: ${text}`,
+    );
   return { select, distinct, from, joins, where, order, ...(limit === undefined ? {} : { limit }) };
 }
 
@@ -150,12 +176,17 @@ export function runQuery(store: IcatStore, text: string): unknown[] {
       if (cur === null || typeof cur !== 'object') throw new IcatError('BAD_PARAMETER', `${path}: cannot go past a value`);
       const type: string = cur.type;
       const e: Entity = cur.e;
-      if (f === 'id') { cur = e.id; continue; }
+      if (f === 'id') {
+        cur = e.id;
+        continue;
+      }
       const def: FieldDef | undefined = SCHEMA[type]?.fields[f];
-      if (def === undefined || ['createId', 'modId'].includes(f)) throw new IcatError('BAD_PARAMETER', `${f} is not a field of ${type}`);
+      if (def === undefined || ['createId', 'modId'].includes(f))
+        throw new IcatError('BAD_PARAMETER', `${f} is not a field of ${type}`);
       if (def.kind === 'children') throw new IcatError('BAD_PARAMETER', `${path}: use JOIN for the collection ${type}.${f}`);
       if (def.kind === 'ref') {
-        const target: Entity | undefined = e[f] === null || e[f] === undefined ? undefined : store.get(def.target as string, e[f] as number);
+        const target: Entity | undefined =
+          e[f] === null || e[f] === undefined ? undefined : store.get(def.target as string, e[f] as number);
         cur = target === undefined ? null : { type: def.target as string, e: target };
       } else {
         cur = (e[f] ?? null) as Value;
@@ -169,11 +200,20 @@ export function runQuery(store: IcatStore, text: string): unknown[] {
   };
   const test = (row: Row, c: Cond): boolean => {
     switch (c.op) {
-      case 'or': return c.parts.some((p) => test(row, p));
-      case 'null': return (scalar(row, c.path) === null) !== c.not;
-      case 'in': return c.values.includes(scalar(row, c.path)) !== c.not;
+      case 'or':
+        return c.parts.some((p) => test(row, p));
+      case 'null':
+        return (scalar(row, c.path) === null) !== c.not;
+      case 'in':
+        return c.values.includes(scalar(row, c.path)) !== c.not;
       case 'like': {
-        const re = new RegExp(`^${c.pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replaceAll('%', '.*').replaceAll('_', '.')}$`, 's');
+        const re = new RegExp(
+          `^${c.pattern
+            .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+            .replaceAll('%', '.*')
+            .replaceAll('_', '.')}$`,
+          's',
+        );
         const v = scalar(row, c.path);
         return (typeof v === 'string' && re.test(v)) !== c.not;
       }
@@ -181,12 +221,19 @@ export function runQuery(store: IcatStore, text: string): unknown[] {
         const v = scalar(row, c.path);
         if (v === null) return false;
         switch (c.cmp) {
-          case '=': return v === c.value;
-          case '<>': case '!=': return v !== c.value;
-          case '<': return (v as number) < (c.value as number);
-          case '>': return (v as number) > (c.value as number);
-          case '<=': return (v as number) <= (c.value as number);
-          default: return (v as number) >= (c.value as number);
+          case '=':
+            return v === c.value;
+          case '<>':
+          case '!=':
+            return v !== c.value;
+          case '<':
+            return (v as number) < (c.value as number);
+          case '>':
+            return (v as number) > (c.value as number);
+          case '<=':
+            return (v as number) <= (c.value as number);
+          default:
+            return (v as number) >= (c.value as number);
         }
       }
     }
@@ -195,7 +242,8 @@ export function runQuery(store: IcatStore, text: string): unknown[] {
   let rows: Row[] = [...store.table(q.from.type).values()].map((e) => new Map([[q.from.alias, { type: q.from.type, e }]]));
   for (const j of q.joins) {
     const [alias, field] = j.path.split('.');
-    if (field === undefined || j.path.split('.').length !== 2) throw new IcatError('BAD_PARAMETER', `JOIN takes alias.field, not ${j.path}`);
+    if (field === undefined || j.path.split('.').length !== 2)
+      throw new IcatError('BAD_PARAMETER', `JOIN takes alias.field, not ${j.path}`);
     rows = rows.flatMap((row) => {
       const parent = row.get(alias as string);
       if (parent === undefined) throw new IcatError('BAD_PARAMETER', `unknown alias ${String(alias)} in JOIN ${j.path}`);
@@ -225,7 +273,12 @@ export function runQuery(store: IcatStore, text: string): unknown[] {
   });
   if (q.distinct) {
     const seen = new Set<string>();
-    out = out.filter((x) => { const k = JSON.stringify(x); if (seen.has(k)) return false; seen.add(k); return true; });
+    out = out.filter((x) => {
+      const k = JSON.stringify(x);
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
   }
   if (q.limit !== undefined) out = out.slice(q.limit.offset, q.limit.offset + q.limit.count);
   return out;

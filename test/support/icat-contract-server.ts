@@ -44,7 +44,10 @@ export interface IcatContractServer extends ContractHttpServer {
   failNext(count: number, status?: number): void;
 }
 
-const fail = (e: IcatError): ContractResponse => ({ status: e.status, body: { code: e.code, message: e.message, offset: e.offset } });
+const fail = (e: IcatError): ContractResponse => ({
+  status: e.status,
+  body: { code: e.code, message: e.message, offset: e.offset },
+});
 
 export async function startIcatContractServer(opts: IcatContractOptions = {}): Promise<IcatContractServer> {
   const facility = opts.facility ?? 'TESTFAC';
@@ -55,44 +58,61 @@ export async function startIcatContractServer(opts: IcatContractOptions = {}): P
   let failures = { count: 0, status: 500 };
 
   const rootCheck: WriteCheck = () => undefined;
-  const write = (type: string, values: Record<string, unknown>): number => store.write([{ type, values }], 'db/root', rootCheck)[0] as number;
+  const write = (type: string, values: Record<string, unknown>): number =>
+    store.write([{ type, values }], 'db/root', rootCheck)[0] as number;
   const facilityId = write('Facility', { name: facility });
   const typeIds = new Map<string, number>();
-  for (const name of opts.investigationTypes ?? ['experiment']) typeIds.set(`inv:${name}`, write('InvestigationType', { facility: { id: facilityId }, name }));
+  for (const name of opts.investigationTypes ?? ['experiment'])
+    typeIds.set(`inv:${name}`, write('InvestigationType', { facility: { id: facilityId }, name }));
   for (const name of opts.datasetTypes ?? ['raw', 'processed']) write('DatasetType', { facility: { id: facilityId }, name });
-  for (const p of opts.parameterTypes ?? []) write('ParameterType', { facility: { id: facilityId }, applicableToDataset: true, ...p });
+  for (const p of opts.parameterTypes ?? [])
+    write('ParameterType', { facility: { id: facilityId }, applicableToDataset: true, ...p });
   const userId = (name: string, extra: { email?: string; fullName?: string } = {}): number => {
     const found = [...store.table('User').values()].find((u) => u.name === name);
     return found?.id ?? write('User', { name, ...extra });
   };
-  for (const [name, u] of users) userId(name, { ...(u.email === undefined ? {} : { email: u.email }), ...(u.fullName === undefined ? {} : { fullName: u.fullName }) });
+  for (const [name, u] of users)
+    userId(name, {
+      ...(u.email === undefined ? {} : { email: u.email }),
+      ...(u.fullName === undefined ? {} : { fullName: u.fullName }),
+    });
 
   const isMember = (user: string, investigationId: unknown): boolean =>
-    [...store.table('InvestigationUser').values()].some((iu) => iu.investigation === investigationId && store.get('User', iu.user as number)?.name === user);
+    [...store.table('InvestigationUser').values()].some(
+      (iu) => iu.investigation === investigationId && store.get('User', iu.user as number)?.name === user,
+    );
   // ICAT's authorization rules, reduced to what a beamline deployment typically grants.
-  const checkFor = (user: string): WriteCheck => (action, type, row) => {
-    const u = users.get(user);
-    if (u?.root === true) return;
-    const denied = (): never => { throw new IcatError('INSUFFICIENT_PRIVILEGES', `${action} access to this ${type} is not allowed.`); };
-    switch (type) {
-      case 'Investigation': case 'InvestigationUser':
-        if (u?.canCreateInvestigations !== true) denied();
-        return;
-      case 'Dataset':
-        if (!isMember(user, row.investigation)) denied();
-        return;
-      case 'Datafile': case 'DatasetParameter': {
-        const ds = store.get('Dataset', row.dataset as number);
-        if (ds === undefined || !isMember(user, ds.investigation)) denied();
-        return;
+  const checkFor =
+    (user: string): WriteCheck =>
+    (action, type, row) => {
+      const u = users.get(user);
+      if (u?.root === true) return;
+      const denied = (): never => {
+        throw new IcatError('INSUFFICIENT_PRIVILEGES', `${action} access to this ${type} is not allowed.`);
+      };
+      switch (type) {
+        case 'Investigation':
+        case 'InvestigationUser':
+          if (u?.canCreateInvestigations !== true) denied();
+          return;
+        case 'Dataset':
+          if (!isMember(user, row.investigation)) denied();
+          return;
+        case 'Datafile':
+        case 'DatasetParameter': {
+          const ds = store.get('Dataset', row.dataset as number);
+          if (ds === undefined || !isMember(user, ds.investigation)) denied();
+          return;
+        }
+        default:
+          denied();
       }
-      default: denied();
-    }
-  };
+    };
 
   const sessionUser = (id: string | null): string => {
     const s = id === null ? undefined : sessions.get(id);
-    if (s === undefined || Date.now() > s.expiresAt) throw new IcatError('SESSION', `Unable to find user by sessionid: ${id ?? ''}`);
+    if (s === undefined || Date.now() > s.expiresAt)
+      throw new IcatError('SESSION', `Unable to find user by sessionid: ${id ?? ''}`);
     return s.user;
   };
 
@@ -136,9 +156,16 @@ export async function startIcatContractServer(opts: IcatContractOptions = {}): P
       const id = decodeURIComponent(s[1] as string);
       const user = sessionUser(id);
       const session = sessions.get(id) as { user: string; expiresAt: number };
-      if (method === 'GET') return { status: 200, body: { userName: user, remainingMinutes: (session.expiresAt - Date.now()) / 60_000 } };
-      if (method === 'PUT') { session.expiresAt = Date.now() + lifetimeMs; return { status: 204 }; }
-      if (method === 'DELETE') { sessions.delete(id); return { status: 204 }; }
+      if (method === 'GET')
+        return { status: 200, body: { userName: user, remainingMinutes: (session.expiresAt - Date.now()) / 60_000 } };
+      if (method === 'PUT') {
+        session.expiresAt = Date.now() + lifetimeMs;
+        return { status: 204 };
+      }
+      if (method === 'DELETE') {
+        sessions.delete(id);
+        return { status: 204 };
+      }
     }
     if (path === '/icat/entityManager' && method === 'POST') return writeEntities(formFields(body));
     if (path === '/icat/entityManager' && method === 'GET') {
@@ -147,21 +174,28 @@ export async function startIcatContractServer(opts: IcatContractOptions = {}): P
       if (query === null) throw new IcatError('BAD_PARAMETER', 'query is missing');
       return { status: 200, body: runQuery(store, query) };
     }
-    return { status: 404, body: { code: 'NOT_IMPLEMENTED', message: `no route ${method} ${path} in the ICAT contract server`, offset: 0 } };
+    return {
+      status: 404,
+      body: { code: 'NOT_IMPLEMENTED', message: `no route ${method} ${path} in the ICAT contract server`, offset: 0 },
+    };
   };
 
-  const http = await startContractHttp('ICAT', (req, url, body) => {
-    if (failures.count > 0) {
-      failures.count -= 1;
-      return { status: failures.status, body: { code: 'INTERNAL', message: 'the server is struggling (failNext)', offset: 0 } };
-    }
-    try {
-      return route(req.method ?? 'GET', url.pathname, url, body);
-    } catch (e) {
-      if (e instanceof IcatError) return fail(e);
-      throw e;
-    }
-  }, opts.port);
+  const http = await startContractHttp(
+    'ICAT',
+    (req, url, body) => {
+      if (failures.count > 0) {
+        failures.count -= 1;
+        return { status: failures.status, body: { code: 'INTERNAL', message: 'the server is struggling (failNext)', offset: 0 } };
+      }
+      try {
+        return route(req.method ?? 'GET', url.pathname, url, body);
+      } catch (e) {
+        if (e instanceof IcatError) return fail(e);
+        throw e;
+      }
+    },
+    opts.port,
+  );
 
   return Object.assign(http, {
     facility,
@@ -171,11 +205,19 @@ export async function startIcatContractServer(opts: IcatContractOptions = {}): P
     seedInvestigation: (inv: { name: string; visitId: string; title?: string; members?: string[] }) => {
       const typeId = typeIds.values().next().value as number;
       return write('Investigation', {
-        facility: { id: facilityId }, name: inv.name, visitId: inv.visitId, title: inv.title ?? inv.name, type: { id: typeId },
+        facility: { id: facilityId },
+        name: inv.name,
+        visitId: inv.visitId,
+        title: inv.title ?? inv.name,
+        type: { id: typeId },
         investigationUsers: (inv.members ?? []).map((m) => ({ user: { id: userId(m) }, role: 'member' })),
       });
     },
-    expireSessions: () => { for (const s of sessions.values()) s.expiresAt = 0; },
-    failNext: (count: number, status = 500) => { failures = { count, status }; },
+    expireSessions: () => {
+      for (const s of sessions.values()) s.expiresAt = 0;
+    },
+    failNext: (count: number, status = 500) => {
+      failures = { count, status };
+    },
   });
 }

@@ -28,34 +28,70 @@ export const SCHEMA: Record<string, EntityDef> = {
   InvestigationType: { fields: { facility: ref('Facility'), name: str(true), description: str() }, unique: ['name', 'facility'] },
   DatasetType: { fields: { facility: ref('Facility'), name: str(true), description: str() }, unique: ['name', 'facility'] },
   ParameterType: {
-    fields: { facility: ref('Facility'), name: str(true), units: str(true), valueType: str(true), applicableToDataset: { kind: 'boolean' } },
+    fields: {
+      facility: ref('Facility'),
+      name: str(true),
+      units: str(true),
+      valueType: str(true),
+      applicableToDataset: { kind: 'boolean' },
+    },
     unique: ['facility', 'name', 'units'],
   },
   Investigation: {
     fields: {
-      facility: ref('Facility'), name: str(true), visitId: str(true), title: str(true), type: ref('InvestigationType'),
-      startDate: { kind: 'date' }, endDate: { kind: 'date' }, summary: str(),
-      investigationUsers: kids('InvestigationUser', 'investigation'), datasets: kids('Dataset', 'investigation'),
+      facility: ref('Facility'),
+      name: str(true),
+      visitId: str(true),
+      title: str(true),
+      type: ref('InvestigationType'),
+      startDate: { kind: 'date' },
+      endDate: { kind: 'date' },
+      summary: str(),
+      investigationUsers: kids('InvestigationUser', 'investigation'),
+      datasets: kids('Dataset', 'investigation'),
     },
     unique: ['facility', 'name', 'visitId'],
   },
-  InvestigationUser: { fields: { investigation: ref('Investigation'), user: ref('User'), role: str(true) }, unique: ['user', 'investigation', 'role'] },
+  InvestigationUser: {
+    fields: { investigation: ref('Investigation'), user: ref('User'), role: str(true) },
+    unique: ['user', 'investigation', 'role'],
+  },
   Dataset: {
     fields: {
-      investigation: ref('Investigation'), name: str(true), type: ref('DatasetType'), complete: { kind: 'boolean' },
-      location: str(), description: str(), startDate: { kind: 'date' }, endDate: { kind: 'date' },
-      parameters: kids('DatasetParameter', 'dataset'), datafiles: kids('Datafile', 'dataset'),
+      investigation: ref('Investigation'),
+      name: str(true),
+      type: ref('DatasetType'),
+      complete: { kind: 'boolean' },
+      location: str(),
+      description: str(),
+      startDate: { kind: 'date' },
+      endDate: { kind: 'date' },
+      parameters: kids('DatasetParameter', 'dataset'),
+      datafiles: kids('Datafile', 'dataset'),
     },
     unique: ['investigation', 'name'],
   },
   DatasetParameter: {
-    fields: { dataset: ref('Dataset'), type: ref('ParameterType'), numericValue: { kind: 'number' }, stringValue: str(), dateTimeValue: { kind: 'date' }, error: { kind: 'number' } },
+    fields: {
+      dataset: ref('Dataset'),
+      type: ref('ParameterType'),
+      numericValue: { kind: 'number' },
+      stringValue: str(),
+      dateTimeValue: { kind: 'date' },
+      error: { kind: 'number' },
+    },
     unique: ['dataset', 'type'],
   },
   Datafile: {
     fields: {
-      dataset: ref('Dataset'), name: str(true), location: str(), fileSize: { kind: 'number' }, checksum: str(),
-      datafileCreateTime: { kind: 'date' }, datafileModTime: { kind: 'date' }, description: str(),
+      dataset: ref('Dataset'),
+      name: str(true),
+      location: str(),
+      fileSize: { kind: 'number' },
+      checksum: str(),
+      datafileCreateTime: { kind: 'date' },
+      datafileModTime: { kind: 'date' },
+      description: str(),
     },
     unique: ['dataset', 'name'],
   },
@@ -64,12 +100,27 @@ export const SCHEMA: Record<string, EntityDef> = {
 export type Entity = Record<string, unknown> & { id: number };
 
 export class IcatError extends Error {
-  constructor(readonly code: string, message: string, readonly offset = 0) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly offset = 0,
+  ) {
     super(message);
   }
 
   get status(): number {
-    return ({ SESSION: 403, INSUFFICIENT_PRIVILEGES: 403, NO_SUCH_OBJECT_FOUND: 404, OBJECT_ALREADY_EXISTS: 412, VALIDATION: 412, BAD_PARAMETER: 400 } as Record<string, number>)[this.code] ?? 500;
+    return (
+      (
+        {
+          SESSION: 403,
+          INSUFFICIENT_PRIVILEGES: 403,
+          NO_SUCH_OBJECT_FOUND: 404,
+          OBJECT_ALREADY_EXISTS: 412,
+          VALIDATION: 412,
+          BAD_PARAMETER: 400,
+        } as Record<string, number>
+      )[this.code] ?? 500
+    );
   }
 }
 
@@ -100,7 +151,9 @@ export class IcatStore {
     try {
       const ids = items.map((it, offset) => {
         try {
-          return typeof it.values.id === 'number' ? this.update(it.type, it.values, user, check) : this.create(it.type, it.values, user, check);
+          return typeof it.values.id === 'number'
+            ? this.update(it.type, it.values, user, check)
+            : this.create(it.type, it.values, user, check);
         } catch (e) {
           if (e instanceof IcatError) throw new IcatError(e.code, e.message, offset);
           throw e;
@@ -131,7 +184,8 @@ export class IcatStore {
       }
     }
     for (const [field, f] of Object.entries(def.fields)) {
-      if (f.required === true && (row[field] === undefined || row[field] === null)) throw new IcatError('VALIDATION', `${type}.${field} cannot be null`);
+      if (f.required === true && (row[field] === undefined || row[field] === null))
+        throw new IcatError('VALIDATION', `${type}.${field} cannot be null`);
     }
     if (type === 'Dataset' && row.complete === undefined) row.complete = false;
     check('CREATE', type, row);
@@ -143,8 +197,14 @@ export class IcatStore {
     this.undo?.push(() => this.table(type).delete(row.id));
     for (const [f, list] of children) {
       for (const child of list) {
-        if (typeof child !== 'object' || child === null) throw new IcatError('BAD_PARAMETER', `children of ${type} must be objects`);
-        this.create(f.target as string, { ...(child as Record<string, unknown>), [f.back as string]: { id: row.id } }, user, check);
+        if (typeof child !== 'object' || child === null)
+          throw new IcatError('BAD_PARAMETER', `children of ${type} must be objects`);
+        this.create(
+          f.target as string,
+          { ...(child as Record<string, unknown>), [f.back as string]: { id: row.id } },
+          user,
+          check,
+        );
       }
     }
     return row.id;
@@ -160,9 +220,11 @@ export class IcatStore {
     for (const [field, value] of Object.entries(values)) {
       if (field === 'id') continue;
       const f = def.fields[field];
-      if (f === undefined || f.kind === 'children') throw new IcatError('BAD_PARAMETER', `${field} is not an updatable field of ${type}`);
+      if (f === undefined || f.kind === 'children')
+        throw new IcatError('BAD_PARAMETER', `${field} is not an updatable field of ${type}`);
       next[field] = this.convert(type, field, f, value);
-      if (f.required === true && (next[field] === undefined || next[field] === null)) throw new IcatError('VALIDATION', `${type}.${field} cannot be null`);
+      if (f.required === true && (next[field] === undefined || next[field] === null))
+        throw new IcatError('VALIDATION', `${type}.${field} cannot be null`);
     }
     check('UPDATE', type, next);
     this.assertUnique(type, next);
@@ -177,21 +239,31 @@ export class IcatStore {
 
   private convert(type: string, field: string, f: FieldDef, value: unknown): unknown {
     if (value === null) return null;
-    const bad = (want: string): IcatError => new IcatError('BAD_PARAMETER', `${type}.${field} must be ${want}, not ${JSON.stringify(value)}`);
+    const bad = (want: string): IcatError =>
+      new IcatError('BAD_PARAMETER', `${type}.${field} must be ${want}, not ${JSON.stringify(value)}`);
     switch (f.kind) {
-      case 'string': if (typeof value !== 'string') throw bad('a string'); return value;
-      case 'number': if (typeof value !== 'number' || !Number.isFinite(value)) throw bad('a number'); return value;
-      case 'boolean': if (typeof value !== 'boolean') throw bad('true or false'); return value;
+      case 'string':
+        if (typeof value !== 'string') throw bad('a string');
+        return value;
+      case 'number':
+        if (typeof value !== 'number' || !Number.isFinite(value)) throw bad('a number');
+        return value;
+      case 'boolean':
+        if (typeof value !== 'boolean') throw bad('true or false');
+        return value;
       case 'date':
-        if (typeof value !== 'string' || !ICAT_DATE.test(value)) throw bad('a date with milliseconds and an offset, e.g. 2026-03-01T10:00:00.000Z');
+        if (typeof value !== 'string' || !ICAT_DATE.test(value))
+          throw bad('a date with milliseconds and an offset, e.g. 2026-03-01T10:00:00.000Z');
         return value;
       case 'ref': {
         const id = (value as { id?: unknown }).id;
         if (typeof value !== 'object' || typeof id !== 'number') throw bad('a reference {"id": n}');
-        if (!this.table(f.target as string).has(id)) throw new IcatError('NO_SUCH_OBJECT_FOUND', `${f.target as string}[id:${id}] not found (${type}.${field}).`);
+        if (!this.table(f.target as string).has(id))
+          throw new IcatError('NO_SUCH_OBJECT_FOUND', `${f.target as string}[id:${id}] not found (${type}.${field}).`);
         return id;
       }
-      default: throw bad('a value');
+      default:
+        throw bad('a value');
     }
   }
 
@@ -199,7 +271,10 @@ export class IcatStore {
     const keys = (SCHEMA[type] as EntityDef).unique;
     for (const other of this.table(type).values()) {
       if (other.id !== row.id && keys.every((k) => other[k] === row[k])) {
-        throw new IcatError('OBJECT_ALREADY_EXISTS', `${type} exists with ${keys.map((k) => `${k} = '${String(row[k])}'`).join(', ')}`);
+        throw new IcatError(
+          'OBJECT_ALREADY_EXISTS',
+          `${type} exists with ${keys.map((k) => `${k} = '${String(row[k])}'`).join(', ')}`,
+        );
       }
     }
   }

@@ -25,8 +25,7 @@ export interface MinioServer extends ServerLifecycle {
   logFile: string;
 }
 
-export const minioBin = (): string =>
-  process.env.BEAMDROP_MINIO_BIN ?? join(homedir(), '.cache/beamdrop/bin/minio');
+export const minioBin = (): string => process.env.BEAMDROP_MINIO_BIN ?? join(homedir(), '.cache/beamdrop/bin/minio');
 
 const startTimeoutMs = Number(process.env.BEAMDROP_SERVER_START_TIMEOUT_MS ?? 30_000);
 
@@ -118,14 +117,22 @@ export interface ProbeResult {
 }
 
 /** One HTTP request on a fresh connection (no keep-alive pool that a restart could leave stale). */
-export function probe(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}, timeoutMs = 2_000): Promise<ProbeResult> {
+export function probe(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  timeoutMs = 2_000,
+): Promise<ProbeResult> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: init.method ?? 'GET', headers: init.headers, agent: false, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      { method: init.method ?? 'GET', headers: init.headers, agent: false, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
     req.on('error', reject);
     req.end(init.body);
@@ -136,7 +143,13 @@ export function probe(url: string, init: { method?: string; headers?: Record<str
  * Poll `check` until it returns true. Fails early if the process exits, and on timeout; both
  * errors carry the tail of the server's log.
  */
-export async function waitUntilReady(what: string, p: ManagedProcess, logFile: string, check: () => Promise<boolean>, timeoutMs = startTimeoutMs): Promise<void> {
+export async function waitUntilReady(
+  what: string,
+  p: ManagedProcess,
+  logFile: string,
+  check: () => Promise<boolean>,
+  timeoutMs = startTimeoutMs,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = 'no answer yet';
   for (;;) {
@@ -216,7 +229,10 @@ export function minioClient(server: Pick<MinioServer, 'endpoint' | 'accessKeyId'
 }
 
 /** Create a fresh, uniquely named bucket and return its name. */
-export async function createBucket(server: Pick<MinioServer, 'endpoint' | 'accessKeyId' | 'secretAccessKey' | 'region'>, name?: string): Promise<string> {
+export async function createBucket(
+  server: Pick<MinioServer, 'endpoint' | 'accessKeyId' | 'secretAccessKey' | 'region'>,
+  name?: string,
+): Promise<string> {
   const bucket = name ?? `test-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
   const client = minioClient(server);
   try {

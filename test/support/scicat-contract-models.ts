@@ -5,14 +5,22 @@
 // Errors have the shape of class-validator's ValidationError, which SciCat returns (JSON-encoded)
 // for v3 datasets, and flatten to the string list NestJS's ValidationPipe returns elsewhere.
 import {
-  CreateDatasetDtoFromJSON, instanceOfCreateDatasetDto,
-  CreateDatasetOrigDatablockDtoFromJSON, instanceOfCreateDatasetOrigDatablockDto,
-  CreateDerivedDatasetObsoleteDtoFromJSON, instanceOfCreateDerivedDatasetObsoleteDto,
-  CreateOrigDatablockDtoFromJSON, instanceOfCreateOrigDatablockDto,
-  CreateProposalDtoFromJSON, instanceOfCreateProposalDto,
-  CreateRawDatasetObsoleteDtoFromJSON, instanceOfCreateRawDatasetObsoleteDto,
-  CredentialsDtoFromJSON, instanceOfCredentialsDto,
-  DataFileFromJSON, instanceOfDataFile,
+  CreateDatasetDtoFromJSON,
+  instanceOfCreateDatasetDto,
+  CreateDatasetOrigDatablockDtoFromJSON,
+  instanceOfCreateDatasetOrigDatablockDto,
+  CreateDerivedDatasetObsoleteDtoFromJSON,
+  instanceOfCreateDerivedDatasetObsoleteDto,
+  CreateOrigDatablockDtoFromJSON,
+  instanceOfCreateOrigDatablockDto,
+  CreateProposalDtoFromJSON,
+  instanceOfCreateProposalDto,
+  CreateRawDatasetObsoleteDtoFromJSON,
+  instanceOfCreateRawDatasetObsoleteDto,
+  CredentialsDtoFromJSON,
+  instanceOfCredentialsDto,
+  DataFileFromJSON,
+  instanceOfDataFile,
 } from '@scicatproject/scicat-sdk-ts-fetch';
 
 /** class-validator's ValidationError, as SciCat serialises it. */
@@ -29,20 +37,35 @@ export interface SdkModel {
   instanceOf(value: object): boolean;
 }
 
-const model = (name: string, fromJSON: (j: unknown) => object, instanceOf: (v: object) => boolean): SdkModel => ({ name, fromJSON, instanceOf });
+const model = (name: string, fromJSON: (j: unknown) => object, instanceOf: (v: object) => boolean): SdkModel => ({
+  name,
+  fromJSON,
+  instanceOf,
+});
 
 export const MODELS = {
   credentials: model('CredentialsDto', CredentialsDtoFromJSON, instanceOfCredentialsDto),
   rawV3: model('CreateRawDatasetObsoleteDto', CreateRawDatasetObsoleteDtoFromJSON, instanceOfCreateRawDatasetObsoleteDto),
-  derivedV3: model('CreateDerivedDatasetObsoleteDto', CreateDerivedDatasetObsoleteDtoFromJSON, instanceOfCreateDerivedDatasetObsoleteDto),
+  derivedV3: model(
+    'CreateDerivedDatasetObsoleteDto',
+    CreateDerivedDatasetObsoleteDtoFromJSON,
+    instanceOfCreateDerivedDatasetObsoleteDto,
+  ),
   datasetV4: model('CreateDatasetDto', CreateDatasetDtoFromJSON, instanceOfCreateDatasetDto),
   proposal: model('CreateProposalDto', CreateProposalDtoFromJSON, instanceOfCreateProposalDto),
-  origBlockV3: model('CreateDatasetOrigDatablockDto', CreateDatasetOrigDatablockDtoFromJSON, instanceOfCreateDatasetOrigDatablockDto),
+  origBlockV3: model(
+    'CreateDatasetOrigDatablockDto',
+    CreateDatasetOrigDatablockDtoFromJSON,
+    instanceOfCreateDatasetOrigDatablockDto,
+  ),
   origBlockV4: model('CreateOrigDatablockDto', CreateOrigDatablockDtoFromJSON, instanceOfCreateOrigDatablockDto),
   dataFile: model('DataFile', DataFileFromJSON, instanceOfDataFile),
 } as const;
 
-interface Shape { allowed: string[]; required: string[] }
+interface Shape {
+  allowed: string[];
+  required: string[];
+}
 const shapes = new Map<string, Shape>();
 
 /** Accepted and required fields of a model, read from the SDK itself. */
@@ -69,44 +92,108 @@ type FieldType = 'string' | 'number' | 'boolean' | 'date' | 'string[]' | 'object
 // The SDK carries no runtime types, so the types of the fields our adapters send are listed here
 // (as the backend's DTO decorators declare them).
 const TYPES: Record<string, FieldType> = {
-  username: 'string', password: 'string',
-  ownerGroup: 'string', accessGroups: 'string[]', owner: 'string', ownerEmail: 'string', contactEmail: 'string',
-  sourceFolder: 'string', size: 'number', numberOfFiles: 'number', creationTime: 'date', startTime: 'date', endTime: 'date',
-  keywords: 'string[]', description: 'string', datasetName: 'string', scientificMetadata: 'object',
-  proposalId: 'string', principalInvestigator: 'string', creationLocation: 'string', sampleId: 'string', instrumentId: 'string',
-  type: 'string', investigator: 'string', inputDatasets: 'string[]', usedSoftware: 'string[]', pid: 'string',
-  principalInvestigators: 'string[]', proposalIds: 'string[]', sampleIds: 'string[]', instrumentIds: 'string[]',
-  email: 'string', title: 'string', chkAlg: 'string', dataFileList: 'array', datasetId: 'string',
-  path: 'string', time: 'date', chk: 'string',
+  username: 'string',
+  password: 'string',
+  ownerGroup: 'string',
+  accessGroups: 'string[]',
+  owner: 'string',
+  ownerEmail: 'string',
+  contactEmail: 'string',
+  sourceFolder: 'string',
+  size: 'number',
+  numberOfFiles: 'number',
+  creationTime: 'date',
+  startTime: 'date',
+  endTime: 'date',
+  keywords: 'string[]',
+  description: 'string',
+  datasetName: 'string',
+  scientificMetadata: 'object',
+  proposalId: 'string',
+  principalInvestigator: 'string',
+  creationLocation: 'string',
+  sampleId: 'string',
+  instrumentId: 'string',
+  type: 'string',
+  investigator: 'string',
+  inputDatasets: 'string[]',
+  usedSoftware: 'string[]',
+  pid: 'string',
+  principalInvestigators: 'string[]',
+  proposalIds: 'string[]',
+  sampleIds: 'string[]',
+  instrumentIds: 'string[]',
+  email: 'string',
+  title: 'string',
+  chkAlg: 'string',
+  dataFileList: 'array',
+  datasetId: 'string',
+  path: 'string',
+  time: 'date',
+  chk: 'string',
 };
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 function typeError(key: string, value: unknown, type: FieldType): Record<string, string> | undefined {
   switch (type) {
-    case 'string': return typeof value === 'string' ? undefined : { isString: `${key} must be a string` };
-    case 'number': return typeof value === 'number' && Number.isFinite(value) ? undefined : { isNumber: `${key} must be a number conforming to the specified constraints` };
-    case 'boolean': return typeof value === 'boolean' ? undefined : { isBoolean: `${key} must be a boolean value` };
-    case 'date': return typeof value === 'string' && ISO_8601.test(value) && !Number.isNaN(Date.parse(value)) ? undefined : { isDateString: `${key} must be a valid ISO 8601 date string` };
-    case 'string[]': return Array.isArray(value) && value.every((v) => typeof v === 'string') ? undefined : { isString: `each value in ${key} must be a string` };
-    case 'object': return typeof value === 'object' && value !== null && !Array.isArray(value) ? undefined : { isObject: `${key} must be an object` };
-    case 'array': return Array.isArray(value) ? undefined : { isArray: `${key} must be an array` };
+    case 'string':
+      return typeof value === 'string' ? undefined : { isString: `${key} must be a string` };
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value)
+        ? undefined
+        : { isNumber: `${key} must be a number conforming to the specified constraints` };
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : { isBoolean: `${key} must be a boolean value` };
+    case 'date':
+      return typeof value === 'string' && ISO_8601.test(value) && !Number.isNaN(Date.parse(value))
+        ? undefined
+        : { isDateString: `${key} must be a valid ISO 8601 date string` };
+    case 'string[]':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string')
+        ? undefined
+        : { isString: `each value in ${key} must be a string` };
+    case 'object':
+      return typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? undefined
+        : { isObject: `${key} must be an object` };
+    case 'array':
+      return Array.isArray(value) ? undefined : { isArray: `${key} must be an array` };
   }
 }
 
 /** Whitelist, required fields and types of one payload against one SDK model. */
 export function validateModel(m: SdkModel, payload: unknown): FieldError[] {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-    return [{ property: '', value: payload, constraints: { isObject: `the request body must be a JSON object (${m.name})` }, children: [] }];
+    return [
+      {
+        property: '',
+        value: payload,
+        constraints: { isObject: `the request body must be a JSON object (${m.name})` },
+        children: [],
+      },
+    ];
   }
   const body = payload as Record<string, unknown>;
   const { allowed, required } = modelShape(m);
   const errors: FieldError[] = [];
   for (const key of Object.keys(body)) {
-    if (!allowed.includes(key)) errors.push({ property: key, value: body[key], constraints: { whitelistValidation: `property ${key} should not exist` }, children: [] });
+    if (!allowed.includes(key))
+      errors.push({
+        property: key,
+        value: body[key],
+        constraints: { whitelistValidation: `property ${key} should not exist` },
+        children: [],
+      });
   }
   for (const key of required) {
-    if (body[key] === undefined || body[key] === null) errors.push({ property: key, value: body[key], constraints: { isDefined: `${key} should not be null or undefined` }, children: [] });
+    if (body[key] === undefined || body[key] === null)
+      errors.push({
+        property: key,
+        value: body[key],
+        constraints: { isDefined: `${key} should not be null or undefined` },
+        children: [],
+      });
   }
   for (const [key, value] of Object.entries(body)) {
     const type = TYPES[key];
@@ -138,7 +225,9 @@ export function matchesWhere(doc: Record<string, unknown>, where: Record<string,
   return Object.entries(where).every(([key, cond]) => {
     if (key === '$or') return Array.isArray(cond) && cond.some((c) => matchesWhere(doc, c as Record<string, unknown>));
     if (key === '$and') return Array.isArray(cond) && cond.every((c) => matchesWhere(doc, c as Record<string, unknown>));
-    const value = key.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), doc);
+    const value = key
+      .split('.')
+      .reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), doc);
     return matchesCondition(value, cond);
   });
 }
@@ -148,14 +237,18 @@ function matchesCondition(value: unknown, cond: unknown): boolean {
     const ops = cond as Record<string, unknown>;
     return Object.entries(ops).every(([op, arg]) => {
       switch (op) {
-        case '$in': return Array.isArray(arg) && arg.some((a) => matchesCondition(value, a));
-        case '$eq': return matchesCondition(value, arg);
+        case '$in':
+          return Array.isArray(arg) && arg.some((a) => matchesCondition(value, a));
+        case '$eq':
+          return matchesCondition(value, arg);
         case '$regex': {
           const re = new RegExp(String(arg), typeof ops.$options === 'string' ? ops.$options : '');
           return (Array.isArray(value) ? value : [value]).some((v) => typeof v === 'string' && re.test(v));
         }
-        case '$options': return true;
-        default: throw new Error(`the SciCat contract server does not implement the filter operator ${op}`);
+        case '$options':
+          return true;
+        default:
+          throw new Error(`the SciCat contract server does not implement the filter operator ${op}`);
       }
     });
   }

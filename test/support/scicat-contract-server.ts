@@ -45,14 +45,30 @@ export interface ScicatContractOptions {
   port?: number;
 }
 
-interface Token { user: ScicatUser; expiresAt: number; revoked: boolean }
+interface Token {
+  user: ScicatUser;
+  expiresAt: number;
+  revoked: boolean;
+}
 
 const unauthorized: ContractResponse = { status: 401, body: { statusCode: 401, message: 'Unauthorized' } };
-const forbidden = (message = 'Forbidden resource'): ContractResponse => ({ status: 403, body: { statusCode: 403, message, error: 'Forbidden' } });
-const notFound = (message = 'Not Found'): ContractResponse => ({ status: 404, body: { statusCode: 404, message, error: 'Not Found' } });
-const badRequest = (errors: FieldError[]): ContractResponse => ({ status: 400, body: { statusCode: 400, message: flattenErrors(errors), error: 'Bad Request' } });
+const forbidden = (message = 'Forbidden resource'): ContractResponse => ({
+  status: 403,
+  body: { statusCode: 403, message, error: 'Forbidden' },
+});
+const notFound = (message = 'Not Found'): ContractResponse => ({
+  status: 404,
+  body: { statusCode: 404, message, error: 'Not Found' },
+});
+const badRequest = (errors: FieldError[]): ContractResponse => ({
+  status: 400,
+  body: { statusCode: 400, message: flattenErrors(errors), error: 'Bad Request' },
+});
 /** The v3 dataset controller's own validation answer. */
-const badRequestV3 = (errors: FieldError[]): ContractResponse => ({ status: 400, body: { status: 400, message: JSON.stringify(errors) } });
+const badRequestV3 = (errors: FieldError[]): ContractResponse => ({
+  status: 400,
+  body: { status: 400, message: JSON.stringify(errors) },
+});
 
 export async function startScicatContractServer(opts: ScicatContractOptions = {}): Promise<ScicatContractServer> {
   const pidPrefix = opts.pidPrefix ?? '20.500.12269';
@@ -72,9 +88,14 @@ export async function startScicatContractServer(opts: ScicatContractOptions = {}
     return t === undefined || t.revoked || Date.now() > t.expiresAt ? undefined : t.user;
   };
   const visible = (doc: Doc, user: ScicatUser): boolean =>
-    doc.isPublished === true || user.groups.includes(String(doc.ownerGroup)) || ((doc.accessGroups as string[] | undefined) ?? []).some((g) => user.groups.includes(g));
+    doc.isPublished === true ||
+    user.groups.includes(String(doc.ownerGroup)) ||
+    ((doc.accessGroups as string[] | undefined) ?? []).some((g) => user.groups.includes(g));
   const listFilter = (url: URL, param: string): { where: Doc; limit: number; skip: number } => {
-    const f = (parseJson(url.searchParams.get(param) ?? '{}') ?? {}) as { where?: Doc; limits?: { limit?: number; skip?: number } };
+    const f = (parseJson(url.searchParams.get(param) ?? '{}') ?? {}) as {
+      where?: Doc;
+      limits?: { limit?: number; skip?: number };
+    };
     return { where: f.where ?? {}, limit: f.limits?.limit ?? Number.MAX_SAFE_INTEGER, skip: f.limits?.skip ?? 0 };
   };
   const list = (docs: Iterable<Doc>, user: ScicatUser, url: URL, param: string): ContractResponse => {
@@ -91,7 +112,9 @@ export async function startScicatContractServer(opts: ScicatContractOptions = {}
     if (typeof sm !== 'object' || sm === null) return [];
     const children = [...metadataRules].flatMap(([key, check]): FieldError[] => {
       const reason = check((sm as Doc)[key]);
-      return reason === null ? [] : [{ property: key, value: (sm as Doc)[key], constraints: { scientificMetadataRule: `${key} ${reason}` }, children: [] }];
+      return reason === null
+        ? []
+        : [{ property: key, value: (sm as Doc)[key], constraints: { scientificMetadataRule: `${key} ${reason}` }, children: [] }];
     });
     return children.length === 0 ? [] : [{ property: 'scientificMetadata', children }];
   };
@@ -101,21 +124,46 @@ export async function startScicatContractServer(opts: ScicatContractOptions = {}
     let errors: FieldError[];
     if (version === 'v3') {
       const m = doc.type === 'raw' ? MODELS.rawV3 : doc.type === 'derived' ? MODELS.derivedV3 : undefined;
-      errors = m === undefined
-        ? [{ property: 'type', value: doc.type, constraints: { isEnum: 'type must be one of the following values: raw, derived' }, children: [] }]
-        : validateModel(m, body);
+      errors =
+        m === undefined
+          ? [
+              {
+                property: 'type',
+                value: doc.type,
+                constraints: { isEnum: 'type must be one of the following values: raw, derived' },
+                children: [],
+              },
+            ]
+          : validateModel(m, body);
     } else {
       errors = validateModel(MODELS.datasetV4, body);
       if (errors.length === 0 && doc.type !== 'raw' && doc.type !== 'derived') {
-        errors = [{ property: 'type', value: doc.type, constraints: { isEnum: 'type must be one of the following values: raw, derived' }, children: [] }];
+        errors = [
+          {
+            property: 'type',
+            value: doc.type,
+            constraints: { isEnum: 'type must be one of the following values: raw, derived' },
+            children: [],
+          },
+        ];
       }
     }
     errors.push(...metadataErrors(doc));
     if (errors.length > 0) return version === 'v3' ? badRequestV3(errors) : badRequest(errors);
-    if (!user.groups.includes(String(doc.ownerGroup))) return forbidden(`Unauthorized to create datasets for group ${String(doc.ownerGroup)}`);
+    if (!user.groups.includes(String(doc.ownerGroup)))
+      return forbidden(`Unauthorized to create datasets for group ${String(doc.ownerGroup)}`);
     const pid = typeof doc.pid === 'string' ? doc.pid : `${pidPrefix}/${randomUUID()}`;
-    if (datasets.has(pid)) return { status: 409, body: { statusCode: 409, message: `A dataset with pid ${pid} already exists`, error: 'Conflict' } };
-    const stored: Doc = { ...doc, ...stamp(user), pid, size: doc.size ?? 0, numberOfFiles: doc.numberOfFiles ?? 0, accessGroups: doc.accessGroups ?? [], isPublished: doc.isPublished ?? false };
+    if (datasets.has(pid))
+      return { status: 409, body: { statusCode: 409, message: `A dataset with pid ${pid} already exists`, error: 'Conflict' } };
+    const stored: Doc = {
+      ...doc,
+      ...stamp(user),
+      pid,
+      size: doc.size ?? 0,
+      numberOfFiles: doc.numberOfFiles ?? 0,
+      accessGroups: doc.accessGroups ?? [],
+      isPublished: doc.isPublished ?? false,
+    };
     datasets.set(pid, stored);
     return { status: 201, body: stored };
   };
@@ -134,7 +182,14 @@ export async function startScicatContractServer(opts: ScicatContractOptions = {}
     if (!user.groups.includes(String(dataset.ownerGroup))) return forbidden('Unauthorized to add origdatablocks to this dataset');
     const block = body as Doc;
     const files = block.dataFileList as unknown[];
-    const stored: Doc = { ownerGroup: dataset.ownerGroup, accessGroups: dataset.accessGroups, ...block, ...stamp(user), _id: randomUUID(), datasetId: pid };
+    const stored: Doc = {
+      ownerGroup: dataset.ownerGroup,
+      accessGroups: dataset.accessGroups,
+      ...block,
+      ...stamp(user),
+      _id: randomUUID(),
+      datasetId: pid,
+    };
     origDatablocks.push(stored);
     // What SciCat does on this route: the block's size and count are added to the dataset.
     dataset.size = Number(dataset.size ?? 0) + Number(block.size);
@@ -152,7 +207,18 @@ export async function startScicatContractServer(opts: ScicatContractOptions = {}
     const created = new Date();
     tokens.set(token, { user, expiresAt: created.getTime() + ttl * 1000, revoked: false });
     const returnedUser = { id: `id-${user.username}`, username: user.username, email: user.email, authStrategy: 'local' };
-    return { status: 201, body: { access_token: token, id: token, expires_in: ttl, ttl, created: created.toISOString(), userId: returnedUser.id, user: returnedUser } };
+    return {
+      status: 201,
+      body: {
+        access_token: token,
+        id: token,
+        expires_in: ttl,
+        ttl,
+        created: created.toISOString(),
+        userId: returnedUser.id,
+        user: returnedUser,
+      },
+    };
   };
 
   const createProposal = (body: unknown, user: ScicatUser): ContractResponse => {
@@ -161,8 +227,17 @@ export async function startScicatContractServer(opts: ScicatContractOptions = {}
     if (!user.groups.some((g) => proposalGroups.includes(g))) return forbidden('Unauthorized to create proposals');
     const p = body as Doc;
     const id = String(p.proposalId);
-    if (proposals.has(id)) return { status: 409, body: { statusCode: 409, message: `Proposal ${id} already exists`, error: 'Conflict' } };
-    const stored: Doc = { accessGroups: [], keywords: [], type: 'Default Proposal', parentProposalId: null, isPublished: false, ...p, ...stamp(user) };
+    if (proposals.has(id))
+      return { status: 409, body: { statusCode: 409, message: `Proposal ${id} already exists`, error: 'Conflict' } };
+    const stored: Doc = {
+      accessGroups: [],
+      keywords: [],
+      type: 'Default Proposal',
+      parentProposalId: null,
+      isPublished: false,
+      ...p,
+      ...stamp(user),
+    };
     proposals.set(id, stored);
     return { status: 201, body: stored };
   };
@@ -178,10 +253,14 @@ export async function startScicatContractServer(opts: ScicatContractOptions = {}
     const version = m[1] as string;
     // Express matches routes on the encoded path and decodes each parameter afterwards, so a PID
     // whose "/" is not encoded as %2F does not reach the dataset routes.
-    const seg = (m[2] as string).split('/').slice(1).map((s) => decodeURIComponent(s));
+    const seg = (m[2] as string)
+      .split('/')
+      .slice(1)
+      .map((s) => decodeURIComponent(s));
     const method = req.method ?? 'GET';
     const body = rawBody === '' ? undefined : parseJson(rawBody);
-    if (rawBody !== '' && body === undefined) return { status: 400, body: { statusCode: 400, message: 'Unexpected token in JSON body', error: 'Bad Request' } };
+    if (rawBody !== '' && body === undefined)
+      return { status: 400, body: { statusCode: 400, message: 'Unexpected token in JSON body', error: 'Bad Request' } };
     const is = (verb: string, ...parts: (string | null)[]): boolean =>
       method === verb && seg.length === parts.length && parts.every((p, i) => p === null || p === seg[i]);
 
@@ -190,7 +269,17 @@ export async function startScicatContractServer(opts: ScicatContractOptions = {}
     const user = caller(req);
     if (user === undefined) return unauthorized;
     if (version === 'v3' && is('GET', 'auth', 'whoami')) {
-      return { status: 200, body: { _id: `id-${user.username}`, id: `id-${user.username}`, username: user.username, email: user.email, currentGroups: user.groups, authStrategy: 'local' } };
+      return {
+        status: 200,
+        body: {
+          _id: `id-${user.username}`,
+          id: `id-${user.username}`,
+          username: user.username,
+          email: user.email,
+          currentGroups: user.groups,
+          authStrategy: 'local',
+        },
+      };
     }
     if (version === 'v3' && is('POST', 'auth', 'logout')) {
       const token = (req.headers.authorization ?? '').slice('Bearer '.length);
@@ -217,7 +306,8 @@ export async function startScicatContractServer(opts: ScicatContractOptions = {}
       const got = getDataset(seg[1] as string, user);
       return got.status !== 200 ? got : { status: 200, body: origDatablocks.filter((b) => b.datasetId === seg[1]) };
     }
-    if (version === 'v4' && is('POST', 'origdatablocks')) return addBlock('v4', String((body as Doc | undefined)?.datasetId ?? ''), body, user);
+    if (version === 'v4' && is('POST', 'origdatablocks'))
+      return addBlock('v4', String((body as Doc | undefined)?.datasetId ?? ''), body, user);
     if (version === 'v4' && is('GET', 'origdatablocks')) return list(origDatablocks, user, url, 'filter');
     return notFound(`Cannot ${method} ${raw}`);
   };
@@ -228,10 +318,20 @@ export async function startScicatContractServer(opts: ScicatContractOptions = {}
     datasets,
     origDatablocks,
     proposals,
-    addUser: (u: ScicatUser) => { users.set(u.username, u); },
-    expireTokens: () => { for (const t of tokens.values()) t.expiresAt = 0; },
-    setMetadataRule: (key: string, check: (entry: unknown) => string | null) => { metadataRules.set(key, check); },
-    clearMetadataRules: () => { metadataRules.clear(); },
-    failNext: (count: number, status = 503) => { failures = { count, status }; },
+    addUser: (u: ScicatUser) => {
+      users.set(u.username, u);
+    },
+    expireTokens: () => {
+      for (const t of tokens.values()) t.expiresAt = 0;
+    },
+    setMetadataRule: (key: string, check: (entry: unknown) => string | null) => {
+      metadataRules.set(key, check);
+    },
+    clearMetadataRules: () => {
+      metadataRules.clear();
+    },
+    failNext: (count: number, status = 503) => {
+      failures = { count, status };
+    },
   });
 }

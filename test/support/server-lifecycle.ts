@@ -22,14 +22,24 @@ export interface LifecycleOptions {
 export function serverLifecycle(o: LifecycleOptions): { life: ServerLifecycle; start: () => Promise<void> } {
   let proc: ManagedProcess | undefined;
   const start = async (): Promise<void> => {
-    await o.launch((p) => { proc = p; });
+    await o.launch((p) => {
+      proc = p;
+    });
     life.pid = proc?.pid ?? -1;
   };
   const life: ServerLifecycle = {
     pid: -1,
-    stop: async () => { if (proc !== undefined) await stopProcess(proc, o.graceMs); },
-    restart: async () => { await life.stop(); await start(); },
-    destroy: async () => { await life.stop(); await o.cleanup(); },
+    stop: async () => {
+      if (proc !== undefined) await stopProcess(proc, o.graceMs);
+    },
+    restart: async () => {
+      await life.stop();
+      await start();
+    },
+    destroy: async () => {
+      await life.stop();
+      await o.cleanup();
+    },
   };
   return { life, start };
 }

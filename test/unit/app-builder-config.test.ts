@@ -19,7 +19,7 @@ const config = parse(readFileSync('electron-builder.yml', 'utf8')) as BuilderCon
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { main?: string; scripts: Record<string, string> };
 
 describe('electron-builder.yml', () => {
-  it('is valid against electron-builder\'s configuration schema', () => {
+  it("is valid against electron-builder's configuration schema", () => {
     const schema = JSON.parse(readFileSync(require.resolve('app-builder-lib/scheme.json'), 'utf8')) as object;
     const ajv = new Ajv({ allErrors: true, schemaId: 'auto' });
     const validate = ajv.compile(schema);
@@ -45,7 +45,9 @@ describe('electron-builder.yml', () => {
   it('ships the built main, preload and renderer, with native modules outside the asar', () => {
     expect(pkg.main).toBe('dist/main/app/main.js');
     expect(config.files).toContain('dist/**');
-    expect(config.asarUnpack).toEqual(expect.arrayContaining(['**/node_modules/better-sqlite3/**', '**/node_modules/@napi-rs/keyring*/**']));
+    expect(config.asarUnpack).toEqual(
+      expect.arrayContaining(['**/node_modules/better-sqlite3/**', '**/node_modules/@napi-rs/keyring*/**']),
+    );
     expect(pkg.scripts.build).toMatch(/build:renderer/);
     expect(pkg.scripts.build).toMatch(/build:preload/);
     expect(pkg.scripts.start).toMatch(/electron \./);

@@ -13,23 +13,41 @@ describe('IPC contract', () => {
   });
 
   it('names the field of a malformed request', () => {
-    expect(parseRequest('jobs.files', { jobId: 1, states: ['lost'], offset: 0, limit: 10 })).toMatchObject({ ok: false, error: { code: 'config-invalid', field: 'states.0' } });
-    expect(parseRequest('jobs.files', { jobId: 1, states: [], offset: 0, limit: 100_000 })).toMatchObject({ ok: false, error: { field: 'limit' } });
+    expect(parseRequest('jobs.files', { jobId: 1, states: ['lost'], offset: 0, limit: 10 })).toMatchObject({
+      ok: false,
+      error: { code: 'config-invalid', field: 'states.0' },
+    });
+    expect(parseRequest('jobs.files', { jobId: 1, states: [], offset: 0, limit: 100_000 })).toMatchObject({
+      ok: false,
+      error: { field: 'limit' },
+    });
     expect(parseRequest('jobs.pause', { jobId: 1, extra: true })).toMatchObject({ ok: false });
     expect(parseRequest('app.info', undefined)).toEqual({ ok: true, value: undefined });
   });
 
   it('accepts a whole dataset definition and refuses one with a wrong field', () => {
     expect(parseRequest('jobs.start', { definition: emptyDefinition() }).ok).toBe(true);
-    expect(parseRequest('jobs.start', { definition: { ...emptyDefinition(), mode: 'stream' } })).toMatchObject({ ok: false, error: { field: 'definition.mode' } });
+    expect(parseRequest('jobs.start', { definition: { ...emptyDefinition(), mode: 'stream' } })).toMatchObject({
+      ok: false,
+      error: { field: 'definition.mode' },
+    });
   });
 });
 
 describe('createDispatcher', () => {
   const handlers = {
-    'app.info': () => { throw new BeamdropError({ code: 'destination-unknown', retryable: false, field: 'destination', message: 'no destination "ftp"' }); },
+    'app.info': () => {
+      throw new BeamdropError({
+        code: 'destination-unknown',
+        retryable: false,
+        field: 'destination',
+        message: 'no destination "ftp"',
+      });
+    },
     'jobs.list': (r: { limit: number }) => [r.limit],
-    'logs.write': () => { throw new TypeError('x is undefined'); },
+    'logs.write': () => {
+      throw new TypeError('x is undefined');
+    },
   } as unknown as CommandHandlers;
   const dispatch = createDispatcher(handlers, silentLogger());
 
@@ -39,11 +57,20 @@ describe('createDispatcher', () => {
 
   it('refuses unknown commands and bad requests without calling a handler', async () => {
     expect(await dispatch('shell.openExternal', {})).toMatchObject({ ok: false, error: { code: 'permission-denied' } });
-    expect(await dispatch('jobs.list', { limit: 'all' })).toMatchObject({ ok: false, error: { code: 'config-invalid', field: 'limit' } });
+    expect(await dispatch('jobs.list', { limit: 'all' })).toMatchObject({
+      ok: false,
+      error: { code: 'config-invalid', field: 'limit' },
+    });
   });
 
   it('keeps a BeamdropError whole and makes anything else internal', async () => {
-    expect(await dispatch('app.info', undefined)).toEqual({ ok: false, error: { code: 'destination-unknown', retryable: false, field: 'destination', message: 'no destination "ftp"' } });
-    expect(await dispatch('logs.write', { level: 'info', message: 'm' })).toEqual({ ok: false, error: { code: 'internal', retryable: false, message: 'x is undefined' } });
+    expect(await dispatch('app.info', undefined)).toEqual({
+      ok: false,
+      error: { code: 'destination-unknown', retryable: false, field: 'destination', message: 'no destination "ftp"' },
+    });
+    expect(await dispatch('logs.write', { level: 'info', message: 'm' })).toEqual({
+      ok: false,
+      error: { code: 'internal', retryable: false, message: 'x is undefined' },
+    });
   });
 });

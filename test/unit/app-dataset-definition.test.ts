@@ -2,10 +2,18 @@
 // field) and in the backend (before a job starts).
 import { describe, expect, it } from 'vitest';
 import type { TechniqueTemplateView } from '../../src/shared/app-model.js';
-import { emptyDefinition, fieldProblem, metadataOf, validateDefinition, type DatasetDefinition } from '../../src/shared/dataset-definition.js';
+import {
+  emptyDefinition,
+  fieldProblem,
+  metadataOf,
+  validateDefinition,
+  type DatasetDefinition,
+} from '../../src/shared/dataset-definition.js';
 
 const MX: TechniqueTemplateView = {
-  id: 'MX', name: 'MX', fields: [
+  id: 'MX',
+  name: 'MX',
+  fields: [
     { key: 'sample', label: 'Sample', type: 'string', required: true },
     { key: 'energy', label: 'Energy', type: 'number', unit: 'keV', required: false, min: 3, max: 40 },
     { key: 'number_of_images', label: 'Number of images', type: 'integer', required: true, min: 1 },
@@ -14,8 +22,15 @@ const MX: TechniqueTemplateView = {
 };
 const ctx = { template: MX, destinations: ['s3', 'nas'] };
 const good = (patch: Partial<DatasetDefinition> = {}): DatasetDefinition => ({
-  ...emptyDefinition(), investigation: 'MX-1', name: 'lyso_042', sample: 'lysozyme', technique: 'MX', sources: ['/data/run'], destination: 's3',
-  metadata: { energy: '12.4', number_of_images: '3600' }, ...patch,
+  ...emptyDefinition(),
+  investigation: 'MX-1',
+  name: 'lyso_042',
+  sample: 'lysozyme',
+  technique: 'MX',
+  sources: ['/data/run'],
+  destination: 's3',
+  metadata: { energy: '12.4', number_of_images: '3600' },
+  ...patch,
 });
 const fields = (d: DatasetDefinition) => validateDefinition(d, ctx).map((e) => e.field);
 
@@ -25,25 +40,39 @@ describe('validateDefinition', () => {
   });
 
   it('puts each problem on its field', () => {
-    expect(fields({ ...emptyDefinition(), technique: 'MX' })).toEqual(['name', 'investigation', 'sources', 'destination', 'sample', 'metadata.number_of_images']);
+    expect(fields({ ...emptyDefinition(), technique: 'MX' })).toEqual([
+      'name',
+      'investigation',
+      'sources',
+      'destination',
+      'sample',
+      'metadata.number_of_images',
+    ]);
     expect(fields(good({ name: '../etc', destination: 'ftp' }))).toEqual(['name', 'destination']);
     expect(fields(good({ type: 'derived' }))).toEqual(['inputDatasets']);
     expect(fields(good({ visit: 'a/b', sources: ['/data/run', ' '] }))).toEqual(['visit', 'sources.1']);
-    expect(fields(good({ metadata: { energy: '50', number_of_images: '2.5', experiment_type: 'MAD' } }))).toEqual(['metadata.energy', 'metadata.number_of_images', 'metadata.experiment_type']);
+    expect(fields(good({ metadata: { energy: '50', number_of_images: '2.5', experiment_type: 'MAD' } }))).toEqual([
+      'metadata.energy',
+      'metadata.number_of_images',
+      'metadata.experiment_type',
+    ]);
   });
 
   it('checks the completeness rule of sync mode only', () => {
-    const sync = (c: Partial<DatasetDefinition['completeness']>) => good({ mode: 'sync', completeness: { quietSeconds: 5, markerMatch: '', marker: '', ...c } });
+    const sync = (c: Partial<DatasetDefinition['completeness']>) =>
+      good({ mode: 'sync', completeness: { quietSeconds: 5, markerMatch: '', marker: '', ...c } });
     expect(fields(sync({}))).toEqual([]);
     expect(fields(sync({ quietSeconds: Number.NaN }))).toEqual(['completeness.quietSeconds']);
-    expect(fields(sync({ markerMatch: '(.*\\.h5' , marker: '$1.done' }))).toEqual(['completeness.markerMatch']);
+    expect(fields(sync({ markerMatch: '(.*\\.h5', marker: '$1.done' }))).toEqual(['completeness.markerMatch']);
     expect(fields(sync({ markerMatch: '(.*)\\.h5' }))).toEqual(['completeness.marker']);
     expect(fields(sync({ markerMatch: '(.*)', marker: '../$1.done' }))).toEqual(['completeness.marker']);
     expect(fields(good({ completeness: { quietSeconds: Number.NaN, markerMatch: '', marker: '' } }))).toEqual([]);
   });
 
   it('names a technique the profile does not know', () => {
-    expect(validateDefinition(good({ technique: 'XPCS' }), { template: null, destinations: ['s3'] }).map((e) => e.field)).toEqual(['technique']);
+    expect(validateDefinition(good({ technique: 'XPCS' }), { template: null, destinations: ['s3'] }).map((e) => e.field)).toEqual(
+      ['technique'],
+    );
   });
 });
 
@@ -60,7 +89,13 @@ describe('fieldProblem', () => {
 describe('metadataOf', () => {
   it('gives the engine descriptive keys and the template values it types itself', () => {
     expect(metadataOf(good({ description: ' soak 2 ', type: 'derived', inputDatasets: ['raw_1', ' ', 'raw_2'] }), MX)).toEqual({
-      description: 'soak 2', sample: 'lysozyme', datasetType: 'derived', inputDatasets: 'raw_1,raw_2', technique: 'MX', energy: '12.4', number_of_images: '3600',
+      description: 'soak 2',
+      sample: 'lysozyme',
+      datasetType: 'derived',
+      inputDatasets: 'raw_1,raw_2',
+      technique: 'MX',
+      energy: '12.4',
+      number_of_images: '3600',
     });
   });
 });

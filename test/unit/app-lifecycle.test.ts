@@ -8,7 +8,9 @@ function fakeApp(lock = true) {
   return {
     listeners,
     requestSingleInstanceLock: vi.fn(() => lock),
-    on: vi.fn((event: string, l: (e: { preventDefault(): void }) => void) => { listeners.set(event, l); }),
+    on: vi.fn((event: string, l: (e: { preventDefault(): void }) => void) => {
+      listeners.set(event, l);
+    }),
     quit: vi.fn(),
     setLoginItemSettings: vi.fn(),
   };
@@ -31,7 +33,13 @@ describe('Lifecycle', () => {
   it('hides the window on close while not quitting', () => {
     const app = fakeApp();
     const life = new Lifecycle(app, async () => undefined);
-    const win = { handlers: new Map<string, (e: { preventDefault(): void }) => void>(), on(e: 'close', l: (e: { preventDefault(): void }) => void) { this.handlers.set(e, l); }, hide: vi.fn() };
+    const win = {
+      handlers: new Map<string, (e: { preventDefault(): void }) => void>(),
+      on(e: 'close', l: (e: { preventDefault(): void }) => void) {
+        this.handlers.set(e, l);
+      },
+      hide: vi.fn(),
+    };
     const hidden = vi.fn();
     life.keepInTray(win, hidden);
     const e = { preventDefault: vi.fn() };
@@ -44,7 +52,12 @@ describe('Lifecycle', () => {
   it('holds the quit until the jobs are drained, then quits for real, once', async () => {
     const app = fakeApp();
     let release: () => void = () => undefined;
-    const drain = vi.fn(() => new Promise<void>((r) => { release = r; }));
+    const drain = vi.fn(
+      () =>
+        new Promise<void>((r) => {
+          release = r;
+        }),
+    );
     const life = new Lifecycle(app, drain);
     life.requestQuit();
     expect(app.quit).toHaveBeenCalledTimes(1);
@@ -63,7 +76,13 @@ describe('Lifecycle', () => {
   it('lets the window close for real while quitting', () => {
     const app = fakeApp();
     const life = new Lifecycle(app, async () => undefined);
-    const win = { l: null as null | ((e: { preventDefault(): void }) => void), on(_e: 'close', l: (e: { preventDefault(): void }) => void) { this.l = l; }, hide: vi.fn() };
+    const win = {
+      l: null as null | ((e: { preventDefault(): void }) => void),
+      on(_e: 'close', l: (e: { preventDefault(): void }) => void) {
+        this.l = l;
+      },
+      hide: vi.fn(),
+    };
     life.keepInTray(win);
     life.requestQuit();
     const e = { preventDefault: vi.fn() };

@@ -5,12 +5,23 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { levelName, readRecentLog } from '../../src/main/app-backend/log-reader.js';
 
-const line = (level: number, msg: string, extra: Record<string, unknown> = {}) => JSON.stringify({ level, time: 1000 + level, pid: 1, hostname: 'h', msg, ...extra });
+const line = (level: number, msg: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ level, time: 1000 + level, pid: 1, hostname: 'h', msg, ...extra });
 
 describe('readRecentLog', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bd-log-'));
   const file = join(dir, 'beamdrop.log');
-  writeFileSync(file, [line(20, 'debug thing'), line(30, 'job started', { jobId: 1 }), 'not json', line(40, 'file failed', { file: 'a.h5' }), line(50, 'boom'), ''].join('\n'));
+  writeFileSync(
+    file,
+    [
+      line(20, 'debug thing'),
+      line(30, 'job started', { jobId: 1 }),
+      'not json',
+      line(40, 'file failed', { file: 'a.h5' }),
+      line(50, 'boom'),
+      '',
+    ].join('\n'),
+  );
 
   it('lists newest first with level, message and the other fields', async () => {
     expect(await readRecentLog(file, { minLevel: 'info', limit: 10, query: '' })).toEqual([
@@ -23,7 +34,9 @@ describe('readRecentLog', () => {
   it('filters by level, text and count', async () => {
     expect((await readRecentLog(file, { minLevel: 'debug', limit: 10, query: '' })).length).toBe(4);
     expect((await readRecentLog(file, { minLevel: 'warn', limit: 1, query: '' })).map((l) => l.message)).toEqual(['boom']);
-    expect((await readRecentLog(file, { minLevel: 'debug', limit: 10, query: 'A.H5' })).map((l) => l.message)).toEqual(['file failed']);
+    expect((await readRecentLog(file, { minLevel: 'debug', limit: 10, query: 'A.H5' })).map((l) => l.message)).toEqual([
+      'file failed',
+    ]);
   });
 
   it('is empty when there is no log yet', async () => {

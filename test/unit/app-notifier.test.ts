@@ -14,7 +14,14 @@ describe('JobNotifier', () => {
     const done = jobView({ running: false, state: 'done', finishedAt: 9_000, filesDone: 10, counts: { verified: 10 } });
     n.onUpdate(update(done));
     n.onUpdate(update(done));
-    expect(notices).toEqual([{ kind: 'done', jobId: 1, title: 'lyso_042 verified and registered', body: '10 files verified at s3 and recorded in the catalogue.' }]);
+    expect(notices).toEqual([
+      {
+        kind: 'done',
+        jobId: 1,
+        title: 'lyso_042 verified and registered',
+        body: '10 files verified at s3 and recorded in the catalogue.',
+      },
+    ]);
   });
 
   it('says "needs attention" with the failures and the pause reason', () => {
@@ -23,7 +30,9 @@ describe('JobNotifier', () => {
     n.onUpdate(update(jobView()));
     n.onUpdate(update(jobView({ attention: true, counts: { verified: 3, failed: 2 } })));
     n.onUpdate(update(jobView({ attention: true, counts: { verified: 3, failed: 2 } })));
-    expect(notices).toEqual([expect.objectContaining({ kind: 'attention', title: 'lyso_042 needs attention', body: '2 files failed' })]);
+    expect(notices).toEqual([
+      expect.objectContaining({ kind: 'attention', title: 'lyso_042 needs attention', body: '2 files failed' }),
+    ]);
   });
 
   it('stays quiet about jobs it never saw running', () => {

@@ -13,7 +13,9 @@ function transport() {
       const set = subs.get(channel) ?? new Set();
       subs.set(channel, set);
       set.add(l);
-      return () => { set.delete(l); };
+      return () => {
+        set.delete(l);
+      };
     },
   };
   return { t, emit: (channel: string, p: unknown) => subs.get(channel)?.forEach((l) => l(p)) };
@@ -23,21 +25,30 @@ describe('createBeamdropApi', () => {
   it('invokes contract commands on their prefixed channel', async () => {
     const { t } = transport();
     const api = createBeamdropApi(t);
-    await expect(api.invoke('jobs.list', { limit: 3 })).resolves.toEqual({ ok: true, value: { channel: commandChannel('jobs.list'), request: { limit: 3 } } });
+    await expect(api.invoke('jobs.list', { limit: 3 })).resolves.toEqual({
+      ok: true,
+      value: { channel: commandChannel('jobs.list'), request: { limit: 3 } },
+    });
   });
 
   it('refuses other names before they reach IPC', async () => {
     const { t } = transport();
     const api = createBeamdropApi(t) as unknown as { invoke(c: string, r: unknown): Promise<unknown> };
     await expect(api.invoke('__proto__', {})).resolves.toMatchObject({ ok: false, error: { code: 'permission-denied' } });
-    await expect(api.invoke('beamdrop:cmd:jobs.list', {})).resolves.toMatchObject({ ok: false, error: { code: 'permission-denied' } });
+    await expect(api.invoke('beamdrop:cmd:jobs.list', {})).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'permission-denied' },
+    });
     expect(t.invoke).not.toHaveBeenCalled();
   });
 
   it('turns a transport failure into a structured error', async () => {
     const { t } = transport();
     t.invoke.mockRejectedValueOnce(new Error('window closing'));
-    await expect(createBeamdropApi(t).invoke('app.info', undefined)).resolves.toEqual({ ok: false, error: { code: 'internal', retryable: true, message: 'the app did not answer app.info: window closing' } });
+    await expect(createBeamdropApi(t).invoke('app.info', undefined)).resolves.toEqual({
+      ok: false,
+      error: { code: 'internal', retryable: true, message: 'the app did not answer app.info: window closing' },
+    });
   });
 
   it('subscribes to contract events only, passes just the payload, and unsubscribes', () => {
@@ -49,7 +60,9 @@ describe('createBeamdropApi', () => {
     off();
     emit(eventChannel('app.navigate'), { screen: 'history' });
     expect(seen).toEqual([{ screen: 'logs' }]);
-    expect(() => (api as unknown as { on(e: string, l: () => void): void }).on('ipc-message', () => undefined)).toThrow(/not a Beamdrop event/);
+    expect(() => (api as unknown as { on(e: string, l: () => void): void }).on('ipc-message', () => undefined)).toThrow(
+      /not a Beamdrop event/,
+    );
   });
 
   it('is frozen and has exactly invoke and on', () => {

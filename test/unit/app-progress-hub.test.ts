@@ -13,7 +13,13 @@ function manualScheduler() {
   let timers: { at: number; fn: () => void }[] = [];
   const s: Scheduler = {
     now: () => now,
-    setTimeout: (fn, ms) => { const t = { at: now + ms, fn }; timers.push(t); return () => { timers = timers.filter((x) => x !== t); }; },
+    setTimeout: (fn, ms) => {
+      const t = { at: now + ms, fn };
+      timers.push(t);
+      return () => {
+        timers = timers.filter((x) => x !== t);
+      };
+    },
   };
   const advance = (ms: number) => {
     const end = now + ms;
@@ -29,7 +35,12 @@ function manualScheduler() {
   return { s, advance };
 }
 
-const fileEvent = (jobId: number, i: number): JobEvent => ({ type: 'file-state', jobId, relpath: `f${i}`, state: i % 2 ? 'verified' : 'transferring' });
+const fileEvent = (jobId: number, i: number): JobEvent => ({
+  type: 'file-state',
+  jobId,
+  relpath: `f${i}`,
+  state: i % 2 ? 'verified' : 'transferring',
+});
 
 describe('ProgressHub', () => {
   it('turns 1,000 file events per second into at most 10 updates per second', () => {
@@ -94,7 +105,12 @@ describe('ProgressHub', () => {
   });
 
   it('finds the job of every engine event', () => {
-    expect(jobIdOf({ type: 'progress', progress: { jobId: 5, filesTotal: 0, filesDone: 0, bytesTotal: 0, bytesDone: 0, rate: 0, eta: null, counts: {} } })).toBe(5);
+    expect(
+      jobIdOf({
+        type: 'progress',
+        progress: { jobId: 5, filesTotal: 0, filesDone: 0, bytesTotal: 0, bytesDone: 0, rate: 0, eta: null, counts: {} },
+      }),
+    ).toBe(5);
     expect(jobIdOf({ type: 'job-paused', jobId: 6, reason: 'x' })).toBe(6);
   });
 });

@@ -13,14 +13,22 @@ describe('resolveAsset', () => {
   });
 
   it.each([
-    'app://beamdrop/../../etc/passwd', 'app://beamdrop/%2e%2e/%2e%2e/etc/passwd', 'app://beamdrop/assets/..%2f..%2f..%2fetc/passwd',
+    'app://beamdrop/../../etc/passwd',
+    'app://beamdrop/%2e%2e/%2e%2e/etc/passwd',
+    'app://beamdrop/assets/..%2f..%2f..%2fetc/passwd',
     'app://beamdrop/assets/%2e%2e%2f%2e%2e%2f%2e%2e%2fetc/passwd',
   ])('never leaves the renderer folder for %s', (url) => {
     const file = resolveAsset(root, url);
     expect(file === null || file.startsWith(`${root}/`)).toBe(true);
   });
 
-  it.each(['app://other/index.html', 'file:///etc/passwd', 'app://beamdrop/%00.js', 'app://beamdrop/%E0%A4%A', 'app://beamdrop/assets/..%2f..%2f..%2fetc/passwd'])('refuses %s', (url) => {
+  it.each([
+    'app://other/index.html',
+    'file:///etc/passwd',
+    'app://beamdrop/%00.js',
+    'app://beamdrop/%E0%A4%A',
+    'app://beamdrop/assets/..%2f..%2f..%2fetc/passwd',
+  ])('refuses %s', (url) => {
     expect(resolveAsset(root, url)).toBeNull();
   });
 });
@@ -36,10 +44,18 @@ describe('serveAsset', () => {
   });
 
   it('answers 404 (with the CSP) for what it refuses or cannot read', async () => {
-    const refused = await serveAsset(root, 'app://beamdrop/../secret', async () => { throw new Error('must not read'); });
+    const refused = await serveAsset(root, 'app://beamdrop/../secret', async () => {
+      throw new Error('must not read');
+    });
     expect(refused.status).toBe(404);
     expect(refused.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY_HEADER);
-    expect((await serveAsset(root, 'app://beamdrop/missing.js', async () => { throw new Error('ENOENT'); })).status).toBe(404);
+    expect(
+      (
+        await serveAsset(root, 'app://beamdrop/missing.js', async () => {
+          throw new Error('ENOENT');
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it('types what the renderer ships', () => {

@@ -1,14 +1,28 @@
 // The window's security: isolated and sandboxed without Node, no navigation away from app://, no
 // new windows or webviews, no browser permissions.
 import { describe, expect, it, vi } from 'vitest';
-import { denyAllPermissions, guardWebContents, isAppUrl, secureWindowOptions, type GuardableContents } from '../../src/main/app/security.js';
+import {
+  denyAllPermissions,
+  guardWebContents,
+  isAppUrl,
+  secureWindowOptions,
+  type GuardableContents,
+} from '../../src/main/app/security.js';
 
 describe('secureWindowOptions', () => {
   it('isolates and sandboxes the page and keeps Node out of it', () => {
     const w = secureWindowOptions('/app/preload.cjs').webPreferences!;
     expect(w).toMatchObject({
-      preload: '/app/preload.cjs', contextIsolation: true, sandbox: true, nodeIntegration: false, nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false, webSecurity: true, allowRunningInsecureContent: false, webviewTag: false, navigateOnDragDrop: false,
+      preload: '/app/preload.cjs',
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
     });
   });
 });
@@ -18,10 +32,18 @@ describe('guardWebContents', () => {
     const listeners = new Map<string, (e: { preventDefault(): void; url: string }) => void>();
     let openHandler: ((d: { url: string }) => { action: 'deny' }) | null = null;
     const c: GuardableContents = {
-      on: ((event: string, l: (e: { preventDefault(): void; url: string }) => void) => { listeners.set(event, l); }) as GuardableContents['on'],
-      setWindowOpenHandler: (h) => { openHandler = h; },
+      on: ((event: string, l: (e: { preventDefault(): void; url: string }) => void) => {
+        listeners.set(event, l);
+      }) as GuardableContents['on'],
+      setWindowOpenHandler: (h) => {
+        openHandler = h;
+      },
     };
-    const fire = (event: string, url = '') => { const e = { preventDefault: vi.fn(), url }; listeners.get(event)!(e); return e.preventDefault.mock.calls.length > 0; };
+    const fire = (event: string, url = '') => {
+      const e = { preventDefault: vi.fn(), url };
+      listeners.get(event)!(e);
+      return e.preventDefault.mock.calls.length > 0;
+    };
     return { c, fire, open: (url: string) => openHandler!({ url }) };
   }
 
@@ -56,7 +78,14 @@ describe('denyAllPermissions', () => {
   it('answers no to every request and check', () => {
     let request: ((c: unknown, p: string, cb: (g: boolean) => void) => void) | null = null;
     let check: ((c: unknown, p: string) => boolean) | null = null;
-    denyAllPermissions({ setPermissionRequestHandler: (h) => { request = h; }, setPermissionCheckHandler: (h) => { check = h; } });
+    denyAllPermissions({
+      setPermissionRequestHandler: (h) => {
+        request = h;
+      },
+      setPermissionCheckHandler: (h) => {
+        check = h;
+      },
+    });
     const cb = vi.fn();
     request!(null, 'media', cb);
     expect(cb).toHaveBeenCalledWith(false);

@@ -35,10 +35,18 @@ describe('AppSettingsStore', () => {
 });
 
 describe('effectiveProfile', () => {
-  it('adds the operator\'s destinations and overrides, keeping the profile\'s', () => {
+  it("adds the operator's destinations and overrides, keeping the profile's", () => {
     const p = effectiveProfile(base, {
-      startAtLogin: false, session: null, concurrency: 2, bandwidth: '10M', defaultDestination: 'nas',
-      destinations: { nas: { kind: 'filesystem', root: '/mnt/nas' }, archive: { kind: 'filesystem', root: '/tmp/hijack' }, broken: { kind: 'ftp' } },
+      startAtLogin: false,
+      session: null,
+      concurrency: 2,
+      bandwidth: '10M',
+      defaultDestination: 'nas',
+      destinations: {
+        nas: { kind: 'filesystem', root: '/mnt/nas' },
+        archive: { kind: 'filesystem', root: '/tmp/hijack' },
+        broken: { kind: 'ftp' },
+      },
     });
     expect(Object.keys(p.destinations).sort()).toEqual(['archive', 'nas']);
     expect(p.destinations.archive).toMatchObject({ root: '/mnt/archive' });
@@ -47,6 +55,9 @@ describe('effectiveProfile', () => {
   });
 
   it('ignores a default destination that no longer exists', () => {
-    expect(effectiveProfile(base, { startAtLogin: false, session: null, destinations: {}, defaultDestination: 'gone' }).defaultDestination).toBe('archive');
+    expect(
+      effectiveProfile(base, { startAtLogin: false, session: null, destinations: {}, defaultDestination: 'gone' })
+        .defaultDestination,
+    ).toBe('archive');
   });
 });

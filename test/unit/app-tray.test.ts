@@ -8,7 +8,11 @@ import { jobView } from './app-fixtures.js';
 
 function fakeTray() {
   const calls = { status: [] as AppStatus[], tooltip: [] as string[], menu: [] as TrayMenuItem[][] };
-  const port: TrayPort = { setStatus: (s) => calls.status.push(s), setToolTip: (t) => calls.tooltip.push(t), setMenu: (m) => calls.menu.push(m) };
+  const port: TrayPort = {
+    setStatus: (s) => calls.status.push(s),
+    setToolTip: (t) => calls.tooltip.push(t),
+    setMenu: (m) => calls.menu.push(m),
+  };
   return { port, calls };
 }
 const actions = () => ({ show: vi.fn(), showActivity: vi.fn(), pauseAll: vi.fn(), resumeAll: vi.fn(), quit: vi.fn() });
@@ -20,7 +24,9 @@ describe('appStatusOf', () => {
     expect(appStatusOf([], now)).toBe('idle');
     expect(appStatusOf([jobView()], now)).toBe('uploading');
     expect(appStatusOf([jobView(), jobView({ id: 2, running: false, state: 'paused', attention: true })], now)).toBe('attention');
-    expect(appStatusOf([jobView({ running: false, state: 'done', attention: true, finishedAt: now - ATTENTION_WINDOW_MS - 1 })], now)).toBe('idle');
+    expect(
+      appStatusOf([jobView({ running: false, state: 'done', attention: true, finishedAt: now - ATTENTION_WINDOW_MS - 1 })], now),
+    ).toBe('idle');
   });
 });
 
@@ -41,7 +47,11 @@ describe('TrayController', () => {
     item(menu, /^Pause all/).click!();
     expect(a.pauseAll).toHaveBeenCalledOnce();
 
-    tray.onUpdate({ jobs: [jobView({ running: false, state: 'paused', attention: true, reason: 'destination down' })], fileChanges: [], fileChangesDropped: 0 });
+    tray.onUpdate({
+      jobs: [jobView({ running: false, state: 'paused', attention: true, reason: 'destination down' })],
+      fileChanges: [],
+      fileChangesDropped: 0,
+    });
     expect(calls.status.at(-1)).toBe('attention');
     expect(calls.tooltip.at(-1)).toBe('Beamdrop — 1 dataset needs attention');
     const m2 = calls.menu.at(-1)!;

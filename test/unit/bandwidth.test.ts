@@ -36,7 +36,13 @@ describe('bandwidth timetable (rclone syntax)', () => {
 
 /** A clock that advances only when slept on: the throttle's timing is exact and instant. */
 function fakeClock(start: Date): Clock & { t: number } {
-  const c = { t: start.getTime(), now: () => c.t, sleep: async (ms: number) => { c.t += ms; } };
+  const c = {
+    t: start.getTime(),
+    now: () => c.t,
+    sleep: async (ms: number) => {
+      c.t += ms;
+    },
+  };
   return c;
 }
 

@@ -8,20 +8,36 @@ import { startScicatContractServer, type ScicatContractServer } from '../support
 let server: ScicatContractServer;
 
 type J = Record<string, unknown>;
-const call = async (method: string, path: string, opts: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: J }> => {
+const call = async (
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown } = {},
+): Promise<{ status: number; body: J }> => {
   const res = await fetch(`${server.url}${path}`, {
     method,
-    headers: { 'Content-Type': 'application/json', ...(opts.token === undefined ? {} : { Authorization: `Bearer ${opts.token}` }) },
+    headers: {
+      'Content-Type': 'application/json',
+      ...(opts.token === undefined ? {} : { Authorization: `Bearer ${opts.token}` }),
+    },
     ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
   });
   const text = await res.text();
   return { status: res.status, body: (text === '' ? {} : JSON.parse(text)) as J };
 };
-const login = async (username = 'alice', password = 'pw-alice'): Promise<string> => (await call('POST', '/api/v3/auth/login', { body: { username, password } })).body.access_token as string;
+const login = async (username = 'alice', password = 'pw-alice'): Promise<string> =>
+  (await call('POST', '/api/v3/auth/login', { body: { username, password } })).body.access_token as string;
 
 const raw = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-  type: 'raw', ownerGroup: 'p100', owner: 'alice', contactEmail: 'alice@example.org', sourceFolder: '/data/p100/scan1',
-  creationTime: '2026-03-01T10:00:00.000Z', datasetName: 'scan1', principalInvestigator: 'pi@example.org', creationLocation: '/FAC/BL1', ...extra,
+  type: 'raw',
+  ownerGroup: 'p100',
+  owner: 'alice',
+  contactEmail: 'alice@example.org',
+  sourceFolder: '/data/p100/scan1',
+  creationTime: '2026-03-01T10:00:00.000Z',
+  datasetName: 'scan1',
+  principalInvestigator: 'pi@example.org',
+  creationLocation: '/FAC/BL1',
+  ...extra,
 });
 
 beforeAll(async () => {
@@ -32,15 +48,32 @@ beforeAll(async () => {
     ],
   });
 });
-afterAll(async () => { await server.close(); });
+afterAll(async () => {
+  await server.close();
+});
 
 describe('SciCat contract server', () => {
   it('reads required and accepted fields from the official SDK models', () => {
     const rawShape = modelShape(MODELS.rawV3);
-    expect(rawShape.required).toEqual(expect.arrayContaining(['type', 'ownerGroup', 'owner', 'contactEmail', 'sourceFolder', 'creationTime', 'principalInvestigator', 'creationLocation']));
+    expect(rawShape.required).toEqual(
+      expect.arrayContaining([
+        'type',
+        'ownerGroup',
+        'owner',
+        'contactEmail',
+        'sourceFolder',
+        'creationTime',
+        'principalInvestigator',
+        'creationLocation',
+      ]),
+    );
     expect(modelShape(MODELS.derivedV3).allowed).not.toContain('principalInvestigator');
-    expect(modelShape(MODELS.derivedV3).required).toEqual(expect.arrayContaining(['investigator', 'inputDatasets', 'usedSoftware']));
-    expect(modelShape(MODELS.datasetV4).required).toEqual(expect.arrayContaining(['ownerGroup', 'contactEmail', 'sourceFolder', 'creationTime', 'datasetName', 'type']));
+    expect(modelShape(MODELS.derivedV3).required).toEqual(
+      expect.arrayContaining(['investigator', 'inputDatasets', 'usedSoftware']),
+    );
+    expect(modelShape(MODELS.datasetV4).required).toEqual(
+      expect.arrayContaining(['ownerGroup', 'contactEmail', 'sourceFolder', 'creationTime', 'datasetName', 'type']),
+    );
     expect(modelShape(MODELS.origBlockV4).required).toEqual(expect.arrayContaining(['size', 'dataFileList', 'datasetId']));
   });
 
@@ -79,8 +112,12 @@ describe('SciCat contract server', () => {
     expect(pid).toMatch(new RegExp(`^${server.pidPrefix.replaceAll('.', '\\.')}/[0-9a-f-]{36}$`));
     expect((await call('GET', `/api/v3/datasets/${encodeURIComponent(pid)}`, { token })).status).toBe(200);
     expect((await call('GET', `/api/v3/datasets/${pid}`, { token })).status).toBe(404);
-    expect((await call('GET', `/api/v3/datasets/${encodeURIComponent(`${server.pidPrefix}/absent`)}`, { token })).status).toBe(404);
-    expect((await call('GET', `/api/v3/datasets/${encodeURIComponent(pid)}`, { token: await login('bob', 'pw-bob') })).status).toBe(403);
+    expect((await call('GET', `/api/v3/datasets/${encodeURIComponent(`${server.pidPrefix}/absent`)}`, { token })).status).toBe(
+      404,
+    );
+    expect(
+      (await call('GET', `/api/v3/datasets/${encodeURIComponent(pid)}`, { token: await login('bob', 'pw-bob') })).status,
+    ).toBe(403);
     expect((await call('POST', '/api/v3/datasets', { token, body: raw({ pid }) })).status).toBe(409);
     expect((await call('POST', '/api/v3/datasets', { token, body: raw({ ownerGroup: 'p200' }) })).status).toBe(403);
   });
@@ -88,16 +125,31 @@ describe('SciCat contract server', () => {
   it('adds each OrigDatablock to the dataset size and count, and never deduplicates blocks', async () => {
     const token = await login();
     const pid = (await call('POST', '/api/v3/datasets', { token, body: raw() })).body.pid as string;
-    const block = { size: 30, chkAlg: 'sha256', dataFileList: [{ path: 'a', size: 10, time: '2026-03-01T10:00:00.000Z' }, { path: 'b', size: 20, time: '2026-03-01T10:00:00.000Z' }] };
-    for (let i = 0; i < 2; i++) expect((await call('POST', `/api/v3/datasets/${encodeURIComponent(pid)}/origdatablocks`, { token, body: block })).status).toBe(201);
+    const block = {
+      size: 30,
+      chkAlg: 'sha256',
+      dataFileList: [
+        { path: 'a', size: 10, time: '2026-03-01T10:00:00.000Z' },
+        { path: 'b', size: 20, time: '2026-03-01T10:00:00.000Z' },
+      ],
+    };
+    for (let i = 0; i < 2; i++)
+      expect(
+        (await call('POST', `/api/v3/datasets/${encodeURIComponent(pid)}/origdatablocks`, { token, body: block })).status,
+      ).toBe(201);
     expect(server.datasets.get(pid)).toMatchObject({ size: 60, numberOfFiles: 4 });
     expect((await call('GET', `/api/v3/datasets/${encodeURIComponent(pid)}/origdatablocks`, { token })).body).toHaveLength(2);
     const v4 = await call('POST', '/api/v4/origdatablocks', { token, body: { ...block, datasetId: pid } });
     expect(v4.status).toBe(201);
     expect(server.datasets.get(pid)).toMatchObject({ size: 90, numberOfFiles: 6 });
-    const bad = await call('POST', '/api/v4/origdatablocks', { token, body: { ...block, datasetId: pid, dataFileList: [{ path: 'c', size: 'big', time: 'yesterday' }] } });
+    const bad = await call('POST', '/api/v4/origdatablocks', {
+      token,
+      body: { ...block, datasetId: pid, dataFileList: [{ path: 'c', size: 'big', time: 'yesterday' }] },
+    });
     expect(bad.status).toBe(400);
-    expect(bad.body.message).toEqual(expect.arrayContaining(['dataFileList.0.size must be a number conforming to the specified constraints']));
+    expect(bad.body.message).toEqual(
+      expect.arrayContaining(['dataFileList.0.size must be a number conforming to the specified constraints']),
+    );
   });
 
   it('expires tokens on demand and survives a stop/restart with its state', async () => {

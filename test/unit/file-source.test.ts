@@ -23,7 +23,12 @@ describe('FileSource', () => {
     for (let i = 0; i < data.length; i++) data[i] = (i * 31) & 0xff;
     const { path, st } = await fixture(data);
     let read = 0;
-    const src = await FileSource.open(path, 'f.bin', { size: st.size, mtimeMs: st.mtimeMs }, { hashes: pool, throttle: null, onRead: (n) => (read += n) });
+    const src = await FileSource.open(
+      path,
+      'f.bin',
+      { size: st.size, mtimeMs: st.mtimeMs },
+      { hashes: pool, throttle: null, onRead: (n) => (read += n) },
+    );
     const parts: Buffer[] = [];
     for await (const c of src.chunks()) parts.push(c);
     const sha = await src.finish();
@@ -47,7 +52,12 @@ describe('FileSource', () => {
     for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 11)) & 0xff;
     const { path, st } = await fixture(data);
     let read = 0;
-    const src = await FileSource.open(path, 'f.bin', { size: st.size, mtimeMs: st.mtimeMs }, { hashes: pool, throttle: null, onRead: (n) => (read += n) });
+    const src = await FileSource.open(
+      path,
+      'f.bin',
+      { size: st.size, mtimeMs: st.mtimeMs },
+      { hashes: pool, throttle: null, onRead: (n) => (read += n) },
+    );
     const partSize = 1024 * 1024 + 1;
     const crcs: string[] = [];
     for (let at = 0; at < data.length; at += partSize) {
@@ -75,7 +85,8 @@ describe('FileSource', () => {
   });
 
   it('reports a file deleted after the scan as vanished', async () => {
-    await expect(FileSource.open('/nonexistent/x.bin', 'x.bin', { size: 1, mtimeMs: 0 }, { hashes: pool, throttle: null }))
-      .rejects.toMatchObject({ code: 'vanished', file: 'x.bin' });
+    await expect(
+      FileSource.open('/nonexistent/x.bin', 'x.bin', { size: 1, mtimeMs: 0 }, { hashes: pool, throttle: null }),
+    ).rejects.toMatchObject({ code: 'vanished', file: 'x.bin' });
   });
 });

@@ -7,7 +7,16 @@ import { Journal } from '../../src/main/engine/journal/journal.js';
 import { MIGRATIONS } from '../../src/main/engine/journal/migrations/index.js';
 
 const newJournal = () => new Journal(join(mkdtempSync(join(tmpdir(), 'bd-j-')), 'journal.sqlite'));
-const job = (j: Journal) => j.createJob({ kind: 'batch', dataset: 'ds', proposal: 'p1', destination: 'd', sources: ['/data'], metadata: { a: '1' }, options: { x: 1 } });
+const job = (j: Journal) =>
+  j.createJob({
+    kind: 'batch',
+    dataset: 'ds',
+    proposal: 'p1',
+    destination: 'd',
+    sources: ['/data'],
+    metadata: { a: '1' },
+    options: { x: 1 },
+  });
 
 describe('Journal', () => {
   it('creates the schema in WAL mode at the latest version, and reopens without migrating again', () => {
@@ -88,9 +97,15 @@ describe('Journal', () => {
     store.begin({ uploadId: 'u1', key: 'k', partSize: 5 });
     store.partDone({ partNumber: 2, etag: 'e2', checksum: 'c2', size: 5 });
     store.partDone({ partNumber: 1, etag: 'e1', checksum: 'c1', size: 5 });
-    expect(store.load()).toEqual({ uploadId: 'u1', key: 'k', partSize: 5, parts: [
-      { partNumber: 1, etag: 'e1', checksum: 'c1', size: 5 }, { partNumber: 2, etag: 'e2', checksum: 'c2', size: 5 },
-    ] });
+    expect(store.load()).toEqual({
+      uploadId: 'u1',
+      key: 'k',
+      partSize: 5,
+      parts: [
+        { partNumber: 1, etag: 'e1', checksum: 'c1', size: 5 },
+        { partNumber: 2, etag: 'e2', checksum: 'c2', size: 5 },
+      ],
+    });
     store.clear();
     expect(store.load()).toBeNull();
   });

@@ -6,8 +6,14 @@ import { BeamdropError } from '../../src/shared/errors.js';
 import { renderKey, templateVariables, type KeyVariables } from '../../src/main/engine/keys/key-template.js';
 import { toRemoteRelpath } from '../../src/main/engine/keys/remote-key.js';
 import {
-  checkWindowsName, checkWindowsRelpath, findCaseCollisions, foldWindowsCase, pathApi, pathPlatform,
-  relativeUnder, sameLocalPath,
+  checkWindowsName,
+  checkWindowsRelpath,
+  findCaseCollisions,
+  foldWindowsCase,
+  pathApi,
+  pathPlatform,
+  relativeUnder,
+  sameLocalPath,
 } from '../../src/main/engine/keys/local-path.js';
 
 function thrown(fn: () => unknown): BeamdropError {
@@ -21,8 +27,13 @@ function thrown(fn: () => unknown): BeamdropError {
 }
 
 const vars: KeyVariables = {
-  facility: 'elettra', beamline: 'XRD1', proposal: '20240123', visit: 'v1',
-  dataset: 'sample-A', date: '2025-03-14', relpath: 'scan_001/img_0001.tif',
+  facility: 'elettra',
+  beamline: 'XRD1',
+  proposal: '20240123',
+  visit: 'v1',
+  dataset: 'sample-A',
+  date: '2025-03-14',
+  relpath: 'scan_001/img_0001.tif',
 };
 
 describe('toRemoteRelpath', () => {
@@ -63,14 +74,23 @@ describe('toRemoteRelpath', () => {
     expect(e.message).toContain('..');
   });
 
-  it.each(['/etc/passwd', '\\x', 'C:\\data\\x', 'C:/data/x', 'C:x', 'c:', '\\\\server\\share\\x', '//server/share/x', '\\\\?\\C:\\x'])(
-    'refuses the absolute or drive path %j', (p) => {
-      const e = thrown(() => toRemoteRelpath(p));
-      expect(e.code).toBe('invalid-key');
-      expect(e.file).toBe(p);
-      expect(e.message).toMatch(/absolute|drive letter/);
-      expect(e.message).toContain('relative to the source folder');
-    });
+  it.each([
+    '/etc/passwd',
+    '\\x',
+    'C:\\data\\x',
+    'C:/data/x',
+    'C:x',
+    'c:',
+    '\\\\server\\share\\x',
+    '//server/share/x',
+    '\\\\?\\C:\\x',
+  ])('refuses the absolute or drive path %j', (p) => {
+    const e = thrown(() => toRemoteRelpath(p));
+    expect(e.code).toBe('invalid-key');
+    expect(e.file).toBe(p);
+    expect(e.message).toMatch(/absolute|drive letter/);
+    expect(e.message).toContain('relative to the source folder');
+  });
 
   it.each(['a\u0000b', 'line\nbreak.txt', 'tab\there', 'del\u007f', 'c1\u0085'])('refuses control characters in %j', (p) => {
     const e = thrown(() => toRemoteRelpath(p));
@@ -101,7 +121,9 @@ describe('renderKey', () => {
     expect(renderKey(layout, { ...vars, visit: '' })).toBe('XRD1/20240123/raw/sample-A/scan_001/img_0001.tif');
     expect(renderKey(layout, { ...vars, visit: null })).toBe('XRD1/20240123/raw/sample-A/scan_001/img_0001.tif');
     expect(renderKey(layout, { dataset: 'd', date: '2025-01-01', relpath: 'f' })).toBe('raw/d/f');
-    expect(renderKey('{facility}/{beamline}/{relpath}', { ...vars, facility: '', beamline: undefined })).toBe('scan_001/img_0001.tif');
+    expect(renderKey('{facility}/{beamline}/{relpath}', { ...vars, facility: '', beamline: undefined })).toBe(
+      'scan_001/img_0001.tif',
+    );
   });
 
   it('keeps a variable that shares its segment with text', () => {
@@ -209,7 +231,22 @@ describe('local paths on Windows (path.win32)', () => {
   });
 
   it('detects reserved device names, with any extension and any case', () => {
-    for (const n of ['CON', 'con', 'PRN', 'AUX', 'NUL', 'nul.txt', 'Nul.tar.gz', 'COM1', 'com9.log', 'LPT1', 'lpt9', 'NUL .txt', 'CONIN$', 'COM¹']) {
+    for (const n of [
+      'CON',
+      'con',
+      'PRN',
+      'AUX',
+      'NUL',
+      'nul.txt',
+      'Nul.tar.gz',
+      'COM1',
+      'com9.log',
+      'LPT1',
+      'lpt9',
+      'NUL .txt',
+      'CONIN$',
+      'COM¹',
+    ]) {
       expect(checkWindowsName(n), n).toContain('reserved device name');
     }
     for (const n of ['CONSOLE', 'nullable.txt', 'COM10', 'LPT', 'my_con.txt', 'aux-data.h5', 'com1x']) {

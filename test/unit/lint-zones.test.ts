@@ -17,20 +17,33 @@ describe('lint import zones', () => {
   });
 
   it('rejects Node built-ins and main code in the renderer', async () => {
-    const msgs = await lint('src/renderer/x.ts', "import { readFile } from 'node:fs';\nimport { Engine } from '../main/engine/engine.js';\nexport const a = [readFile, Engine];\n");
-    expect(msgs).toEqual(expect.arrayContaining([
-      expect.stringMatching(/no-restricted-imports: .*never imports Node/),
-      expect.stringMatching(/import-x\/no-restricted-paths: .*preload API/),
-    ]));
+    const msgs = await lint(
+      'src/renderer/x.ts',
+      "import { readFile } from 'node:fs';\nimport { Engine } from '../main/engine/engine.js';\nexport const a = [readFile, Engine];\n",
+    );
+    expect(msgs).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/no-restricted-imports: .*never imports Node/),
+        expect.stringMatching(/import-x\/no-restricted-paths: .*preload API/),
+      ]),
+    );
   });
 
   it('keeps shared pure and the engine free of the CLI and app', async () => {
-    expect(await lint('src/shared/x.ts', "import { join } from 'node:path';\nexport const a = join;\n")).toEqual([expect.stringMatching(/src\/shared must stay pure/)]);
-    expect(await lint('src/shared/y.ts', "import { Engine } from '../main/engine/engine.js';\nexport const a = Engine;\n")).toEqual([expect.stringMatching(/must not import main code/)]);
-    expect(await lint('src/main/engine/y.ts', "import { buildProgram } from '../cli/index.js';\nexport const a = buildProgram;\n")).toEqual([expect.stringMatching(/must not import the CLI/)]);
+    expect(await lint('src/shared/x.ts', "import { join } from 'node:path';\nexport const a = join;\n")).toEqual([
+      expect.stringMatching(/src\/shared must stay pure/),
+    ]);
+    expect(
+      await lint('src/shared/y.ts', "import { Engine } from '../main/engine/engine.js';\nexport const a = Engine;\n"),
+    ).toEqual([expect.stringMatching(/must not import main code/)]);
+    expect(
+      await lint('src/main/engine/y.ts', "import { buildProgram } from '../cli/index.js';\nexport const a = buildProgram;\n"),
+    ).toEqual([expect.stringMatching(/must not import the CLI/)]);
   });
 
   it('accepts the allowed direction', async () => {
-    expect(await lint('src/main/cli/x.ts', "import { Engine } from '../engine/engine.js';\nexport const a = Engine;\n")).toEqual([]);
+    expect(await lint('src/main/cli/x.ts', "import { Engine } from '../engine/engine.js';\nexport const a = Engine;\n")).toEqual(
+      [],
+    );
   });
 });

@@ -54,12 +54,18 @@ defaultDestination: nowhere
 `);
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    const by = (path: string) => r.problems.filter((p) => p.path === path).map((p) => p.message).join(' | ');
+    const by = (path: string) =>
+      r.problems
+        .filter((p) => p.path === path)
+        .map((p) => p.message)
+        .join(' | ');
     expect(by('destinations.archive.endpoint')).toMatch(/write the S3 endpoint URL/);
     expect(by('destinations.archive.bucket')).toMatch(/lower-case/);
     expect(by('destinations.archive.keyTemplate')).toMatch(/unknown variable \{sample\}/);
     expect(by('destinations.archive.keyTemplate')).toMatch(/\{relpath\}/);
-    expect(by('destinations.archive.credentials.secretAccessKey')).toMatch(/secrets never go in the profile.*beamdrop credentials set/);
+    expect(by('destinations.archive.credentials.secretAccessKey')).toMatch(
+      /secrets never go in the profile.*beamdrop credentials set/,
+    );
     expect(by('destinations.other.kind')).toMatch(/kind: s3, kind: webdav or kind: filesystem/);
     expect(by('upload.concurrency')).toMatch(/whole number/);
     expect(by('upload.partSize')).toMatch(/at least 5MiB/);
@@ -81,12 +87,23 @@ defaultDestination: nowhere
 
   it('has an embedded default that stores into a local archive folder', () => {
     const p = defaultProfile('/home/op/.local/share/beamdrop/archive');
-    expect(resolveDestination(p, {})).toMatchObject({ name: DEFAULT_DESTINATION, config: { kind: 'filesystem', root: '/home/op/.local/share/beamdrop/archive' } });
+    expect(resolveDestination(p, {})).toMatchObject({
+      name: DEFAULT_DESTINATION,
+      config: { kind: 'filesystem', root: '/home/op/.local/share/beamdrop/archive' },
+    });
   });
 
   it('resolves --to URIs and names unknown destinations with the choices', () => {
-    expect(parseDestinationUri('s3+http://127.0.0.1:9000/raw/beamline7')).toMatchObject({ kind: 's3', endpoint: 'http://127.0.0.1:9000', bucket: 'raw', keyTemplate: 'beamline7/{proposal}/{dataset}/{relpath}' });
-    expect(parseDestinationUri('webdav+https://dav.example/archive/')).toMatchObject({ kind: 'webdav', url: 'https://dav.example/archive' });
+    expect(parseDestinationUri('s3+http://127.0.0.1:9000/raw/beamline7')).toMatchObject({
+      kind: 's3',
+      endpoint: 'http://127.0.0.1:9000',
+      bucket: 'raw',
+      keyTemplate: 'beamline7/{proposal}/{dataset}/{relpath}',
+    });
+    expect(parseDestinationUri('webdav+https://dav.example/archive/')).toMatchObject({
+      kind: 'webdav',
+      url: 'https://dav.example/archive',
+    });
     expect(parseDestinationUri('/mnt/archive')).toMatchObject({ kind: 'filesystem', root: '/mnt/archive' });
     expect(() => parseDestinationUri('s3+http://key:secret@host/b')).toThrow(/do not put credentials/);
     expect(() => parseDestinationUri('ftp://host/x')).toThrow(/unknown scheme/);

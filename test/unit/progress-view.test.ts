@@ -3,15 +3,50 @@ import { ProgressView, formatDuration, progressLine, registrationLine, summaryTe
 import type { JobSummary } from '../../src/shared/model.js';
 
 const summary: JobSummary = {
-  job: { id: 7, kind: 'batch', state: 'done', dataset: 'lyso', proposal: 'P1', destination: 'archive', sources: ['/d'], metadata: {}, createdAt: 0, updatedAt: 0, finishedAt: 0, reason: null },
-  counts: { verified: 3, failed: 1 }, bytesSent: 3 * 1024 * 1024, bytesTotal: 4 * 1024 * 1024, durationMs: 2000,
-  failures: [{ relpath: 'bad.raw', error: { code: 'unreadable', message: 'unreadable: no permission to read /d/bad.raw; fix its permissions', retryable: false } }],
+  job: {
+    id: 7,
+    kind: 'batch',
+    state: 'done',
+    dataset: 'lyso',
+    proposal: 'P1',
+    destination: 'archive',
+    sources: ['/d'],
+    metadata: {},
+    createdAt: 0,
+    updatedAt: 0,
+    finishedAt: 0,
+    reason: null,
+  },
+  counts: { verified: 3, failed: 1 },
+  bytesSent: 3 * 1024 * 1024,
+  bytesTotal: 4 * 1024 * 1024,
+  durationMs: 2000,
+  failures: [
+    {
+      relpath: 'bad.raw',
+      error: {
+        code: 'unreadable',
+        message: 'unreadable: no permission to read /d/bad.raw; fix its permissions',
+        retryable: false,
+      },
+    },
+  ],
 };
 
 describe('terminal progress', () => {
   it('formats the live line with files, bytes, rate and ETA', () => {
-    expect(progressLine({ jobId: 1, filesTotal: 10, filesDone: 4, bytesTotal: 10 * 1024 ** 3, bytesDone: 1024 ** 3, rate: 100 * 1024 ** 2, eta: 3725, counts: { failed: 2 } }))
-      .toBe('4/10 files · 1.0 GiB/10.0 GiB · 100 MiB/s · ETA 1:02:05 · 2 failed');
+    expect(
+      progressLine({
+        jobId: 1,
+        filesTotal: 10,
+        filesDone: 4,
+        bytesTotal: 10 * 1024 ** 3,
+        bytesDone: 1024 ** 3,
+        rate: 100 * 1024 ** 2,
+        eta: 3725,
+        counts: { failed: 2 },
+      }),
+    ).toBe('4/10 files · 1.0 GiB/10.0 GiB · 100 MiB/s · ETA 1:02:05 · 2 failed');
     expect(formatDuration(65)).toBe('1:05');
   });
 
@@ -22,17 +57,44 @@ describe('terminal progress', () => {
     expect(text).toContain('✗ bad.raw: unreadable: no permission to read /d/bad.raw');
   });
 
-  it('tells where the catalogue registration stands, with the server\'s reason and field', () => {
-    const base = { dataset: 'lyso', catalogue: 'scicat https://scicat.example', remoteId: null, filesQueued: 0, filesRegistered: 3, nextAttemptAt: null, finished: true, updatedAt: 0 };
-    expect(registrationLine({ ...base, state: 'registered', remoteId: '20.500/abc', lastError: null })).toBe('✓ catalogue scicat https://scicat.example: dataset "lyso" registered as 20.500/abc (3 file(s) registered)');
-    expect(registrationLine({ ...base, state: 'needs-attention', lastError: { code: 'config-invalid', message: 'm', retryable: false, reason: 'energy must be a number', field: 'scientificMetadata.energy' } }))
-      .toMatch(/needs attention: energy must be a number \(field scientificMetadata\.energy\)\. Files stay uploaded.*beamdrop catalogue retry/);
+  it("tells where the catalogue registration stands, with the server's reason and field", () => {
+    const base = {
+      dataset: 'lyso',
+      catalogue: 'scicat https://scicat.example',
+      remoteId: null,
+      filesQueued: 0,
+      filesRegistered: 3,
+      nextAttemptAt: null,
+      finished: true,
+      updatedAt: 0,
+    };
+    expect(registrationLine({ ...base, state: 'registered', remoteId: '20.500/abc', lastError: null })).toBe(
+      '✓ catalogue scicat https://scicat.example: dataset "lyso" registered as 20.500/abc (3 file(s) registered)',
+    );
+    expect(
+      registrationLine({
+        ...base,
+        state: 'needs-attention',
+        lastError: {
+          code: 'config-invalid',
+          message: 'm',
+          retryable: false,
+          reason: 'energy must be a number',
+          field: 'scientificMetadata.energy',
+        },
+      }),
+    ).toMatch(
+      /needs attention: energy must be a number \(field scientificMetadata\.energy\)\. Files stay uploaded.*beamdrop catalogue retry/,
+    );
   });
 
   it('redraws one line on a terminal and prints JSON lines with --json', () => {
     const out: string[] = [];
     const tty = new ProgressView({ write: (s) => out.push(s), isTTY: true }, false);
-    tty.onEvent({ type: 'progress', progress: { jobId: 1, filesTotal: 2, filesDone: 1, bytesTotal: 2048, bytesDone: 1024, rate: 0, eta: null, counts: {} } });
+    tty.onEvent({
+      type: 'progress',
+      progress: { jobId: 1, filesTotal: 2, filesDone: 1, bytesTotal: 2048, bytesDone: 1024, rate: 0, eta: null, counts: {} },
+    });
     tty.onEvent({ type: 'job-finished', summary });
     expect(out[0]).toMatch(/^\r\x1b\[2K1\/2 files/);
     expect(out[1]).toBe('\r\x1b[2K');

@@ -1,15 +1,41 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_PARTS, MAX_PART, MIN_PART, MiB, choosePartSize, partCount, partLength } from '../../src/main/engine/storage/s3/part-size.js';
+import {
+  MAX_PARTS,
+  MAX_PART,
+  MIN_PART,
+  MiB,
+  choosePartSize,
+  partCount,
+  partLength,
+} from '../../src/main/engine/storage/s3/part-size.js';
 
 const GiB = 1024 * MiB;
 const TiB = 1024 * GiB;
 const defaults = { min: 16 * MiB, max: 512 * MiB };
 
 describe('choosePartSize', () => {
-  const sizes = [0, 1, 5 * MiB, 16 * MiB, 100 * MiB + 7, 1 * GiB, 48 * GiB, 100 * GiB, 140 * GiB + 3, 1 * TiB, 4 * TiB + 1, 5 * TiB];
+  const sizes = [
+    0,
+    1,
+    5 * MiB,
+    16 * MiB,
+    100 * MiB + 7,
+    1 * GiB,
+    48 * GiB,
+    100 * GiB,
+    140 * GiB + 3,
+    1 * TiB,
+    4 * TiB + 1,
+    5 * TiB,
+  ];
 
   it.each(sizes)('stays within S3 limits and 10,000 parts for %d bytes', (size) => {
-    for (const limits of [defaults, { min: 5 * MiB, max: 5 * MiB }, { min: 5 * MiB, max: 5 * GiB }, { min: 64 * MiB, max: 64 * MiB }]) {
+    for (const limits of [
+      defaults,
+      { min: 5 * MiB, max: 5 * MiB },
+      { min: 5 * MiB, max: 5 * GiB },
+      { min: 64 * MiB, max: 64 * MiB },
+    ]) {
       const part = choosePartSize(size, limits);
       expect(part).toBeGreaterThanOrEqual(MIN_PART);
       expect(part).toBeLessThanOrEqual(MAX_PART);

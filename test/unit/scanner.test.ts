@@ -52,7 +52,13 @@ const rels = (files: ScannedFile[]) => files.map((f) => f.relpath);
 describe('scan', () => {
   it('walks nested folders depth-first in name order, with sizes and roots', async () => {
     const root = await tree({
-      'b/z.dat': '1', 'b/a.dat': '22', 'a.txt': '333', 'B.txt': '', 'c/d/e/deep.h5': '4444', 'empty/': '', 'é ü #%+ 😀.h5': 'x',
+      'b/z.dat': '1',
+      'b/a.dat': '22',
+      'a.txt': '333',
+      'B.txt': '',
+      'c/d/e/deep.h5': '4444',
+      'empty/': '',
+      'é ü #%+ 😀.h5': 'x',
     });
     const { files, notes } = await collect([root]);
     expect(notes).toEqual([]);
@@ -66,10 +72,24 @@ describe('scan', () => {
 
   it('applies include and exclude globs to the relpath, case-sensitively', async () => {
     const root = await tree({
-      'raw/a.h5': '', 'raw/b.H5': '', 'raw/c.txt': '', 'tmp/x.h5': '', 'proc/tmp/y.h5': '', 'top.h5': '',
+      'raw/a.h5': '',
+      'raw/b.H5': '',
+      'raw/c.txt': '',
+      'tmp/x.h5': '',
+      'proc/tmp/y.h5': '',
+      'top.h5': '',
     });
-    expect(rels((await collect([root], { include: ['**/*.h5'], exclude: [] })).files)).toEqual(['proc/tmp/y.h5', 'raw/a.h5', 'tmp/x.h5', 'top.h5']);
-    expect(rels((await collect([root], { include: ['**/*.h5'], exclude: ['tmp/**'] })).files)).toEqual(['proc/tmp/y.h5', 'raw/a.h5', 'top.h5']);
+    expect(rels((await collect([root], { include: ['**/*.h5'], exclude: [] })).files)).toEqual([
+      'proc/tmp/y.h5',
+      'raw/a.h5',
+      'tmp/x.h5',
+      'top.h5',
+    ]);
+    expect(rels((await collect([root], { include: ['**/*.h5'], exclude: ['tmp/**'] })).files)).toEqual([
+      'proc/tmp/y.h5',
+      'raw/a.h5',
+      'top.h5',
+    ]);
     expect(rels((await collect([root], { include: ['*.h5'], exclude: [] })).files)).toEqual(['top.h5']);
     expect(rels((await collect([root], { include: ['raw/*.H5'], exclude: [] })).files)).toEqual(['raw/b.H5']);
     expect(rels((await collect([root], { include: [], exclude: ['**/*.txt', '**/*.h5'] })).files)).toEqual(['raw/b.H5']);
@@ -94,9 +114,13 @@ describe('scan', () => {
     await symlink(join(root, 'nowhere'), join(root, 'link-broken'));
     const { files, notes } = await collect([root]);
     expect(rels(files)).toEqual(['other/g.h5', 'real/f.h5']);
-    expect(notes).toEqual(['link-broken', 'link-dir', 'link-file'].map((l) => ({
-      path: join(root, l), kind: 'symlink', detail: 'not followed (symlinks are skipped by default)',
-    })));
+    expect(notes).toEqual(
+      ['link-broken', 'link-dir', 'link-file'].map((l) => ({
+        path: join(root, l),
+        kind: 'symlink',
+        detail: 'not followed (symlinks are skipped by default)',
+      })),
+    );
     // An excluded symlink is not worth a note.
     expect((await collect([root], { include: [], exclude: ['link-*'] })).notes).toEqual([]);
   });
@@ -136,7 +160,13 @@ describe('scan', () => {
     execFileSync('mkfifo', [join(root, 'pipe')]);
     const { files, notes } = await collect([root]);
     expect(rels(files)).toEqual(['a.h5']);
-    expect(notes).toEqual([{ path: join(root, 'pipe'), kind: 'excluded-special', detail: 'not a regular file but a FIFO (named pipe); only regular files are uploaded' }]);
+    expect(notes).toEqual([
+      {
+        path: join(root, 'pipe'),
+        kind: 'excluded-special',
+        detail: 'not a regular file but a FIFO (named pipe); only regular files are uploaded',
+      },
+    ]);
     // A FIFO given directly as a source is reported the same way.
     expect((await collect([join(root, 'pipe')])).notes.map((x) => x.kind)).toEqual(['excluded-special']);
   });
@@ -145,21 +175,29 @@ describe('scan', () => {
     const root = await tree({ 'run 1/image #1.tif': 'abcd', 'other.txt': '' });
     const { files } = await collect([join(root, 'run 1/image #1.tif'), join(root, 'other.txt')]);
     expect(files).toEqual([
-      expect.objectContaining({ path: join(root, 'run 1/image #1.tif'), relpath: 'image #1.tif', size: 4, root: join(root, 'run 1') }),
+      expect.objectContaining({
+        path: join(root, 'run 1/image #1.tif'),
+        relpath: 'image #1.tif',
+        size: 4,
+        root: join(root, 'run 1'),
+      }),
       expect.objectContaining({ relpath: 'other.txt', root }),
     ]);
     expect((await collect([join(root, 'other.txt')], { include: [], exclude: ['*.txt'] })).files).toEqual([]);
   });
 
   it('scans several sources in order and a repeated source once', async () => {
-    const a = await tree({ 'x': '' });
-    const b = await tree({ 'y': '' });
+    const a = await tree({ x: '' });
+    const b = await tree({ y: '' });
     const { files } = await collect([b, a, `${b}/`]);
-    expect(files.map((f) => [f.root, f.relpath])).toEqual([[b, 'y'], [a, 'x']]);
+    expect(files.map((f) => [f.root, f.relpath])).toEqual([
+      [b, 'y'],
+      [a, 'x'],
+    ]);
   });
 
   it('fails at once, before yielding anything, when a source does not exist', async () => {
-    const root = await tree({ 'a': '' });
+    const root = await tree({ a: '' });
     const missing = join(root, 'no-such-run');
     const seen: unknown[] = [];
     let error: unknown;
@@ -170,11 +208,16 @@ describe('scan', () => {
     }
     expect(seen).toEqual([]);
     expect(error).toBeInstanceOf(BeamdropError);
-    expect(error).toMatchObject({ code: 'not-found', file: missing, retryable: false, message: `${missing}: no such file or folder; check the path` });
+    expect(error).toMatchObject({
+      code: 'not-found',
+      file: missing,
+      retryable: false,
+      message: `${missing}: no such file or folder; check the path`,
+    });
   });
 
   it('stops when the signal is aborted', async () => {
-    const root = await tree({ 'a': '', 'b': '', 'c': '' });
+    const root = await tree({ a: '', b: '', c: '' });
     const controller = new AbortController();
     const seen: string[] = [];
     await expect(async () => {
@@ -192,8 +235,17 @@ describe('scan', () => {
     const total = Number(process.env.BEAMDROP_SCAN_FILES ?? 2000);
     const perFolder = 1000;
     const root = await tree({});
-    execFileSync('sh', ['-c', 'for d in $(seq -w 1 "$1"); do mkdir "$d" && (cd "$d" && seq -w 1 "$2" | sed "s/$/.tif/" | xargs touch); done', 'sh',
-      String(Math.ceil(total / perFolder)).padStart(4, '0'), String(perFolder).padStart(4, '0')], { cwd: root });
+    execFileSync(
+      'sh',
+      [
+        '-c',
+        'for d in $(seq -w 1 "$1"); do mkdir "$d" && (cd "$d" && seq -w 1 "$2" | sed "s/$/.tif/" | xargs touch); done',
+        'sh',
+        String(Math.ceil(total / perFolder)).padStart(4, '0'),
+        String(perFolder).padStart(4, '0'),
+      ],
+      { cwd: root },
+    );
     let count = 0;
     let previous = '';
     let ordered = true;
@@ -208,8 +260,11 @@ describe('scan', () => {
   }, 600_000);
 
   it('rejects an invalid glob with a config error', async () => {
-    const root = await tree({ 'a': '' });
-    await expect(collect([root], { include: [], exclude: [''.padEnd(70_000, '*')] })).rejects.toMatchObject({ code: 'config-invalid', field: 'exclude' });
+    const root = await tree({ a: '' });
+    await expect(collect([root], { include: [], exclude: [''.padEnd(70_000, '*')] })).rejects.toMatchObject({
+      code: 'config-invalid',
+      field: 'exclude',
+    });
   });
 });
 
@@ -223,16 +278,20 @@ describe('scan of an unreadable folder', () => {
   const hasSetpriv = spawnSync('setpriv', ['--version']).status === 0;
 
   it('reports it with the reason and what to do, and goes on', async () => {
-    if (isRoot && !hasSetpriv) throw new Error('running as root, this test needs setpriv (Debian util-linux) to scan as "nobody"');
+    if (isRoot && !hasSetpriv)
+      throw new Error('running as root, this test needs setpriv (Debian util-linux) to scan as "nobody"');
     const root = await tree({ 'a/f.h5': '', 'locked/secret.h5': '', 'z.h5': '' });
     await chmod(join(root, 'locked'), 0o000);
     try {
       const { files, notes } = isRoot ? scanAsNobody(root) : await collect([root]);
       expect(rels(files)).toEqual(['a/f.h5', 'z.h5']);
-      expect(notes).toEqual([{
-        path: join(root, 'locked'), kind: 'unreadable',
-        detail: 'permission denied (EACCES); give the account running Beamdrop read access to it, or exclude it',
-      }]);
+      expect(notes).toEqual([
+        {
+          path: join(root, 'locked'),
+          kind: 'unreadable',
+          detail: 'permission denied (EACCES); give the account running Beamdrop read access to it, or exclude it',
+        },
+      ]);
     } finally {
       await chmod(join(root, 'locked'), 0o755);
     }
@@ -260,7 +319,11 @@ function scanAsNobody(root: string): { files: ScannedFile[]; notes: ScanNote[] }
       if ('file' in item) out.files.push(item.file); else out.notes.push(item.note);
     }
     process.stdout.write(JSON.stringify(out));`;
-  const child = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', HOOK, '--input-type=module', '-e', script], { encoding: 'utf8' });
+  const child = spawnSync(
+    'setpriv',
+    ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', HOOK, '--input-type=module', '-e', script],
+    { encoding: 'utf8' },
+  );
   if (child.status !== 0) throw new Error(`scan as nobody failed (${child.status}): ${child.stderr}`);
   return JSON.parse(child.stdout) as { files: ScannedFile[]; notes: ScanNote[] };
 }

@@ -6,19 +6,32 @@ import { constants } from 'node:fs';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decideCompleteness, exclusiveOpenApplies, openVerdict, type CompletenessInput } from '../../src/main/engine/sync/completeness.js';
+import {
+  decideCompleteness,
+  exclusiveOpenApplies,
+  openVerdict,
+  type CompletenessInput,
+} from '../../src/main/engine/sync/completeness.js';
 import { exclusiveOpenFlags, probeOpen } from '../../src/main/engine/sync/open-probe.js';
 import { versionedRelpath } from '../../src/main/engine/sync/versions.js';
-import { compileMarkers, createSyncFilter, markersFor, resolveSyncFolders, rulesAt } from '../../src/main/engine/sync/sync-rules.js';
+import {
+  compileMarkers,
+  createSyncFilter,
+  markersFor,
+  resolveSyncFolders,
+  rulesAt,
+} from '../../src/main/engine/sync/sync-rules.js';
 import { DEFAULT_FOLDER_RULES, parseDuration } from '../../src/shared/profile-sync-schema.js';
 import { profileSchema } from '../../src/shared/profile-schema.js';
 import { checkProfileText } from '../../src/main/engine/profile/load-profile.js';
 
 const base: CompletenessInput = {
-  now: 10_000, quietPeriodMs: 2000,
+  now: 10_000,
+  quietPeriodMs: 2000,
   recorded: { size: 100, mtimeMs: 5000, seenAt: 7000 },
   current: { size: 100, mtimeMs: 5000 },
-  markers: [], open: 'not-checked',
+  markers: [],
+  open: 'not-checked',
 };
 
 describe('completeness decision', () => {
@@ -28,23 +41,44 @@ describe('completeness decision', () => {
 
   it('waits out the rest of the quiet period, counted on the local clock from the first sighting', () => {
     // The file's mtime is far in the past (copied with cp -p, or a share's clock behind): irrelevant.
-    const v = decideCompleteness({ ...base, now: 8000, recorded: { size: 100, mtimeMs: 1, seenAt: 7000 }, current: { size: 100, mtimeMs: 1 } });
+    const v = decideCompleteness({
+      ...base,
+      now: 8000,
+      recorded: { size: 100, mtimeMs: 1, seenAt: 7000 },
+      current: { size: 100, mtimeMs: 1 },
+    });
     expect(v).toMatchObject({ complete: false, why: 'quiet', recheckInMs: 1000 });
   });
 
   it('restarts when the size or only the mtime moved (a writer that preallocated the full size)', () => {
-    expect(decideCompleteness({ ...base, current: { size: 200, mtimeMs: 5000 } })).toMatchObject({ complete: false, why: 'changed', recheckInMs: 500 });
-    expect(decideCompleteness({ ...base, current: { size: 100, mtimeMs: 5001 } })).toMatchObject({ complete: false, why: 'changed' });
+    expect(decideCompleteness({ ...base, current: { size: 200, mtimeMs: 5000 } })).toMatchObject({
+      complete: false,
+      why: 'changed',
+      recheckInMs: 500,
+    });
+    expect(decideCompleteness({ ...base, current: { size: 100, mtimeMs: 5001 } })).toMatchObject({
+      complete: false,
+      why: 'changed',
+    });
   });
 
   it('waits for every missing marker, then for a writer that still holds the file', () => {
-    const markers = [{ name: '/d/x.done', present: false }, { name: '/d/set_master.h5', present: true }];
-    expect(decideCompleteness({ ...base, markers })).toMatchObject({ complete: false, why: 'marker', detail: expect.stringContaining('x.done') });
+    const markers = [
+      { name: '/d/x.done', present: false },
+      { name: '/d/set_master.h5', present: true },
+    ];
+    expect(decideCompleteness({ ...base, markers })).toMatchObject({
+      complete: false,
+      why: 'marker',
+      detail: expect.stringContaining('x.done'),
+    });
     const all = markers.map((m) => ({ ...m, present: true }));
     expect(decideCompleteness({ ...base, markers: all, open: 'busy' })).toMatchObject({ complete: false, why: 'held-open' });
     expect(decideCompleteness({ ...base, markers: all, open: 'free' })).toEqual({ complete: true });
     // A change wins over everything else: the quiet period starts again.
-    expect(decideCompleteness({ ...base, markers, open: 'busy', current: { size: 1, mtimeMs: 1 } })).toMatchObject({ why: 'changed' });
+    expect(decideCompleteness({ ...base, markers, open: 'busy', current: { size: 1, mtimeMs: 1 } })).toMatchObject({
+      why: 'changed',
+    });
   });
 
   it('treats a sharing violation or a denied open as "not yet", never as a failure', () => {
@@ -78,7 +112,10 @@ describe('sync rules', () => {
   });
 
   it('finds the markers a file needs, in its own folder', () => {
-    const m = compileMarkers([{ match: '(.*)\\.h5', marker: '$1.done' }, { match: '(?<set>.*)_data_\\d+\\.h5', marker: '$<set>_master.h5' }]);
+    const m = compileMarkers([
+      { match: '(.*)\\.h5', marker: '$1.done' },
+      { match: '(?<set>.*)_data_\\d+\\.h5', marker: '$<set>_master.h5' },
+    ]);
     expect(markersFor('/d/x.h5', m)).toEqual(['/d/x.done']);
     expect(markersFor('/d/s1_data_000002.h5', m)).toEqual(['/d/s1_data_000002.done', '/d/s1_master.h5']);
     expect(markersFor('/d/s1_master.h5', m)).toEqual(['/d/s1_master.done']);
@@ -88,8 +125,13 @@ describe('sync rules', () => {
   });
 
   it('ignores temporary, partial, backup and dot files by default, and prunes dot folders', () => {
-    const f = createSyncFilter({ rules: DEFAULT_FOLDER_RULES, inner: [{ rel: 'keep', rules: { ...DEFAULT_FOLDER_RULES, ignore: [] } }] }, { include: [], exclude: ['**/scratch/**'] }, 'linux');
-    for (const n of ['a.tmp', 'run/b.part', 'run/~lock', '.x', 'run/.DS_Store', 'scratch/y.cbf']) expect(f.takesFile(n), n).toBe(false);
+    const f = createSyncFilter(
+      { rules: DEFAULT_FOLDER_RULES, inner: [{ rel: 'keep', rules: { ...DEFAULT_FOLDER_RULES, ignore: [] } }] },
+      { include: [], exclude: ['**/scratch/**'] },
+      'linux',
+    );
+    for (const n of ['a.tmp', 'run/b.part', 'run/~lock', '.x', 'run/.DS_Store', 'scratch/y.cbf'])
+      expect(f.takesFile(n), n).toBe(false);
     for (const n of ['a.cbf', 'run/b.h5', 'run/c.TMP2', 'keep/x.tmp']) expect(f.takesFile(n), n).toBe(true);
     expect(f.skipsDir('.snapshot')).toBe(true);
     expect(f.skipsDir('run')).toBe(false);
@@ -98,20 +140,31 @@ describe('sync rules', () => {
   it('layers defaults, technique and the deepest folder entry, field by field', () => {
     const profile = profileSchema.parse({
       sync: {
-        quietPeriod: '3s', onChange: 'flag',
+        quietPeriod: '3s',
+        onChange: 'flag',
         techniques: { EIGER: { markers: [{ match: '(.*)_data_\\d+\\.h5', marker: '$1_master.h5' }] } },
-        folders: [{ path: '/mnt', mode: 'poll', pollInterval: 10 }, { path: '/mnt/share/fast', quietPeriod: '500ms' }],
+        folders: [
+          { path: '/mnt', mode: 'poll', pollInterval: 10 },
+          { path: '/mnt/share/fast', quietPeriod: '500ms' },
+        ],
       },
     });
     const [share, fast, local] = resolveSyncFolders(profile, ['/mnt/share', '/mnt/share/fast/run1', '/data'], 'EIGER', 'linux');
-    expect(share!.rules).toMatchObject({ mode: 'poll', pollIntervalMs: 10_000, quietPeriodMs: 3000, markers: [expect.objectContaining({ marker: '$1_master.h5' })] });
+    expect(share!.rules).toMatchObject({
+      mode: 'poll',
+      pollIntervalMs: 10_000,
+      quietPeriodMs: 3000,
+      markers: [expect.objectContaining({ marker: '$1_master.h5' })],
+    });
     // A configured folder inside a watched one brings its own rules for the files below it.
     expect(share!.inner).toEqual([{ rel: 'fast', rules: expect.objectContaining({ quietPeriodMs: 500, mode: 'poll' }) }]);
     expect(rulesAt(share!, 'fast/run1/x.cbf').quietPeriodMs).toBe(500);
     expect(rulesAt(share!, 'slow/x.cbf').quietPeriodMs).toBe(3000);
     expect(fast!.rules).toMatchObject({ mode: 'poll', quietPeriodMs: 500, markers: [expect.anything()] });
     expect(local!.rules).toMatchObject({ mode: 'watch', quietPeriodMs: 3000, ignore: DEFAULT_FOLDER_RULES.ignore });
-    expect(() => resolveSyncFolders(profile, ['/data'], 'SAXS', 'linux')).toThrow(/no sync rules for technique "SAXS"; use one of: EIGER/);
+    expect(() => resolveSyncFolders(profile, ['/data'], 'SAXS', 'linux')).toThrow(
+      /no sync rules for technique "SAXS"; use one of: EIGER/,
+    );
   });
 
   it('reports bad durations, regular expressions and markers with the field and what to write', () => {
@@ -120,14 +173,18 @@ describe('sync rules', () => {
     expect(parseDuration('2m')).toBe(120_000);
     expect(parseDuration(3)).toBe(3000);
     expect(parseDuration('soon')).toBeNull();
-    const r = checkProfileText('sync:\n  quietPeriod: soon\n  markers:\n    - { match: "(.*", marker: "../x" }\n  mode: inotify\n');
+    const r = checkProfileText(
+      'sync:\n  quietPeriod: soon\n  markers:\n    - { match: "(.*", marker: "../x" }\n  mode: inotify\n',
+    );
     expect(r.ok).toBe(false);
     const problems = r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^sync\.quietPeriod: "soon" is not a duration; write quietPeriod such as 5s/),
-      expect.stringMatching(/^sync\.markers\.0\.match: "\(\.\*" is not a valid regular expression/),
-      expect.stringMatching(/^sync\.markers\.0\.marker: the marker is a name in the same folder/),
-      expect.stringMatching(/^sync\.mode: write mode: watch \(local disks\) or poll \(network shares\)/),
-    ]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^sync\.quietPeriod: "soon" is not a duration; write quietPeriod such as 5s/),
+        expect.stringMatching(/^sync\.markers\.0\.match: "\(\.\*" is not a valid regular expression/),
+        expect.stringMatching(/^sync\.markers\.0\.marker: the marker is a name in the same folder/),
+        expect.stringMatching(/^sync\.mode: write mode: watch \(local disks\) or poll \(network shares\)/),
+      ]),
+    );
   });
 });

@@ -23,7 +23,10 @@ export class AppSettingsStore {
   private value: StoredSettings;
   readonly file: string;
 
-  constructor(dataDir: string, private readonly onProblem: (message: string) => void = () => undefined) {
+  constructor(
+    dataDir: string,
+    private readonly onProblem: (message: string) => void = () => undefined,
+  ) {
     this.file = join(dataDir, 'app-settings.json');
     this.value = this.load();
   }
@@ -45,7 +48,9 @@ export class AppSettingsStore {
     return storedSchema.parse({});
   }
 
-  get(): StoredSettings { return this.value; }
+  get(): StoredSettings {
+    return this.value;
+  }
 
   /** Applies a change and writes the file atomically (temporary file, then rename). */
   update(change: (s: StoredSettings) => StoredSettings): StoredSettings {
@@ -72,6 +77,7 @@ export function effectiveProfile(base: FacilityProfile, s: StoredSettings): Faci
     ...(s.partConcurrency !== undefined ? { partConcurrency: s.partConcurrency } : {}),
     ...(s.bandwidth !== undefined ? { bandwidth: s.bandwidth } : {}),
   };
-  const defaultDestination = s.defaultDestination && s.defaultDestination in destinations ? s.defaultDestination : base.defaultDestination;
+  const defaultDestination =
+    s.defaultDestination && s.defaultDestination in destinations ? s.defaultDestination : base.defaultDestination;
   return { ...base, destinations, upload, ...(defaultDestination !== undefined ? { defaultDestination } : {}) };
 }

@@ -16,22 +16,43 @@ import type { AppSettingsStore } from './app-settings.js';
 import { templateView } from './techniques.js';
 
 const LOCAL: CatalogueConfig = { kind: 'local' };
-const NAMES: Record<CatalogueConfig['kind'], string> = { local: 'Local catalogue', scicat: 'SciCat', icat: 'ICAT', 'icat-plus': 'ICAT+' };
+const NAMES: Record<CatalogueConfig['kind'], string> = {
+  local: 'Local catalogue',
+  scicat: 'SciCat',
+  icat: 'ICAT',
+  'icat-plus': 'ICAT+',
+};
 
 /** An investigation id becomes {proposal} in storage keys: one safe path segment. */
 export function checkInvestigationId(id: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id) || id.includes('..')) {
-    throw new BeamdropError({ code: 'config-invalid', retryable: false, field: 'id', message: 'An investigation id uses letters, digits, ".", "_" and "-" (it becomes part of the storage path), e.g. "MX-2026-0142".' });
+    throw new BeamdropError({
+      code: 'config-invalid',
+      retryable: false,
+      field: 'id',
+      message:
+        'An investigation id uses letters, digits, ".", "_" and "-" (it becomes part of the storage path), e.g. "MX-2026-0142".',
+    });
   }
 }
 
 export class CatalogueGateway {
-  constructor(private readonly engine: Engine, private readonly store: AppSettingsStore, private readonly profile: () => FacilityProfile) {}
+  constructor(
+    private readonly engine: Engine,
+    private readonly store: AppSettingsStore,
+    private readonly profile: () => FacilityProfile,
+  ) {}
 
-  private get config(): CatalogueConfig { return this.profile().catalogue; }
-  private get remote(): boolean { return this.config.kind !== 'local'; }
+  private get config(): CatalogueConfig {
+    return this.profile().catalogue;
+  }
+  private get remote(): boolean {
+    return this.config.kind !== 'local';
+  }
   /** Working with the local catalogue: the profile's is local, or the operator chose it. */
-  get localMode(): boolean { return !this.remote || this.store.get().session === 'local'; }
+  get localMode(): boolean {
+    return !this.remote || this.store.get().session === 'local';
+  }
 
   /** The profile the jobs run with: the local catalogue when the operator chose it. */
   profileFor(p: FacilityProfile): FacilityProfile {
@@ -45,30 +66,58 @@ export class CatalogueGateway {
   private async remoteSession(): Promise<CatalogueSession | null> {
     if (!this.remote) return null;
     const link = await this.link(this.config);
-    const s = link.sessions.current() ?? await link.sessions.reload();
+    const s = link.sessions.current() ?? (await link.sessions.reload());
     return s && (s.expiresAt === null || s.expiresAt > Date.now()) ? s : null;
   }
 
   async session(): Promise<SessionView> {
     const c = this.config;
-    const catalogue = { kind: c.kind, name: c.kind === 'local' ? NAMES.local : `${NAMES[c.kind]}`, url: c.kind === 'local' ? null : c.url, signInRequired: c.kind !== 'local' };
+    const catalogue = {
+      kind: c.kind,
+      name: c.kind === 'local' ? NAMES.local : `${NAMES[c.kind]}`,
+      url: c.kind === 'local' ? null : c.url,
+      signInRequired: c.kind !== 'local',
+    };
     const signed = await this.remoteSession();
     if (signed && this.store.get().session !== 'local') {
       const link = await this.link(c);
       const allow = c.kind !== 'local' && 'allowCreateProposal' in c && c.allowCreateProposal && link.adapter.canCreateProposals;
-      return { catalogue, state: 'signed-in', user: signed.user.displayName ?? signed.user.username, canCreateInvestigation: !!allow };
+      return {
+        catalogue,
+        state: 'signed-in',
+        user: signed.user.displayName ?? signed.user.username,
+        canCreateInvestigation: !!allow,
+      };
     }
-    return { catalogue, state: this.store.get().session === 'local' ? 'local' : 'signed-out', user: null, canCreateInvestigation: true };
+    return {
+      catalogue,
+      state: this.store.get().session === 'local' ? 'local' : 'signed-out',
+      user: null,
+      canCreateInvestigation: true,
+    };
   }
 
   async signIn(username: string, password: string): Promise<SessionView> {
-    if (!this.remote) throw new BeamdropError({ code: 'config-invalid', retryable: false, message: 'The facility profile names no facility catalogue: continue with the local catalogue.' });
+    if (!this.remote)
+      throw new BeamdropError({
+        code: 'config-invalid',
+        retryable: false,
+        message: 'The facility profile names no facility catalogue: continue with the local catalogue.',
+      });
     const link = await this.link(this.config);
     try {
       await link.sessions.login({ username, password });
     } catch (e) {
       if (isBeamdropError(e) && (e.code === 'credentials-rejected' || e.code === 'permission-denied')) {
-        throw new BeamdropError({ code: e.code, retryable: false, field: 'password', message: `${NAMES[this.config.kind]} refused the sign-in: ${e.message}` }, { cause: e });
+        throw new BeamdropError(
+          {
+            code: e.code,
+            retryable: false,
+            field: 'password',
+            message: `${NAMES[this.config.kind]} refused the sign-in: ${e.message}`,
+          },
+          { cause: e },
+        );
       }
       throw e;
     }
@@ -91,9 +140,11 @@ export class CatalogueGateway {
   async investigations(query: string): Promise<InvestigationView[]> {
     const link = await this.link();
     const session = this.localMode ? localSession() : await link.sessions.require();
-    const source = this.localMode ? 'local' as const : 'catalogue' as const;
+    const source = this.localMode ? ('local' as const) : ('catalogue' as const);
     return (await link.adapter.proposals(session, query.trim() || undefined)).map((p) => ({
-      id: p.id, title: p.title === p.id ? '' : p.title, source,
+      id: p.id,
+      title: p.title === p.id ? '' : p.title,
+      source,
       ...(p.principalInvestigator ? { principalInvestigator: p.principalInvestigator } : {}),
     }));
   }
@@ -107,13 +158,23 @@ export class CatalogueGateway {
     }
     const c = this.config;
     if (c.kind === 'local' || !('allowCreateProposal' in c) || !c.allowCreateProposal || !link.adapter.canCreateProposals) {
-      throw new BeamdropError({ code: 'permission-denied', retryable: false, field: 'id', message: `The facility profile does not let operators create proposals in ${NAMES[c.kind]}; ask the user office, or pick an existing one.` });
+      throw new BeamdropError({
+        code: 'permission-denied',
+        retryable: false,
+        field: 'id',
+        message: `The facility profile does not let operators create proposals in ${NAMES[c.kind]}; ask the user office, or pick an existing one.`,
+      });
     }
     const session = await link.sessions.require();
     const ownerGroup = c.ownerGroup ?? session.user.groups[0];
     const email = session.user.email ?? c.contactEmail;
     if (!ownerGroup || !email) {
-      throw new BeamdropError({ code: 'config-invalid', retryable: false, field: 'id', message: `A new proposal needs an owner group and a contact email; ${session.user.username} has ${ownerGroup ? 'no email' : 'no group'} in ${NAMES[c.kind]} and the profile sets none (catalogue.ownerGroup / contactEmail).` });
+      throw new BeamdropError({
+        code: 'config-invalid',
+        retryable: false,
+        field: 'id',
+        message: `A new proposal needs an owner group and a contact email; ${session.user.username} has ${ownerGroup ? 'no email' : 'no group'} in ${NAMES[c.kind]} and the profile sets none (catalogue.ownerGroup / contactEmail).`,
+      });
     }
     const p = await link.adapter.createProposal(session, { id, title: title.trim() || id, ownerGroup, email });
     return { id: p.id, title: p.title, source: 'catalogue' };
@@ -121,16 +182,24 @@ export class CatalogueGateway {
 
   async techniques(): Promise<TechniqueTemplateView[]> {
     const p = this.profile();
-    return Object.keys(allTechniques(p)).sort((a, b) => a.localeCompare(b)).map((name) => {
-      const t = resolveTechnique(p, name);
-      return templateView(t.name, allTechniques(p)[name]?.description, t.fields);
-    });
+    return Object.keys(allTechniques(p))
+      .sort((a, b) => a.localeCompare(b))
+      .map((name) => {
+        const t = resolveTechnique(p, name);
+        return templateView(t.name, allTechniques(p)[name]?.description, t.fields);
+      });
   }
 
   async registrations(dataset: string): Promise<RegistrationView[]> {
     const out: RegistrationView[] = [];
     const local = this.engine.services.catalogue.dataset(dataset);
-    if (local) out.push({ catalogue: 'local', pid: null, state: local.status === 'complete' ? 'recorded (complete)' : 'recorded', detail: `local catalogue #${local.id}, ${local.files} file(s)` });
+    if (local)
+      out.push({
+        catalogue: 'local',
+        pid: null,
+        state: local.status === 'complete' ? 'recorded (complete)' : 'recorded',
+        detail: `local catalogue #${local.id}, ${local.files} file(s)`,
+      });
     if (this.remote) {
       for (const s of (await this.link(this.config)).status(dataset)) {
         const detail = `${s.filesRegistered} of ${s.filesQueued} file(s) registered${s.lastError ? `; ${s.lastError.message}` : ''}`;
@@ -147,7 +216,15 @@ export class CatalogueGateway {
     try {
       await link.sessions.require();
     } catch (e) {
-      throw new BeamdropError({ code: 'credentials-missing', retryable: false, field: 'catalogue', message: `Sign in to ${NAMES[this.config.kind]} first (Change, top right), or continue with the local catalogue: datasets are registered under the signed-in user.` }, { cause: e });
+      throw new BeamdropError(
+        {
+          code: 'credentials-missing',
+          retryable: false,
+          field: 'catalogue',
+          message: `Sign in to ${NAMES[this.config.kind]} first (Change, top right), or continue with the local catalogue: datasets are registered under the signed-in user.`,
+        },
+        { cause: e },
+      );
     }
   }
 }

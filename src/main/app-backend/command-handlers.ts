@@ -36,10 +36,18 @@ export interface HandlerDeps {
 
 export function commandHandlers(d: HandlerDeps): CommandHandlers {
   const { journal, log } = d.engine.services;
-  const sessionChanged = <T extends Awaited<ReturnType<CatalogueGateway['session']>>>(s: T): T => { d.bus.emit('session.changed', s); return s; };
+  const sessionChanged = <T extends Awaited<ReturnType<CatalogueGateway['session']>>>(s: T): T => {
+    d.bus.emit('session.changed', s);
+    return s;
+  };
 
   return {
-    'app.info': () => ({ version: d.version, platform: process.platform, dataDir: d.engine.services.paths.root, profileSource: d.profileSource }),
+    'app.info': () => ({
+      version: d.version,
+      platform: process.platform,
+      dataDir: d.engine.services.paths.root,
+      profileSource: d.profileSource,
+    }),
     'shell.pickPaths': (r) => d.shell.pickPaths(r.kind),
 
     'session.get': () => d.catalogue.session(),
@@ -53,7 +61,10 @@ export function commandHandlers(d: HandlerDeps): CommandHandlers {
     'dataset.preview': (r) => d.preview.preview(r),
     'jobs.start': async (r) => ({ jobId: await startJob(r.definition, d) }),
     'jobs.list': (r) => d.views(journal.jobs(r.limit).map((j) => j.id)),
-    'jobs.files': (r) => { d.engine.requireJob(r.jobId); return d.files.page(r.jobId, r.states, r.offset, r.limit); },
+    'jobs.files': (r) => {
+      d.engine.requireJob(r.jobId);
+      return d.files.page(r.jobId, r.states, r.offset, r.limit);
+    },
     'jobs.pause': (r) => d.jobs.pause(r.jobId),
     'jobs.resume': (r) => d.jobs.resume(r.jobId),
     'jobs.retryFailed': (r) => d.jobs.retryFailed(r.jobId),
@@ -84,7 +95,7 @@ export function commandHandlers(d: HandlerDeps): CommandHandlers {
 /** Validates the definition exactly as the form does, checks the paths and the sign-in, and builds the engine request. */
 async function jobStartOf(def: DatasetDefinition, d: HandlerDeps): Promise<JobStart> {
   const templates = def.technique ? await d.catalogue.techniques() : [];
-  const template = def.technique ? templates.find((t) => t.id === def.technique) ?? null : null;
+  const template = def.technique ? (templates.find((t) => t.id === def.technique) ?? null) : null;
   const profile = d.profile();
   const errors = validateDefinition(def, { template, destinations: Object.keys(profile.destinations) });
   const first = errors[0];
@@ -99,10 +110,15 @@ async function jobStartOf(def: DatasetDefinition, d: HandlerDeps): Promise<JobSt
     technique: def.technique,
     completeness: def.completeness,
     request: {
-      sources: def.sources.map((s) => s.trim()), dataset: def.name.trim(), proposal: def.investigation.trim(),
-      ...(def.visit.trim() ? { visit: def.visit.trim() } : {}), destination: def.destination,
-      include: def.include.filter((x) => x.trim()), exclude: def.exclude.filter((x) => x.trim()),
-      metadata: metadataOf(def, template), followSymlinks: def.followSymlinks,
+      sources: def.sources.map((s) => s.trim()),
+      dataset: def.name.trim(),
+      proposal: def.investigation.trim(),
+      ...(def.visit.trim() ? { visit: def.visit.trim() } : {}),
+      destination: def.destination,
+      include: def.include.filter((x) => x.trim()),
+      exclude: def.exclude.filter((x) => x.trim()),
+      metadata: metadataOf(def, template),
+      followSymlinks: def.followSymlinks,
     },
   };
 }

@@ -52,22 +52,41 @@ export function createBackend(o: BackendOptions): AppBackend {
   const sync = o.sync ?? engineSync(engine);
   const events = new EventBus();
 
-  const views = (ids: number[]): JobView[] => ids.flatMap((id) => {
-    const job = journal.job(id);
-    return job ? [jobView(journal, job, hub.liveJob(id))] : [];
-  });
+  const views = (ids: number[]): JobView[] =>
+    ids.flatMap((id) => {
+      const job = journal.job(id);
+      return job ? [jobView(journal, job, hub.liveJob(id))] : [];
+    });
   const hub: ProgressHub = new ProgressHub({ scheduler, views, emit: (u) => events.emit('jobs.update', u) });
   const jobs = new JobManager({ engine, profile, hub, sync, log, view: (id) => views([id])[0]! });
   const preview = new PreviewService(profile);
   const history = new HistoryService(engine, profile, (name) => catalogue.registrations(name));
 
-  const dispatch = createDispatcher(commandHandlers({
-    engine, version: o.version, profileSource: o.profileSource, shell: o.shell, bus: events, profile,
-    jobs, preview, history, settings, catalogue, sync, views, files: new FilePages(journal),
-  }), log);
+  const dispatch = createDispatcher(
+    commandHandlers({
+      engine,
+      version: o.version,
+      profileSource: o.profileSource,
+      shell: o.shell,
+      bus: events,
+      profile,
+      jobs,
+      preview,
+      history,
+      settings,
+      catalogue,
+      sync,
+      views,
+      files: new FilePages(journal),
+    }),
+    log,
+  );
 
   return {
-    dispatch, events, jobs, views,
+    dispatch,
+    events,
+    jobs,
+    views,
     async shutdown() {
       preview.dispose();
       await jobs.shutdown();

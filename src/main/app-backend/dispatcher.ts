@@ -2,7 +2,14 @@
 // pass its schema, and whatever the handler throws becomes ErrorInfo. Main's IPC handlers and the
 // e2e binding both call this, so the renderer sees the same answers in both.
 import { toErrorInfo } from '../../shared/errors.js';
-import { isCommandName, parseRequest, type COMMAND_REQUESTS, type CommandName, type CommandResponse, type Result } from '../../shared/ipc-contract.js';
+import {
+  isCommandName,
+  parseRequest,
+  type COMMAND_REQUESTS,
+  type CommandName,
+  type CommandResponse,
+  type Result,
+} from '../../shared/ipc-contract.js';
 import type { z } from 'zod';
 import type { Logger } from '../engine/log/logger.js';
 
@@ -17,7 +24,10 @@ export type Dispatch = (command: unknown, request: unknown) => Promise<Result<un
 export function createDispatcher(handlers: CommandHandlers, log: Logger): Dispatch {
   return async (command, request) => {
     if (!isCommandName(command)) {
-      return { ok: false, error: { code: 'permission-denied', retryable: false, message: `"${String(command)}" is not a Beamdrop command.` } };
+      return {
+        ok: false,
+        error: { code: 'permission-denied', retryable: false, message: `"${String(command)}" is not a Beamdrop command.` },
+      };
     }
     const parsed = parseRequest(command, request);
     if (!parsed.ok) return parsed;

@@ -9,13 +9,19 @@ export class EventBus {
 
   on(listener: BackendListener): () => void {
     this.listeners.add(listener);
-    return () => { this.listeners.delete(listener); };
+    return () => {
+      this.listeners.delete(listener);
+    };
   }
 
   emit<E extends EventName>(event: E, payload: EventPayloads[E]): void {
     // One listener throwing (a destroyed window) must not starve the others.
     for (const l of this.listeners) {
-      try { l(event, payload); } catch { /* reported by the listener's owner */ }
+      try {
+        l(event, payload);
+      } catch {
+        /* reported by the listener's owner */
+      }
     }
   }
 }

@@ -8,7 +8,10 @@ import type { FileState } from '../../shared/model.js';
 import type { Journal } from '../engine/journal/journal.js';
 import { fileRow } from './job-views.js';
 
-interface IdList { ids: Int32Array; length: number }
+interface IdList {
+  ids: Int32Array;
+  length: number;
+}
 
 /** Id lists kept (the jobs the operator looked at last); 400 KB per 100,000 files. */
 const KEEP_LISTS = 4;
@@ -40,7 +43,9 @@ export class FilePages {
     if (list && list.length === count) return list;
     if (!list || list.length > count) list = { ids: new Int32Array(Math.max(1024, count)), length: 0 };
     const after = list.length ? list.ids[list.length - 1]! : -1;
-    const fresh = (this.journal.db.prepare('SELECT id FROM files WHERE job_id = ? AND id > ?').pluck().all(jobId, after) as number[]).sort((a, b) => a - b);
+    const fresh = (
+      this.journal.db.prepare('SELECT id FROM files WHERE job_id = ? AND id > ?').pluck().all(jobId, after) as number[]
+    ).sort((a, b) => a - b);
     if (list.length + fresh.length > list.ids.length) {
       const grown = new Int32Array(Math.max(list.ids.length * 2, list.length + fresh.length));
       grown.set(list.ids.subarray(0, list.length));

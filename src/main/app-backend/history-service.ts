@@ -25,12 +25,26 @@ export class HistoryService {
 
   async dataset(name: string, offset: number, limit: number): Promise<DatasetDetailView> {
     const info = this.engine.services.catalogue.dataset(name);
-    if (!info) throw new BeamdropError({ code: 'dataset-not-found', retryable: false, dataset: name, message: `No dataset "${name}" in the local catalogue.` });
+    if (!info)
+      throw new BeamdropError({
+        code: 'dataset-not-found',
+        retryable: false,
+        dataset: name,
+        message: `No dataset "${name}" in the local catalogue.`,
+      });
     const all = this.engine.services.catalogue.files(name);
     return {
       dataset: { ...summaryOf(info), about: aboutOf(info), metadata: metadataText(info.metadata, this.unitsOf(info.technique)) },
-      files: all.slice(offset, offset + limit).map((f) => ({ relpath: f.relpath, destination: f.destination, storageUri: f.storageUri, size: f.size, sha256: f.sha256, recordedAt: f.recordedAt })),
-      total: all.length, offset,
+      files: all.slice(offset, offset + limit).map((f) => ({
+        relpath: f.relpath,
+        destination: f.destination,
+        storageUri: f.storageUri,
+        size: f.size,
+        sha256: f.sha256,
+        recordedAt: f.recordedAt,
+      })),
+      total: all.length,
+      offset,
       registrations: await this.registrations(name),
     };
   }
@@ -39,7 +53,9 @@ export class HistoryService {
   private unitsOf(technique: string | null): Map<string, string> {
     if (!technique) return new Map();
     try {
-      return new Map(resolveTechnique(this.profile(), technique).fields.flatMap((f) => (f.unit ? [[f.name, f.unit] as const] : [])));
+      return new Map(
+        resolveTechnique(this.profile(), technique).fields.flatMap((f) => (f.unit ? [[f.name, f.unit] as const] : [])),
+      );
     } catch {
       return new Map();
     }
@@ -47,13 +63,26 @@ export class HistoryService {
 
   async verify(name: string, deep: boolean): Promise<VerifyReport> {
     const verdicts = await verifyDataset(this.engine, name, { deep });
-    const results = verdicts.map((v) => ({ relpath: v.file.relpath, ok: v.result.ok, checked: v.result.checked, ...(v.result.problem ? { problem: v.result.problem } : {}) }));
+    const results = verdicts.map((v) => ({
+      relpath: v.file.relpath,
+      ok: v.result.ok,
+      checked: v.result.checked,
+      ...(v.result.problem ? { problem: v.result.problem } : {}),
+    }));
     return { checked: results.length, failed: results.filter((r) => !r.ok).length, results };
   }
 }
 
 function summaryOf(d: DatasetInfo): DatasetSummaryView {
-  return { name: d.name, proposal: d.proposal, files: d.files, bytes: d.bytes, createdAt: d.createdAt, technique: d.technique, status: d.status };
+  return {
+    name: d.name,
+    proposal: d.proposal,
+    files: d.files,
+    bytes: d.bytes,
+    createdAt: d.createdAt,
+    technique: d.technique,
+    status: d.status,
+  };
 }
 
 function aboutOf(d: DatasetInfo): Record<string, string> {

@@ -46,20 +46,37 @@ export class JobManager {
 
   constructor(private readonly d: JobManagerDeps) {}
 
-  isRunning(jobId: number): boolean { return this.running.has(jobId); }
-  runningIds(): number[] { return [...this.running.keys()]; }
+  isRunning(jobId: number): boolean {
+    return this.running.has(jobId);
+  }
+  runningIds(): number[] {
+    return [...this.running.keys()];
+  }
 
   /** Starts a job; resolves with its id once the engine created it (errors before that are the caller's). */
   async start(s: JobStart): Promise<number> {
     this.refuseWhenClosing();
     const profile = this.d.profile();
-    const destination = resolveDestination(profile, { ...(s.request.destination ? { destination: s.request.destination } : {}) }).name;
-    const same = this.d.engine.services.journal.findUnfinished(s.request.dataset, destination, s.request.sources.map((p) => resolve(p)));
+    const destination = resolveDestination(profile, {
+      ...(s.request.destination ? { destination: s.request.destination } : {}),
+    }).name;
+    const same = this.d.engine.services.journal.findUnfinished(
+      s.request.dataset,
+      destination,
+      s.request.sources.map((p) => resolve(p)),
+    );
     if (same && this.running.has(same.id)) {
-      throw new BeamdropError({ code: 'config-invalid', retryable: false, field: 'name', message: `dataset "${s.request.dataset}" is already uploading to "${destination}" as job ${same.id}; watch it in Activity.` });
+      throw new BeamdropError({
+        code: 'config-invalid',
+        retryable: false,
+        field: 'name',
+        message: `dataset "${s.request.dataset}" is already uploading to "${destination}" as job ${same.id}; watch it in Activity.`,
+      });
     }
     if (s.mode === 'sync') {
-      return this.launchNew((signals, onEvent) => this.d.sync.start(profile, { ...s.request, technique: s.technique, completeness: s.completeness }, signals, onEvent));
+      return this.launchNew((signals, onEvent) =>
+        this.d.sync.start(profile, { ...s.request, technique: s.technique, completeness: s.completeness }, signals, onEvent),
+      );
     }
     return this.launchNew((signals, onEvent) => this.d.engine.upload(profile, { ...s.request, signal: signals.pause, onEvent }));
   }
@@ -70,7 +87,9 @@ export class JobManager {
       const finish = new AbortController();
       let jobId: number | null = null;
       let settle: () => void = () => undefined;
-      const done = new Promise<void>((r) => { settle = r; });
+      const done = new Promise<void>((r) => {
+        settle = r;
+      });
       run({ pause: controller.signal, finish: finish.signal }, (e) => {
         if (e.type === 'job-started' && jobId === null) {
           jobId = e.jobId;
@@ -79,21 +98,27 @@ export class JobManager {
           resolveId(jobId);
         }
         this.d.hub.ingest(e);
-      }).then(
-        () => { if (jobId !== null) this.finished(jobId, null); },
-        (err: unknown) => {
-          if (jobId === null) reject(err);
-          else this.finished(jobId, err);
-        },
-      ).finally(settle);
+      })
+        .then(
+          () => {
+            if (jobId !== null) this.finished(jobId, null);
+          },
+          (err: unknown) => {
+            if (jobId === null) reject(err);
+            else this.finished(jobId, err);
+          },
+        )
+        .finally(settle);
     });
   }
 
   private launchExisting(jobId: number, run: Runner): void {
     const controller = new AbortController();
     const finish = new AbortController();
-    const done = run({ pause: controller.signal, finish: finish.signal }, (e) => this.d.hub.ingest(e))
-      .then(() => this.finished(jobId, null), (err: unknown) => this.finished(jobId, err));
+    const done = run({ pause: controller.signal, finish: finish.signal }, (e) => this.d.hub.ingest(e)).then(
+      () => this.finished(jobId, null),
+      (err: unknown) => this.finished(jobId, err),
+    );
     this.running.set(jobId, { controller, finish, done });
     this.d.hub.setRunning(jobId, true);
   }
@@ -157,7 +182,8 @@ export class JobManager {
 
   /** Resumes the recent jobs that are paused or were interrupted (not the finished ones). */
   async resumeAll(): Promise<JobView[]> {
-    const ids = this.d.engine.services.journal.jobs(50)
+    const ids = this.d.engine.services.journal
+      .jobs(50)
       .filter((j) => j.state !== 'done' && j.state !== 'failed' && !this.running.has(j.id))
       .map((j) => j.id);
     const out: JobView[] = [];
@@ -174,7 +200,12 @@ export class JobManager {
   }
 
   private refuseWhenClosing(): void {
-    if (this.closing) throw new BeamdropError({ code: 'cancelled', retryable: false, message: 'Beamdrop is shutting down; start the job again after it restarts.' });
+    if (this.closing)
+      throw new BeamdropError({
+        code: 'cancelled',
+        retryable: false,
+        message: 'Beamdrop is shutting down; start the job again after it restarts.',
+      });
   }
 }
 

@@ -32,33 +32,65 @@ export function jobView(journal: Journal, job: StoredJob, live: LiveJob | undefi
   } else {
     counts = journal.counts(job.id);
     totals = journal.totals(job.id);
-    if (live?.running && live.scanned && live.scanned.files > totals.files) totals = { ...totals, files: live.scanned.files, bytes: live.scanned.bytes };
+    if (live?.running && live.scanned && live.scanned.files > totals.files)
+      totals = { ...totals, files: live.scanned.files, bytes: live.scanned.bytes };
   }
   const sync = live?.running ? live.sync : null;
   const operatorPaused = live?.operatorPaused || (job.reason?.startsWith(OPERATOR_PAUSE) ?? false);
   // Paused by the operator before the engine left its scan: the journal still says scanning.
   const pausedEarly = !live?.running && !!live?.operatorPaused && (job.state === 'scanning' || job.state === 'running');
   const state = pausedEarly ? 'paused' : job.state;
-  const reason = job.reason ?? (pausedEarly ? `${OPERATOR_PAUSE} while scanning; resume to continue.` : null) ?? live?.error?.message ?? sync?.destinationDown
-    ?? (live?.registration?.state === 'needs-attention' ? live.registration.lastError?.message ?? null : null);
-  const attention = (counts.failed ?? 0) > 0 || (counts.changed ?? 0) > 0 || state === 'failed'
-    || (!live?.running && live?.error != null)
-    || (state === 'paused' && !operatorPaused);
+  const reason =
+    job.reason ??
+    (pausedEarly ? `${OPERATOR_PAUSE} while scanning; resume to continue.` : null) ??
+    live?.error?.message ??
+    sync?.destinationDown ??
+    (live?.registration?.state === 'needs-attention' ? (live.registration.lastError?.message ?? null) : null);
+  const attention =
+    (counts.failed ?? 0) > 0 ||
+    (counts.changed ?? 0) > 0 ||
+    state === 'failed' ||
+    (!live?.running && live?.error != null) ||
+    (state === 'paused' && !operatorPaused);
   return {
-    id: job.id, kind: job.kind, state, dataset: job.dataset, proposal: job.proposal, destination: job.destination,
-    sources: job.sources, createdAt: job.createdAt, finishedAt: job.finishedAt, reason,
+    id: job.id,
+    kind: job.kind,
+    state,
+    dataset: job.dataset,
+    proposal: job.proposal,
+    destination: job.destination,
+    sources: job.sources,
+    createdAt: job.createdAt,
+    finishedAt: job.finishedAt,
+    reason,
     running: live?.running ?? false,
-    filesTotal: totals.files, filesDone: totals.doneFiles, bytesTotal: totals.bytes, bytesDone: totals.doneBytes,
-    rate: sync?.rate ?? p?.rate ?? 0, eta: sync ? sync.eta : p?.eta ?? null, counts,
-    backlog: job.kind !== 'sync' ? null : sync ? sync.backlog.files + sync.waiting.files
-      : (counts.discovered ?? 0) + (counts.stable ?? 0) + (counts.transferring ?? 0) + (counts.uploaded ?? 0),
-    attention: attention || live?.registration?.state === 'needs-attention' || (sync?.destinationDown != null),
+    filesTotal: totals.files,
+    filesDone: totals.doneFiles,
+    bytesTotal: totals.bytes,
+    bytesDone: totals.doneBytes,
+    rate: sync?.rate ?? p?.rate ?? 0,
+    eta: sync ? sync.eta : (p?.eta ?? null),
+    counts,
+    backlog:
+      job.kind !== 'sync'
+        ? null
+        : sync
+          ? sync.backlog.files + sync.waiting.files
+          : (counts.discovered ?? 0) + (counts.stable ?? 0) + (counts.transferring ?? 0) + (counts.uploaded ?? 0),
+    attention: attention || live?.registration?.state === 'needs-attention' || sync?.destinationDown != null,
   };
 }
 
 export function fileRow(f: FileRecord): FileRow {
   return {
-    id: f.id, relpath: f.relpath, size: f.size, state: f.state, sha256: f.sha256, remoteKey: f.remoteKey,
-    attempts: f.attempts, error: f.lastError, updatedAt: f.updatedAt,
+    id: f.id,
+    relpath: f.relpath,
+    size: f.size,
+    state: f.state,
+    sha256: f.sha256,
+    remoteKey: f.remoteKey,
+    attempts: f.attempts,
+    error: f.lastError,
+    updatedAt: f.updatedAt,
   };
 }

@@ -13,7 +13,10 @@ export function levelName(n: number): LogLevel {
   return 'debug';
 }
 
-export async function readRecentLog(file: string, opts: { minLevel: LogLevel; limit: number; query: string }): Promise<LogLine[]> {
+export async function readRecentLog(
+  file: string,
+  opts: { minLevel: LogLevel; limit: number; query: string },
+): Promise<LogLine[]> {
   let text: string;
   try {
     const fh = await open(file, 'r');
@@ -41,11 +44,20 @@ export async function readRecentLog(file: string, opts: { minLevel: LogLevel; li
     if (!line) continue;
     if (q && !line.toLowerCase().includes(q)) continue;
     let o: Record<string, unknown>;
-    try { o = JSON.parse(line) as Record<string, unknown>; } catch { continue; }
+    try {
+      o = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
     const level = typeof o.level === 'number' ? o.level : 30;
     if (level < min) continue;
     const { level: _l, time, msg, pid: _p, hostname: _h, ...fields } = o;
-    out.push({ time: typeof time === 'number' ? time : 0, level: levelName(level), message: typeof msg === 'string' ? msg : '', fields });
+    out.push({
+      time: typeof time === 'number' ? time : 0,
+      level: levelName(level),
+      message: typeof msg === 'string' ? msg : '',
+      fields,
+    });
   }
   return out;
 }

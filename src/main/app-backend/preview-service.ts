@@ -25,7 +25,10 @@ export interface PreviewRequest {
 export class PreviewService {
   private current: AbortController | null = null;
 
-  constructor(private readonly profile: () => FacilityProfile, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly profile: () => FacilityProfile,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async preview(req: PreviewRequest): Promise<SourcePreview> {
     this.current?.abort();
@@ -37,8 +40,10 @@ export class PreviewService {
     const out: SourcePreview = { files: 0, bytes: 0, sample: [], notes: [], notesTotal: 0, elapsedMs: 0, complete: true };
     try {
       for await (const item of scan(req.sources, {
-        include: [...p.include, ...req.include], exclude: [...p.exclude, ...req.exclude],
-        followSymlinks: req.followSymlinks, signal: controller.signal,
+        include: [...p.include, ...req.include],
+        exclude: [...p.exclude, ...req.exclude],
+        followSymlinks: req.followSymlinks,
+        signal: controller.signal,
       })) {
         if ('note' in item) {
           out.notesTotal++;
@@ -48,7 +53,10 @@ export class PreviewService {
         out.files++;
         out.bytes += item.file.size;
         if (out.sample.length < SAMPLE) out.sample.push({ relpath: item.file.relpath, size: item.file.size });
-        if ((out.files & 1023) === 0 && this.now() - started > BUDGET_MS) { out.complete = false; break; }
+        if ((out.files & 1023) === 0 && this.now() - started > BUDGET_MS) {
+          out.complete = false;
+          break;
+        }
       }
     } finally {
       if (this.current === controller) this.current = null;
@@ -57,19 +65,39 @@ export class PreviewService {
     return out;
   }
 
-  dispose(): void { this.current?.abort(); }
+  dispose(): void {
+    this.current?.abort();
+  }
 }
 
 /** Every source must exist before anything starts; the error names the path and its field. */
 export async function checkSources(sources: string[]): Promise<void> {
   for (const [i, s] of sources.entries()) {
-    if (!s.trim()) throw new BeamdropError({ code: 'config-invalid', retryable: false, field: `sources.${i}`, message: 'This path is empty.' });
+    if (!s.trim())
+      throw new BeamdropError({
+        code: 'config-invalid',
+        retryable: false,
+        field: `sources.${i}`,
+        message: 'This path is empty.',
+      });
     try {
       await stat(resolve(s));
     } catch (e) {
       const code = (e as { code?: string }).code;
-      const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'no such file or folder; check the path' : `cannot be read (${code ?? (e as Error).message})`;
-      throw new BeamdropError({ code: code === 'ENOENT' || code === 'ENOTDIR' ? 'not-found' : 'unreadable', retryable: false, field: `sources.${i}`, file: s, message: `${s}: ${why}.` }, { cause: e });
+      const why =
+        code === 'ENOENT' || code === 'ENOTDIR'
+          ? 'no such file or folder; check the path'
+          : `cannot be read (${code ?? (e as Error).message})`;
+      throw new BeamdropError(
+        {
+          code: code === 'ENOENT' || code === 'ENOTDIR' ? 'not-found' : 'unreadable',
+          retryable: false,
+          field: `sources.${i}`,
+          file: s,
+          message: `${s}: ${why}.`,
+        },
+        { cause: e },
+      );
     }
   }
 }

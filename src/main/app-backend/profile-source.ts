@@ -5,7 +5,10 @@ import { dataPaths, dataRoot } from '../engine/profile/data-dir.js';
 import { defaultProfile } from '../engine/profile/default-profile.js';
 import { loadProfile } from '../engine/profile/load-profile.js';
 
-export async function appProfile(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<{ profile: FacilityProfile; source: string }> {
+export async function appProfile(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ profile: FacilityProfile; source: string }> {
   const i = argv.indexOf('--profile');
   const fromArg = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--profile='))?.slice('--profile='.length);
   const file = fromArg ?? env.BEAMDROP_PROFILE;

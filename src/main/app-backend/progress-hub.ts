@@ -36,18 +36,29 @@ export class ProgressHub {
     this.maxChanges = o.maxFileChanges ?? MAX_FILE_CHANGES;
   }
 
-  liveJob(jobId: number): LiveJob | undefined { return this.live.get(jobId); }
+  liveJob(jobId: number): LiveJob | undefined {
+    return this.live.get(jobId);
+  }
 
   private entry(jobId: number): LiveJob {
     let l = this.live.get(jobId);
-    if (!l) { l = { running: false, progress: null, scanned: null, error: null, operatorPaused: false, sync: null, registration: null }; this.live.set(jobId, l); }
+    if (!l) {
+      l = { running: false, progress: null, scanned: null, error: null, operatorPaused: false, sync: null, registration: null };
+      this.live.set(jobId, l);
+    }
     return l;
   }
 
   /** The app started (or stopped) running a job. */
   setRunning(jobId: number, running: boolean, patch: Partial<Pick<LiveJob, 'operatorPaused' | 'error'>> = {}): void {
     const l = this.entry(jobId);
-    if (running && !l.running) { l.error = null; l.operatorPaused = false; l.progress = null; l.scanned = null; l.sync = null; }
+    if (running && !l.running) {
+      l.error = null;
+      l.operatorPaused = false;
+      l.progress = null;
+      l.scanned = null;
+      l.sync = null;
+    }
     l.running = running;
     Object.assign(l, patch);
     this.touch(jobId);
@@ -68,12 +79,24 @@ export class ProgressHub {
     const jobId = jobIdOf(e);
     const l = this.entry(jobId);
     switch (e.type) {
-      case 'progress': l.progress = e.progress; break;
-      case 'scan-progress': case 'scan-done': l.scanned = { files: e.files, bytes: e.bytes }; break;
-      case 'file-state': this.addChange({ jobId, relpath: e.relpath, state: e.state, ...(e.error ? { error: e.error } : {}) }); break;
-      case 'sync-status': l.sync = e.status; break;
-      case 'registration': l.registration = e.status; break;
-      default: break;
+      case 'progress':
+        l.progress = e.progress;
+        break;
+      case 'scan-progress':
+      case 'scan-done':
+        l.scanned = { files: e.files, bytes: e.bytes };
+        break;
+      case 'file-state':
+        this.addChange({ jobId, relpath: e.relpath, state: e.state, ...(e.error ? { error: e.error } : {}) });
+        break;
+      case 'sync-status':
+        l.sync = e.status;
+        break;
+      case 'registration':
+        l.registration = e.status;
+        break;
+      default:
+        break;
     }
     this.touch(jobId);
   }
@@ -126,9 +149,13 @@ export class ProgressHub {
 /** Every job event names its job, in one of three places. */
 export function jobIdOf(e: JobEvent): number {
   switch (e.type) {
-    case 'progress': return e.progress.jobId;
-    case 'job-finished': return e.summary.job.id;
-    case 'sync-status': return e.status.jobId;
-    default: return e.jobId;
+    case 'progress':
+      return e.progress.jobId;
+    case 'job-finished':
+      return e.summary.job.id;
+    case 'sync-status':
+      return e.status.jobId;
+    default:
+      return e.jobId;
   }
 }

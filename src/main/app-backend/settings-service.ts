@@ -18,7 +18,8 @@ export interface SettingsUpdate {
   defaultDestination?: string | undefined;
 }
 
-const invalid = (field: string, message: string) => new BeamdropError({ code: 'config-invalid', retryable: false, field, message });
+const invalid = (field: string, message: string) =>
+  new BeamdropError({ code: 'config-invalid', retryable: false, field, message });
 
 export class SettingsService {
   constructor(
@@ -29,27 +30,41 @@ export class SettingsService {
     private readonly shell: ShellPort,
   ) {}
 
-  profile(): FacilityProfile { return effectiveProfile(this.base, this.store.get()); }
+  profile(): FacilityProfile {
+    return effectiveProfile(this.base, this.store.get());
+  }
 
   async view(): Promise<SettingsView> {
     const p = this.profile();
     const s = this.store.get();
     return {
-      profileSource: this.profileSource, facility: p.facility, beamline: p.beamline,
+      profileSource: this.profileSource,
+      facility: p.facility,
+      beamline: p.beamline,
       destinations: await Promise.all(Object.entries(p.destinations).map(([name, c]) => this.destinationView(name, c))),
       defaultDestination: p.defaultDestination ?? Object.keys(p.destinations)[0] ?? null,
-      concurrency: p.upload.concurrency, partConcurrency: p.upload.partConcurrency, bandwidth: p.upload.bandwidth,
-      startAtLogin: s.startAtLogin, dataDir: this.engine.services.paths.root,
+      concurrency: p.upload.concurrency,
+      partConcurrency: p.upload.partConcurrency,
+      bandwidth: p.upload.bandwidth,
+      startAtLogin: s.startAtLogin,
+      dataDir: this.engine.services.paths.root,
     };
   }
 
   async update(u: SettingsUpdate): Promise<SettingsView> {
-    if (u.concurrency !== undefined && (u.concurrency < 1 || u.concurrency > 64)) throw invalid('concurrency', 'Files at once is a whole number from 1 to 64.');
-    if (u.partConcurrency !== undefined && (u.partConcurrency < 1 || u.partConcurrency > 32)) throw invalid('partConcurrency', 'Parts at once is a whole number from 1 to 32.');
+    if (u.concurrency !== undefined && (u.concurrency < 1 || u.concurrency > 64))
+      throw invalid('concurrency', 'Files at once is a whole number from 1 to 64.');
+    if (u.partConcurrency !== undefined && (u.partConcurrency < 1 || u.partConcurrency > 32))
+      throw invalid('partConcurrency', 'Parts at once is a whole number from 1 to 32.');
     if (u.bandwidth !== undefined) {
-      try { parseBandwidthSchedule(u.bandwidth.trim() || 'off'); } catch (e) { throw invalid('bandwidth', (e as Error).message); }
+      try {
+        parseBandwidthSchedule(u.bandwidth.trim() || 'off');
+      } catch (e) {
+        throw invalid('bandwidth', (e as Error).message);
+      }
     }
-    if (u.defaultDestination !== undefined && !(u.defaultDestination in this.profile().destinations)) throw invalid('defaultDestination', `There is no destination "${u.defaultDestination}".`);
+    if (u.defaultDestination !== undefined && !(u.defaultDestination in this.profile().destinations))
+      throw invalid('defaultDestination', `There is no destination "${u.defaultDestination}".`);
     this.store.update((s) => ({
       ...s,
       ...(u.concurrency !== undefined ? { concurrency: u.concurrency } : {}),
@@ -64,7 +79,8 @@ export class SettingsService {
 
   async saveDestination(name: string, raw: Record<string, unknown>): Promise<SettingsView> {
     if (!/^[A-Za-z0-9_-]+$/.test(name)) throw invalid('name', 'Destination names use letters, digits, "-" and "_".');
-    if (name in this.base.destinations) throw invalid('name', `"${name}" is defined by the facility profile; choose another name.`);
+    if (name in this.base.destinations)
+      throw invalid('name', `"${name}" is defined by the facility profile; choose another name.`);
     const parsed = destinationSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -75,7 +91,8 @@ export class SettingsService {
   }
 
   async removeDestination(name: string): Promise<SettingsView> {
-    if (name in this.base.destinations) throw invalid('name', `"${name}" is defined by the facility profile and cannot be removed here.`);
+    if (name in this.base.destinations)
+      throw invalid('name', `"${name}" is defined by the facility profile and cannot be removed here.`);
     this.store.update((s) => {
       const { [name]: _gone, ...rest } = s.destinations;
       return { ...s, destinations: rest, ...(s.defaultDestination === name ? { defaultDestination: undefined } : {}) };
@@ -108,17 +125,38 @@ export class SettingsService {
 
   private requireDestination(name: string): DestinationConfig {
     const c = this.profile().destinations[name];
-    if (!c) throw new BeamdropError({ code: 'destination-unknown', retryable: false, field: 'destination', message: `There is no destination "${name}".` });
+    if (!c)
+      throw new BeamdropError({
+        code: 'destination-unknown',
+        retryable: false,
+        field: 'destination',
+        message: `There is no destination "${name}".`,
+      });
     return c;
   }
 
   private async destinationView(name: string, c: DestinationConfig): Promise<DestinationView> {
-    const base = { name, kind: c.kind, keyTemplate: c.keyTemplate, origin: name in this.base.destinations ? 'profile' as const : 'operator' as const };
+    const base = {
+      name,
+      kind: c.kind,
+      keyTemplate: c.keyTemplate,
+      origin: name in this.base.destinations ? ('profile' as const) : ('operator' as const),
+    };
     if (c.kind === 'filesystem') return { ...base, location: c.root, identity: null, credential: 'not-needed' };
     if (c.kind === 's3') {
-      return { ...base, location: `${c.endpoint.replace(/\/+$/, '')}/${c.bucket}`, identity: c.credentials?.accessKeyId ?? null, credential: await this.status(() => this.engine.services.credentials.s3(name, c)) };
+      return {
+        ...base,
+        location: `${c.endpoint.replace(/\/+$/, '')}/${c.bucket}`,
+        identity: c.credentials?.accessKeyId ?? null,
+        credential: await this.status(() => this.engine.services.credentials.s3(name, c)),
+      };
     }
-    return { ...base, location: c.url, identity: c.credentials?.username ?? null, credential: await this.status(async () => (await this.engine.services.credentials.webdav(name, c)) ? true : null) };
+    return {
+      ...base,
+      location: c.url,
+      identity: c.credentials?.username ?? null,
+      credential: await this.status(async () => ((await this.engine.services.credentials.webdav(name, c)) ? true : null)),
+    };
   }
 
   private async status(probe: () => Promise<unknown>): Promise<CredentialStatus> {

@@ -18,7 +18,10 @@ export interface Completeness {
   marker: string;
 }
 
-export type SyncStart = Omit<UploadRequest, 'signal' | 'onEvent' | 'onRead' | 'dryRun'> & { technique: string | null; completeness: Completeness };
+export type SyncStart = Omit<UploadRequest, 'signal' | 'onEvent' | 'onRead' | 'dryRun'> & {
+  technique: string | null;
+  completeness: Completeness;
+};
 
 export interface SyncGateway {
   start(profile: FacilityProfile, req: SyncStart, signals: SyncSignals, onEvent: (e: JobEvent) => void): Promise<JobSummary>;
@@ -31,11 +34,18 @@ export function engineSync(engine: Engine): SyncGateway {
       const { sources, completeness: c, technique, policy: _policy, ...rest } = req;
       const rules = {
         quietPeriod: Math.round(c.quietSeconds * 1000),
-        ...(c.markerMatch.trim() && c.marker.trim() ? { markers: [{ match: c.markerMatch.trim(), marker: c.marker.trim() }] } : {}),
+        ...(c.markerMatch.trim() && c.marker.trim()
+          ? { markers: [{ match: c.markerMatch.trim(), marker: c.marker.trim() }] }
+          : {}),
       };
       const r = await engine.watch(profile, {
-        ...rest, folders: sources, rules, ...(technique ? { technique } : {}),
-        signal: signals.finish, pauseSignal: signals.pause, onEvent,
+        ...rest,
+        folders: sources,
+        rules,
+        ...(technique ? { technique } : {}),
+        signal: signals.finish,
+        pauseSignal: signals.pause,
+        onEvent,
       });
       return r.summary;
     },

@@ -10,8 +10,14 @@ export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_START_URL = `${APP_ORIGIN}/index.html`;
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.woff2': 'font/woff2', '.json': 'application/json', '.ico': 'image/x-icon',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+  '.ico': 'image/x-icon',
 };
 
 export function contentType(file: string): string {
@@ -21,10 +27,18 @@ export function contentType(file: string): string {
 /** The file under `root` that an app:// URL names, or null for anything outside it or another host. */
 export function resolveAsset(root: string, url: string): string | null {
   let u: URL;
-  try { u = new URL(url); } catch { return null; }
+  try {
+    u = new URL(url);
+  } catch {
+    return null;
+  }
   if (u.protocol !== `${APP_SCHEME}:` || u.host !== APP_HOST) return null;
   let path: string;
-  try { path = decodeURIComponent(u.pathname); } catch { return null; }
+  try {
+    path = decodeURIComponent(u.pathname);
+  } catch {
+    return null;
+  }
   if (path.includes('\0')) return null;
   const rel = path === '/' ? 'index.html' : path.replace(/^\/+/, '');
   const full = normalize(join(root, rel));
@@ -45,7 +59,10 @@ export async function serveAsset(root: string, url: string, read: (file: string)
   if (!file) return new Response('not found', { status: 404, headers: SECURITY_HEADERS });
   try {
     const body = await read(file);
-    return new Response(body as ConstructorParameters<typeof Response>[0], { status: 200, headers: { ...SECURITY_HEADERS, 'Content-Type': contentType(file) } });
+    return new Response(body as ConstructorParameters<typeof Response>[0], {
+      status: 200,
+      headers: { ...SECURITY_HEADERS, 'Content-Type': contentType(file) },
+    });
   } catch {
     return new Response('not found', { status: 404, headers: SECURITY_HEADERS });
   }

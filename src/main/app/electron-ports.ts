@@ -21,8 +21,16 @@ export function electronTray(onClick: () => void): { port: TrayPort; destroy(): 
     port: {
       setStatus: (s) => tray.setImage(trayIcon(s)),
       setToolTip: (t) => tray.setToolTip(t),
-      setMenu: (items: TrayMenuItem[]) => tray.setContextMenu(Menu.buildFromTemplate(items.map((i) =>
-        i.separator ? { type: 'separator' as const } : { label: i.label, enabled: i.enabled, ...(i.click ? { click: i.click } : {}) }))),
+      setMenu: (items: TrayMenuItem[]) =>
+        tray.setContextMenu(
+          Menu.buildFromTemplate(
+            items.map((i) =>
+              i.separator
+                ? { type: 'separator' as const }
+                : { label: i.label, enabled: i.enabled, ...(i.click ? { click: i.click } : {}) },
+            ),
+          ),
+        ),
     },
     destroy: () => tray.destroy(),
   };
@@ -45,7 +53,11 @@ export function electronShell(app: App, window: () => BrowserWindow | null): She
 
 export function showNotice(n: Notice, onClick: () => void): void {
   if (!Notification.isSupported()) return;
-  const notification = new Notification({ title: n.title, body: n.body, urgency: n.kind === 'attention' ? 'critical' : 'normal' });
+  const notification = new Notification({
+    title: n.title,
+    body: n.body,
+    urgency: n.kind === 'attention' ? 'critical' : 'normal',
+  });
   notification.on('click', onClick);
   notification.show();
 }

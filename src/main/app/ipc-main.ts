@@ -37,12 +37,17 @@ export function registerCommandHandlers(
     ipc.handle(channel, async (event, request) => {
       if (!isTrusted(event)) {
         onRejected(channel, event.senderFrame?.url ?? null);
-        return { ok: false, error: { code: 'permission-denied', retryable: false, message: 'This page may not talk to Beamdrop.' } } satisfies Result<never>;
+        return {
+          ok: false,
+          error: { code: 'permission-denied', retryable: false, message: 'This page may not talk to Beamdrop.' },
+        } satisfies Result<never>;
       }
       return dispatch(command, request);
     });
   }
-  return () => { for (const command of COMMAND_NAMES) ipc.removeHandler(commandChannel(command)); };
+  return () => {
+    for (const command of COMMAND_NAMES) ipc.removeHandler(commandChannel(command));
+  };
 }
 
 export interface EventTarget {

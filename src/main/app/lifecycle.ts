@@ -31,20 +31,28 @@ export class Lifecycle {
   private quitting = false;
   private drained = false;
 
-  constructor(private readonly app: QuittableApp, private readonly drain: () => Promise<void>, private readonly onDrainError: (e: unknown) => void = () => undefined) {
+  constructor(
+    private readonly app: QuittableApp,
+    private readonly drain: () => Promise<void>,
+    private readonly onDrainError: (e: unknown) => void = () => undefined,
+  ) {
     app.on('before-quit', (event) => {
       this.quitting = true;
       if (this.drained) return;
       // Hold the quit until the jobs paused cleanly, then quit for real.
       event.preventDefault();
-      void this.drain().catch(this.onDrainError).finally(() => {
-        this.drained = true;
-        this.app.quit();
-      });
+      void this.drain()
+        .catch(this.onDrainError)
+        .finally(() => {
+          this.drained = true;
+          this.app.quit();
+        });
     });
   }
 
-  get isQuitting(): boolean { return this.quitting; }
+  get isQuitting(): boolean {
+    return this.quitting;
+  }
 
   /** Closing the window hides it; uploads go on in the tray. */
   keepInTray(win: HideableWindow, onHidden: () => void = () => undefined): void {

@@ -53,12 +53,28 @@ async function start(): Promise<void> {
   const { profile, source } = await appProfile(process.argv, process.env);
   const engine = Engine.open();
   const { log } = engine.services;
-  const b = createBackend({ engine, profile, profileSource: source, version: app.getVersion(), shell: electronShell(app, () => win) });
+  const b = createBackend({
+    engine,
+    profile,
+    profileSource: source,
+    version: app.getVersion(),
+    shell: electronShell(app, () => win),
+  });
   backend = b;
-  lifecycle = new Lifecycle(app, async () => { await b.shutdown(); await engine.close(); }, (e) => log.error({ err: e }, 'shutdown failed'));
+  lifecycle = new Lifecycle(
+    app,
+    async () => {
+      await b.shutdown();
+      await engine.close();
+    },
+    (e) => log.error({ err: e }, 'shutdown failed'),
+  );
 
   registerCommandHandlers(
-    { handle: (channel, listener) => ipcMain.handle(channel, (event, request: unknown) => listener(event, request)), removeHandler: (c) => ipcMain.removeHandler(c) },
+    {
+      handle: (channel, listener) => ipcMain.handle(channel, (event, request: unknown) => listener(event, request)),
+      removeHandler: (c) => ipcMain.removeHandler(c),
+    },
     b.dispatch,
     trustedSender(() => (win && !win.isDestroyed() ? win.webContents.id : null)),
     (channel, url) => log.warn({ channel, url }, 'IPC from an untrusted sender refused'),
@@ -91,7 +107,7 @@ async function start(): Promise<void> {
 
 if (ensureSingleInstance(app, () => showWindow())) {
   start().catch((e: unknown) => {
-    process.stderr.write(`Beamdrop could not start: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.stderr.write(`Beamdrop could not start: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     app.exit(1);
   });
 }

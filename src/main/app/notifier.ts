@@ -24,7 +24,12 @@ export class JobNotifier {
       if (!before?.running && !j.running) continue;
       if (j.attention && !before?.attention) this.once(j, 'attention', `${j.dataset} needs attention`, attentionText(j));
       if (j.state === 'done' && !j.running && before?.state !== 'done' && !j.attention) {
-        this.once(j, 'done', `${j.dataset} verified and registered`, `${j.filesTotal} file${j.filesTotal === 1 ? '' : 's'} verified at ${j.destination} and recorded in the catalogue.`);
+        this.once(
+          j,
+          'done',
+          `${j.dataset} verified and registered`,
+          `${j.filesTotal} file${j.filesTotal === 1 ? '' : 's'} verified at ${j.destination} and recorded in the catalogue.`,
+        );
       }
     }
   }

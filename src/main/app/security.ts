@@ -7,7 +7,10 @@ import { APP_ORIGIN } from './app-protocol.js';
 
 export function secureWindowOptions(preloadPath: string): BrowserWindowConstructorOptions {
   return {
-    width: 1280, height: 820, minWidth: 900, minHeight: 600,
+    width: 1280,
+    height: 820,
+    minWidth: 900,
+    minHeight: 600,
     show: false,
     title: 'Beamdrop',
     autoHideMenuBar: true,
@@ -63,7 +66,9 @@ export function guardWebContents(contents: GuardableContents, openExternal?: (ur
 }
 
 export interface PermissionSession {
-  setPermissionRequestHandler(handler: (contents: unknown, permission: string, callback: (granted: boolean) => void) => void): void;
+  setPermissionRequestHandler(
+    handler: (contents: unknown, permission: string, callback: (granted: boolean) => void) => void,
+  ): void;
   setPermissionCheckHandler(handler: (contents: unknown, permission: string) => boolean): void;
 }
 

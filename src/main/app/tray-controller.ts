@@ -30,7 +30,11 @@ export class TrayController {
   private status: AppStatus | null = null;
   private tooltip = '';
 
-  constructor(private readonly tray: TrayPort, private readonly actions: TrayActions, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly tray: TrayPort,
+    private readonly actions: TrayActions,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** The jobs known at start (jobs.list), then every update. */
   seed(jobs: JobView[]): void {
@@ -43,7 +47,9 @@ export class TrayController {
     this.render(false);
   }
 
-  current(): AppStatus { return appStatusOf([...this.jobs.values()], this.now()); }
+  current(): AppStatus {
+    return appStatusOf([...this.jobs.values()], this.now());
+  }
 
   private render(force: boolean): void {
     const all = [...this.jobs.values()];
@@ -56,10 +62,22 @@ export class TrayController {
     if (force || tooltip !== this.tooltip) this.tray.setToolTip(tooltip);
     this.tray.setMenu([
       { label: 'Show Beamdrop', enabled: true, click: this.actions.show },
-      { label: status === 'attention' ? 'Show what needs attention' : 'Show activity', enabled: true, click: this.actions.showActivity },
+      {
+        label: status === 'attention' ? 'Show what needs attention' : 'Show activity',
+        enabled: true,
+        click: this.actions.showActivity,
+      },
       { label: '', enabled: false, separator: true },
-      { label: `Pause all${running.length ? ` (${running.length})` : ''}`, enabled: running.length > 0, click: this.actions.pauseAll },
-      { label: `Resume all${paused.length ? ` (${paused.length})` : ''}`, enabled: paused.length > 0, click: this.actions.resumeAll },
+      {
+        label: `Pause all${running.length ? ` (${running.length})` : ''}`,
+        enabled: running.length > 0,
+        click: this.actions.pauseAll,
+      },
+      {
+        label: `Resume all${paused.length ? ` (${paused.length})` : ''}`,
+        enabled: paused.length > 0,
+        click: this.actions.resumeAll,
+      },
       { label: '', enabled: false, separator: true },
       { label: 'Quit Beamdrop', enabled: true, click: this.actions.quit },
     ]);

@@ -17,7 +17,10 @@ export function trayIconBitmap(status: AppStatus, size: number): Buffer {
   const radius = size / 2;
   const put = (x: number, y: number, rgb: [number, number, number], alpha: number) => {
     const i = (y * size + x) * 4;
-    buf[i] = rgb[2]; buf[i + 1] = rgb[1]; buf[i + 2] = rgb[0]; buf[i + 3] = Math.round(alpha * 255);
+    buf[i] = rgb[2];
+    buf[i + 1] = rgb[1];
+    buf[i + 2] = rgb[0];
+    buf[i + 3] = Math.round(alpha * 255);
   };
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {

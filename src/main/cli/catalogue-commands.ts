@@ -9,9 +9,9 @@ import { EXIT } from './exit-codes.js';
 import { readSecret } from './read-secret.js';
 
 const STATE_TEXT: Record<RegistrationStatus['state'], string> = {
-  'pending': 'registration pending',
-  'open': 'registered so far (more files may come)',
-  'registered': 'registered',
+  pending: 'registration pending',
+  open: 'registered so far (more files may come)',
+  registered: 'registered',
   'needs-attention': 'NEEDS ATTENTION',
   'waiting-login': 'waiting for sign-in',
 };
@@ -22,21 +22,26 @@ export function registrationLine(s: RegistrationStatus): string {
   const lines = [`${s.dataset}: ${STATE_TEXT[s.state]}${id} in ${s.catalogue} (${files})`];
   if (s.lastError && s.state !== 'registered' && s.state !== 'open') {
     lines.push(`    ${s.lastError.message}`);
-    if (s.lastError.reason && !s.lastError.message.includes(s.lastError.reason)) lines.push(`    server said: ${s.lastError.reason}`);
+    if (s.lastError.reason && !s.lastError.message.includes(s.lastError.reason))
+      lines.push(`    server said: ${s.lastError.reason}`);
   }
   if (s.nextAttemptAt) lines.push(`    next try at ${new Date(s.nextAttemptAt).toLocaleTimeString()}`);
   return lines.join('\n') + '\n';
 }
 
 function printStatuses(list: RegistrationStatus[], json: boolean): void {
-  if (json) { process.stdout.write(JSON.stringify(list) + '\n'); return; }
+  if (json) {
+    process.stdout.write(JSON.stringify(list) + '\n');
+    return;
+  }
   if (!list.length) process.stdout.write('No registrations.\n');
   for (const s of list) process.stdout.write(registrationLine(s));
   process.exitCode = list.some((s) => s.state === 'needs-attention' || s.state === 'waiting-login') ? EXIT.paused : EXIT.ok;
 }
 
 export function registerLogin(program: Command): void {
-  program.command('login')
+  program
+    .command('login')
     .description("sign in to the profile's catalogue; the session is kept in the OS keychain")
     .option('--profile <file>', 'facility profile')
     .option('--username <name>', 'user name (asked for when absent)')
@@ -46,23 +51,40 @@ export function registerLogin(program: Command): void {
         const profile = await profileFrom(f.profile);
         await withEngine(async (engine) => {
           const link = await catalogueLink(engine, profile);
-          if (!link.remote) { process.stdout.write('The local catalogue needs no sign-in.\n'); return; }
-          const username = f.username ?? process.env.BEAMDROP_CATALOGUE_USERNAME ?? (await readSecret(`user name for ${link.identity}: `)).trim();
-          if (!username) throw new BeamdropError({ code: 'credentials-missing', retryable: false, field: 'username', message: 'no user name given; use --username NAME.' });
-          const password = process.env.BEAMDROP_CATALOGUE_PASSWORD ?? await readSecret(`password of ${username} for ${link.identity}: `);
+          if (!link.remote) {
+            process.stdout.write('The local catalogue needs no sign-in.\n');
+            return;
+          }
+          const username =
+            f.username ??
+            process.env.BEAMDROP_CATALOGUE_USERNAME ??
+            (await readSecret(`user name for ${link.identity}: `)).trim();
+          if (!username)
+            throw new BeamdropError({
+              code: 'credentials-missing',
+              retryable: false,
+              field: 'username',
+              message: 'no user name given; use --username NAME.',
+            });
+          const password =
+            process.env.BEAMDROP_CATALOGUE_PASSWORD ?? (await readSecret(`password of ${username} for ${link.identity}: `));
           const session = await link.sessions.login({ username, password, ...(f.method ? { method: f.method } : {}) });
           const groups = session.user.groups.length ? ` (groups: ${session.user.groups.join(', ')})` : '';
-          process.stdout.write(`Signed in to ${link.identity} as ${session.user.username}${groups}. The session is kept in the OS keychain until \`beamdrop logout\`.\n`);
+          process.stdout.write(
+            `Signed in to ${link.identity} as ${session.user.username}${groups}. The session is kept in the OS keychain until \`beamdrop logout\`.\n`,
+          );
           // A sign-in is what registrations waiting for one need: send them now.
           const waiting = link.status().filter((s) => s.state === 'waiting-login');
-          if (waiting.length) for (const s of await pushOutbox(engine, profile, 30_000)) process.stdout.write(registrationLine(s));
+          if (waiting.length)
+            for (const s of await pushOutbox(engine, profile, 30_000)) process.stdout.write(registrationLine(s));
         });
       } catch (e) {
         reportError(e, false);
       }
     });
 
-  program.command('logout')
+  program
+    .command('logout')
     .description("sign out of the profile's catalogue and forget the session")
     .option('--profile <file>', 'facility profile')
     .action(async (f: { profile?: string }) => {
@@ -81,7 +103,8 @@ export function registerLogin(program: Command): void {
 
 export function registerCatalogue(program: Command): void {
   const cat = program.command('catalogue').description('registrations in the facility catalogue (the outbox)');
-  cat.command('status')
+  cat
+    .command('status')
     .description('where each dataset stands in the catalogue: pending, registered, needs attention, waiting for sign-in')
     .argument('[dataset]', 'one dataset')
     .option('--profile <file>', 'facility profile')
@@ -96,7 +119,8 @@ export function registerCatalogue(program: Command): void {
       }
     });
 
-  cat.command('retry')
+  cat
+    .command('retry')
     .description('try a registration again, optionally with fixed metadata; files are not uploaded again')
     .argument('<dataset>', 'dataset name')
     .option('-p, --param <key=value>', 'corrected metadata (repeatable)', collect)
@@ -106,14 +130,20 @@ export function registerCatalogue(program: Command): void {
     .action(async (dataset: string, f: { param?: string[]; proposal?: string; profile?: string; json?: boolean }) => {
       try {
         const profile = await profileFrom(f.profile);
-        const list = await withEngine((engine) => retryRegistration(engine, profile, dataset, { metadata: parseMetadata(f.param ?? []), ...(f.proposal ? { proposal: f.proposal } : {}) }));
+        const list = await withEngine((engine) =>
+          retryRegistration(engine, profile, dataset, {
+            metadata: parseMetadata(f.param ?? []),
+            ...(f.proposal ? { proposal: f.proposal } : {}),
+          }),
+        );
         printStatuses(list, !!f.json);
       } catch (e) {
         reportError(e, !!f.json);
       }
     });
 
-  cat.command('push')
+  cat
+    .command('push')
     .description('send what waits in the outbox now and wait for the answers')
     .option('--wait <seconds>', 'how long to wait at most', '60')
     .option('--profile <file>', 'facility profile')
@@ -128,7 +158,8 @@ export function registerCatalogue(program: Command): void {
       }
     });
 
-  cat.command('proposals')
+  cat
+    .command('proposals')
     .description('proposals (investigations) the signed-in user may add datasets to')
     .argument('[search]', 'text to look for')
     .option('--profile <file>', 'facility profile')
@@ -142,24 +173,35 @@ export function registerCatalogue(program: Command): void {
           return link.adapter.proposals(session, search);
         });
         if (f.json) process.stdout.write(JSON.stringify(list) + '\n');
-        else for (const p of list) process.stdout.write(`${p.id}${p.visit ? ` / ${p.visit}` : ''}  ${p.title}${p.ownerGroup ? `  (owner group ${p.ownerGroup})` : ''}\n`);
+        else
+          for (const p of list)
+            process.stdout.write(
+              `${p.id}${p.visit ? ` / ${p.visit}` : ''}  ${p.title}${p.ownerGroup ? `  (owner group ${p.ownerGroup})` : ''}\n`,
+            );
       } catch (e) {
         reportError(e, !!f.json);
       }
     });
 
-  cat.command('resend')
+  cat
+    .command('resend')
     .description('ICAT+: send the dataset messages kept in the buffer folder while the broker was unreachable')
     .option('--profile <file>', 'facility profile')
     .action(async (f: { profile?: string }) => {
       try {
         const profile = await profileFrom(f.profile);
-        if (profile.catalogue.kind !== 'icat-plus') throw new BeamdropError({ code: 'config-invalid', retryable: false, field: 'catalogue.kind', message: 'only an ICAT+ catalogue keeps a message buffer; this profile uses ' + profile.catalogue.kind + '.' });
+        if (profile.catalogue.kind !== 'icat-plus')
+          throw new BeamdropError({
+            code: 'config-invalid',
+            retryable: false,
+            field: 'catalogue.kind',
+            message: 'only an ICAT+ catalogue keeps a message buffer; this profile uses ' + profile.catalogue.kind + '.',
+          });
         const config = profile.catalogue;
         await withEngine(async (engine) => {
           const link = await catalogueLink(engine, profile);
           const session = await link.sessions.reload().catch(() => null);
-          const credentials = session?.token ? JSON.parse(session.token) as { username: string; password: string } : null;
+          const credentials = session?.token ? (JSON.parse(session.token) as { username: string; password: string }) : null;
           const { resendIcatPlusBuffer } = await import('../engine/catalogue/icat-plus/resend.js');
           const report = await resendIcatPlusBuffer(config, { dataDir: engine.services.paths.root }, credentials);
           for (const s of report.sent) process.stdout.write(`sent ${s}\n`);

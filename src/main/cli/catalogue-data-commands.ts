@@ -12,7 +12,8 @@ import { EXIT } from './exit-codes.js';
 import { ProgressView } from './progress-view.js';
 
 export function registerCatalogueData(program: Command): void {
-  program.command('find')
+  program
+    .command('find')
     .description('search the local catalogue: dataset, proposal, sample, technique, metadata and file names')
     .argument('[query...]', 'words that must all match')
     .option('--technique <name>', 'only this technique')
@@ -20,13 +21,31 @@ export function registerCatalogueData(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (words: string[], f: { technique?: string; since?: string; json?: boolean }) => {
       try {
-        const found = await withEngine(async (engine) => findDatasets(engine.services.catalogue, {
-          text: words.join(' '), ...(f.technique ? { technique: f.technique } : {}), ...(f.since ? { since: f.since } : {}),
-        }));
-        if (f.json) { process.stdout.write(JSON.stringify(found) + '\n'); return; }
-        if (!found.length) { process.stdout.write('Nothing found.\n'); return; }
+        const found = await withEngine(async (engine) =>
+          findDatasets(engine.services.catalogue, {
+            text: words.join(' '),
+            ...(f.technique ? { technique: f.technique } : {}),
+            ...(f.since ? { since: f.since } : {}),
+          }),
+        );
+        if (f.json) {
+          process.stdout.write(JSON.stringify(found) + '\n');
+          return;
+        }
+        if (!found.length) {
+          process.stdout.write('Nothing found.\n');
+          return;
+        }
         for (const d of found) {
-          const bits = [d.experimentDate, d.technique, d.proposal && `proposal ${d.proposal}`, d.samples.length && `sample ${d.samples.join(', ')}`, `${d.files} files, ${formatBytes(d.bytes)}`, d.status, d.origin !== 'upload' && d.origin].filter(Boolean);
+          const bits = [
+            d.experimentDate,
+            d.technique,
+            d.proposal && `proposal ${d.proposal}`,
+            d.samples.length && `sample ${d.samples.join(', ')}`,
+            `${d.files} files, ${formatBytes(d.bytes)}`,
+            d.status,
+            d.origin !== 'upload' && d.origin,
+          ].filter(Boolean);
           process.stdout.write(`${d.name}  ${bits.join(' · ')}\n`);
         }
       } catch (e) {
@@ -34,7 +53,8 @@ export function registerCatalogueData(program: Command): void {
       }
     });
 
-  program.command('register')
+  program
+    .command('register')
     .description('register files already on facility storage (hash, record, register — nothing is copied)')
     .argument('<path>', 'the dataset folder on the facility storage')
     .requiredOption('--dataset <name>', 'dataset name')
@@ -45,36 +65,70 @@ export function registerCatalogueData(program: Command): void {
     .option('--exclude <glob>', 'skip files matching (repeatable)', collect)
     .option('--profile <file>', 'facility profile')
     .option('--json', 'one JSON line per file')
-    .action(async (path: string, f: { dataset: string; proposal?: string; visit?: string; param?: string[]; include?: string[]; exclude?: string[]; profile?: string; json?: boolean }) => {
-      try {
-        const profile = await profileFrom(f.profile);
-        const result = await withEngine((engine) => registerInPlace(engine, profile, {
-          path, dataset: f.dataset, metadata: parseMetadata(f.param ?? []), include: f.include ?? [], exclude: f.exclude ?? [],
-          ...(f.proposal ? { proposal: f.proposal } : {}), ...(f.visit ? { visit: f.visit } : {}),
-          onFile: (x) => { if (f.json) process.stdout.write(JSON.stringify(x) + '\n'); },
-        }));
-        if (f.json) { process.stdout.write(JSON.stringify({ type: 'registered', ...result }) + '\n'); return; }
-        process.stdout.write(`Recorded ${result.files} file(s), ${formatBytes(result.bytes)}, of dataset "${f.dataset}" in the local catalogue (nothing copied).\n`);
-        if (result.registration) process.stdout.write(registrationLine(result.registration));
-      } catch (e) {
-        reportError(e, !!f.json);
-      }
-    });
+    .action(
+      async (
+        path: string,
+        f: {
+          dataset: string;
+          proposal?: string;
+          visit?: string;
+          param?: string[];
+          include?: string[];
+          exclude?: string[];
+          profile?: string;
+          json?: boolean;
+        },
+      ) => {
+        try {
+          const profile = await profileFrom(f.profile);
+          const result = await withEngine((engine) =>
+            registerInPlace(engine, profile, {
+              path,
+              dataset: f.dataset,
+              metadata: parseMetadata(f.param ?? []),
+              include: f.include ?? [],
+              exclude: f.exclude ?? [],
+              ...(f.proposal ? { proposal: f.proposal } : {}),
+              ...(f.visit ? { visit: f.visit } : {}),
+              onFile: (x) => {
+                if (f.json) process.stdout.write(JSON.stringify(x) + '\n');
+              },
+            }),
+          );
+          if (f.json) {
+            process.stdout.write(JSON.stringify({ type: 'registered', ...result }) + '\n');
+            return;
+          }
+          process.stdout.write(
+            `Recorded ${result.files} file(s), ${formatBytes(result.bytes)}, of dataset "${f.dataset}" in the local catalogue (nothing copied).\n`,
+          );
+          if (result.registration) process.stdout.write(registrationLine(result.registration));
+        } catch (e) {
+          reportError(e, !!f.json);
+        }
+      },
+    );
 
-  program.command('import')
+  program
+    .command('import')
     .description('record the dataset and files of an RO-Crate in the local catalogue as pointers (no bytes copied)')
     .argument('<crate>', 'RO-Crate metadata file (…-ro-crate-metadata.json)')
-    .option('--dataset <name>', 'record it under this name instead of the crate\'s')
+    .option('--dataset <name>', "record it under this name instead of the crate's")
     .action(async (file: string, f: { dataset?: string }) => {
       try {
-        const r = await withEngine((engine) => importCrate(engine.services.catalogue, file, f.dataset ? { dataset: f.dataset } : {}));
-        process.stdout.write(`Imported dataset "${r.dataset}": ${r.files} file(s), ${formatBytes(r.bytes)}${r.alreadyKnown ? ` (${r.alreadyKnown} already known)` : ''}. \`beamdrop fetch ${r.dataset} DEST\` streams them and checks every SHA-256.\n`);
+        const r = await withEngine((engine) =>
+          importCrate(engine.services.catalogue, file, f.dataset ? { dataset: f.dataset } : {}),
+        );
+        process.stdout.write(
+          `Imported dataset "${r.dataset}": ${r.files} file(s), ${formatBytes(r.bytes)}${r.alreadyKnown ? ` (${r.alreadyKnown} already known)` : ''}. \`beamdrop fetch ${r.dataset} DEST\` streams them and checks every SHA-256.\n`,
+        );
       } catch (e) {
         reportError(e, false);
       }
     });
 
-  program.command('reconcile')
+  program
+    .command('reconcile')
     .description('compare the local folder, the destination and the catalogues; --fix uploads and registers what is missing')
     .argument('<what>', 'dataset name or the folder that was uploaded')
     .option('--fix', 'upload what is missing, record and register what is not')
@@ -85,17 +139,30 @@ export function registerCatalogueData(program: Command): void {
         const profile = await profileFrom(f.profile);
         await withEngine(async (engine) => {
           const report = await reconcile(engine, what);
-          if (f.json && !f.fix) { process.stdout.write(JSON.stringify(report) + '\n'); return; }
+          if (f.json && !f.fix) {
+            process.stdout.write(JSON.stringify(report) + '\n');
+            return;
+          }
           if (!f.json) process.stdout.write(describe(report));
-          const fixable = report.findings.some((x) => x.problem === 'not-uploaded' || x.problem === 'not-recorded' || x.problem === 'not-registered');
-          if (!f.fix) { process.stdout.write(fixable ? 'Run again with --fix to do this.\n' : ''); process.exitCode = report.findings.some((x) => x.problem !== 'only-at-destination') ? EXIT.filesFailed : EXIT.ok; return; }
-          if (!fixable) { process.stdout.write('Nothing for --fix to do.\n'); return; }
+          const fixable = report.findings.some(
+            (x) => x.problem === 'not-uploaded' || x.problem === 'not-recorded' || x.problem === 'not-registered',
+          );
+          if (!f.fix) {
+            process.stdout.write(fixable ? 'Run again with --fix to do this.\n' : '');
+            process.exitCode = report.findings.some((x) => x.problem !== 'only-at-destination') ? EXIT.filesFailed : EXIT.ok;
+            return;
+          }
+          if (!fixable) {
+            process.stdout.write('Nothing for --fix to do.\n');
+            return;
+          }
           const view = new ProgressView({ write: (s) => process.stdout.write(s), isTTY: !!process.stdout.isTTY }, !!f.json);
           const summary = await fixReconcile(engine, profile, report, { onEvent: (e) => view.onEvent(e) });
           const after = await reconcile(engine, what);
           if (f.json) process.stdout.write(JSON.stringify(after) + '\n');
           else process.stdout.write(`\nAfter --fix:\n${describe(after)}`);
-          process.exitCode = summary.counts.failed || after.findings.some((x) => x.problem === 'not-uploaded') ? EXIT.filesFailed : EXIT.ok;
+          process.exitCode =
+            summary.counts.failed || after.findings.some((x) => x.problem === 'not-uploaded') ? EXIT.filesFailed : EXIT.ok;
         });
       } catch (e) {
         reportError(e, !!f.json);
@@ -113,7 +180,9 @@ const HEADINGS: Record<Finding['problem'], string> = {
 };
 
 function describe(r: Awaited<ReturnType<typeof reconcile>>): string {
-  const lines = [`Dataset "${r.dataset}" (job ${r.jobId}): ${r.sources.join(', ')} → "${r.destination}", catalogue ${r.catalogue}`];
+  const lines = [
+    `Dataset "${r.dataset}" (job ${r.jobId}): ${r.sources.join(', ')} → "${r.destination}", catalogue ${r.catalogue}`,
+  ];
   lines.push(`  ${r.ok} file(s) are where they should be${r.catalogue === 'local' ? '' : ', including the catalogue'}.`);
   for (const problem of Object.keys(HEADINGS) as Finding['problem'][]) {
     const hits = r.findings.filter((x) => x.problem === problem);

@@ -8,12 +8,19 @@ const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 }
 
 export function parseAge(text: string): number {
   const m = /^(\d+)([mhd])$/.exec(text.trim());
-  if (!m) throw new BeamdropError({ code: 'config-invalid', retryable: false, field: '--older-than', message: `--older-than ${text}: write an age such as 90m, 24h or 7d` });
+  if (!m)
+    throw new BeamdropError({
+      code: 'config-invalid',
+      retryable: false,
+      field: '--older-than',
+      message: `--older-than ${text}: write an age such as 90m, 24h or 7d`,
+    });
   return Number(m[1]) * UNITS[m[2]!]!;
 }
 
 export function registerCleanup(program: Command): void {
-  program.command('cleanup')
+  program
+    .command('cleanup')
     .description('remove leftovers of interrupted uploads (unfinished S3 multipart uploads, temporary files)')
     .option('--destination <name>', 'destination named in the profile')
     .option('--to <uri>', 'ad-hoc destination URI')
@@ -23,8 +30,16 @@ export function registerCleanup(program: Command): void {
       try {
         const age = parseAge(f.olderThan);
         const profile = await profileFrom(f.profile);
-        const r = await withEngine((engine) => engine.cleanup(profile, { ...(f.destination ? { destination: f.destination } : {}), ...(f.to ? { to: f.to } : {}) }, age));
-        process.stdout.write(`${r.destination}: removed ${r.removed} leftover(s) older than ${f.olderThan}; uploads that paused jobs will resume were kept.\n`);
+        const r = await withEngine((engine) =>
+          engine.cleanup(
+            profile,
+            { ...(f.destination ? { destination: f.destination } : {}), ...(f.to ? { to: f.to } : {}) },
+            age,
+          ),
+        );
+        process.stdout.write(
+          `${r.destination}: removed ${r.removed} leftover(s) older than ${f.olderThan}; uploads that paused jobs will resume were kept.\n`,
+        );
       } catch (e) {
         reportError(e, false);
       }

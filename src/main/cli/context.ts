@@ -23,7 +23,16 @@ export async function withEngine<T>(fn: (engine: Engine) => Promise<T>): Promise
   }
 }
 
-const USAGE_CODES = new Set(['config-invalid', 'profile-not-found', 'destination-unknown', 'job-not-found', 'dataset-not-found', 'invalid-key', 'not-found', 'credentials-missing']);
+const USAGE_CODES = new Set([
+  'config-invalid',
+  'profile-not-found',
+  'destination-unknown',
+  'job-not-found',
+  'dataset-not-found',
+  'invalid-key',
+  'not-found',
+  'credentials-missing',
+]);
 
 /** Prints an error for the operator and sets the exit code; never a stack trace for known errors. */
 export function reportError(e: unknown, json: boolean): void {
@@ -31,9 +40,14 @@ export function reportError(e: unknown, json: boolean): void {
   if (json) process.stdout.write(JSON.stringify({ type: 'error', error: info }) + '\n');
   else process.stderr.write(`beamdrop: ${info.message}\n`);
   if (!(e instanceof BeamdropError)) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
-  process.exitCode = e instanceof BeamdropError
-    ? (USAGE_CODES.has(e.code) ? EXIT.usage : e.code === 'checksum-mismatch' ? EXIT.mismatch : EXIT.paused)
-    : 1;
+  process.exitCode =
+    e instanceof BeamdropError
+      ? USAGE_CODES.has(e.code)
+        ? EXIT.usage
+        : e.code === 'checksum-mismatch'
+          ? EXIT.mismatch
+          : EXIT.paused
+      : 1;
 }
 
 export function collect(value: string, previous: string[] = []): string[] {
@@ -45,7 +59,13 @@ export function parseMetadata(pairs: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const p of pairs) {
     const eq = p.indexOf('=');
-    if (eq <= 0) throw new BeamdropError({ code: 'config-invalid', retryable: false, field: '-p', message: `-p ${p}: write metadata as KEY=VALUE, e.g. -p sample=lysozyme` });
+    if (eq <= 0)
+      throw new BeamdropError({
+        code: 'config-invalid',
+        retryable: false,
+        field: '-p',
+        message: `-p ${p}: write metadata as KEY=VALUE, e.g. -p sample=lysozyme`,
+      });
     out[p.slice(0, eq).trim()] = p.slice(eq + 1);
   }
   return out;

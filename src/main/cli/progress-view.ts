@@ -3,7 +3,10 @@
 import type { JobEvent, JobProgress, JobSummary, RegistrationStatus } from '../../shared/model.js';
 import { formatBytes } from '../../shared/sizes.js';
 
-export interface Output { write(s: string): void; isTTY: boolean }
+export interface Output {
+  write(s: string): void;
+  isTTY: boolean;
+}
 
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
@@ -20,7 +23,10 @@ export function progressLine(p: JobProgress): string {
 }
 
 export function summaryText(s: JobSummary): string {
-  const counts = Object.entries(s.counts).map(([state, n]) => `${n} ${state}`).join(', ') || 'no files';
+  const counts =
+    Object.entries(s.counts)
+      .map(([state, n]) => `${n} ${state}`)
+      .join(', ') || 'no files';
   const secs = s.durationMs / 1000;
   const rate = secs > 0 ? ` (${formatBytes(s.bytesSent / secs)}/s)` : '';
   const lines = [
@@ -40,17 +46,24 @@ export function summaryText(s: JobSummary): string {
 export function registrationLine(s: RegistrationStatus): string {
   const files = `${s.filesRegistered} file(s) registered${s.filesQueued ? `, ${s.filesQueued} queued` : ''}`;
   switch (s.state) {
-    case 'registered': return `✓ catalogue ${s.catalogue}: dataset "${s.dataset}" registered${s.remoteId ? ` as ${s.remoteId}` : ''} (${files})`;
-    case 'needs-attention': return `⚠ catalogue ${s.catalogue}: dataset "${s.dataset}" needs attention: ${s.lastError?.reason ?? s.lastError?.message ?? 'see `beamdrop catalogue status`'}${s.lastError?.field ? ` (field ${s.lastError.field})` : ''}. Files stay uploaded; fix it and run \`beamdrop catalogue retry\`.`;
-    case 'waiting-login': return `… catalogue ${s.catalogue}: waiting for sign-in to register "${s.dataset}" (${files}); run \`beamdrop login\`.`;
-    default: return `… catalogue ${s.catalogue}: registering "${s.dataset}" (${files})`;
+    case 'registered':
+      return `✓ catalogue ${s.catalogue}: dataset "${s.dataset}" registered${s.remoteId ? ` as ${s.remoteId}` : ''} (${files})`;
+    case 'needs-attention':
+      return `⚠ catalogue ${s.catalogue}: dataset "${s.dataset}" needs attention: ${s.lastError?.reason ?? s.lastError?.message ?? 'see `beamdrop catalogue status`'}${s.lastError?.field ? ` (field ${s.lastError.field})` : ''}. Files stay uploaded; fix it and run \`beamdrop catalogue retry\`.`;
+    case 'waiting-login':
+      return `… catalogue ${s.catalogue}: waiting for sign-in to register "${s.dataset}" (${files}); run \`beamdrop login\`.`;
+    default:
+      return `… catalogue ${s.catalogue}: registering "${s.dataset}" (${files})`;
   }
 }
 
 export class ProgressView {
   private live = '';
 
-  constructor(private readonly out: Output, private readonly json: boolean) {}
+  constructor(
+    private readonly out: Output,
+    private readonly json: boolean,
+  ) {}
 
   private clearLive(): void {
     if (this.live && this.out.isTTY) this.out.write('\r\x1b[2K');
@@ -58,7 +71,10 @@ export class ProgressView {
   }
 
   onEvent(e: JobEvent): void {
-    if (this.json) { this.out.write(JSON.stringify(e) + '\n'); return; }
+    if (this.json) {
+      this.out.write(JSON.stringify(e) + '\n');
+      return;
+    }
     switch (e.type) {
       case 'job-started':
         this.out.write(`${e.resumed ? 'Resuming' : 'Starting'} job ${e.jobId}: dataset "${e.dataset}" → ${e.destination}\n`);
@@ -68,14 +84,22 @@ export class ProgressView {
         for (const n of e.notes) this.out.write(`  note: ${n.path}: ${n.detail}\n`);
         break;
       case 'file-state':
-        if (e.state === 'failed' && e.error) { this.clearLive(); this.out.write(`✗ ${e.relpath}: ${e.error.message}\n`); }
+        if (e.state === 'failed' && e.error) {
+          this.clearLive();
+          this.out.write(`✗ ${e.relpath}: ${e.error.message}\n`);
+        }
         break;
       case 'retry':
         this.clearLive();
-        this.out.write(`↻ ${e.relpath}: attempt ${e.attempt} failed (${e.error.message}); retrying in ${(e.delayMs / 1000).toFixed(1)} s\n`);
+        this.out.write(
+          `↻ ${e.relpath}: attempt ${e.attempt} failed (${e.error.message}); retrying in ${(e.delayMs / 1000).toFixed(1)} s\n`,
+        );
         break;
       case 'progress':
-        if (this.out.isTTY) { this.live = progressLine(e.progress); this.out.write(`\r\x1b[2K${this.live}`); }
+        if (this.out.isTTY) {
+          this.live = progressLine(e.progress);
+          this.out.write(`\r\x1b[2K${this.live}`);
+        }
         break;
       case 'job-paused':
         this.clearLive();

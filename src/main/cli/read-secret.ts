@@ -14,13 +14,26 @@ export async function readSecret(prompt: string): Promise<string> {
     let secret = '';
     const onData = (ch: string) => {
       for (const c of ch) {
-        if (c === '\r' || c === '\n') { done(); resolve(secret); return; }
-        if (c === '\u0003') { done(); reject(new Error('cancelled')); return; }
+        if (c === '\r' || c === '\n') {
+          done();
+          resolve(secret);
+          return;
+        }
+        if (c === '\u0003') {
+          done();
+          reject(new Error('cancelled'));
+          return;
+        }
         if (c === '\u007f' || c === '\b') secret = secret.slice(0, -1);
         else secret += c;
       }
     };
-    const done = () => { stdin.off('data', onData); stdin.setRawMode(false); stdin.pause(); process.stderr.write('\n'); };
+    const done = () => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+    };
     stdin.on('data', onData);
   });
 }

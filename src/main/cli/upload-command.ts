@@ -8,9 +8,20 @@ import { EXIT } from './exit-codes.js';
 import { ProgressView } from './progress-view.js';
 
 interface UploadFlags {
-  dataset: string; proposal?: string; visit?: string; to?: string; destination?: string; profile?: string;
-  include?: string[]; exclude?: string[]; param?: string[]; dryRun?: boolean; json?: boolean;
-  concurrency?: string; bwlimit?: string; followSymlinks?: boolean;
+  dataset: string;
+  proposal?: string;
+  visit?: string;
+  to?: string;
+  destination?: string;
+  profile?: string;
+  include?: string[];
+  exclude?: string[];
+  param?: string[];
+  dryRun?: boolean;
+  json?: boolean;
+  concurrency?: string;
+  bwlimit?: string;
+  followSymlinks?: boolean;
 }
 
 const usage = (field: string, message: string) => new BeamdropError({ code: 'config-invalid', retryable: false, field, message });
@@ -31,11 +42,19 @@ function interruptible(): { signal: AbortSignal; interrupted: () => boolean; dis
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
-  return { signal: controller.signal, interrupted: () => controller.signal.aborted, dispose: () => { process.off('SIGINT', onSigint); process.off('SIGTERM', onSigint); } };
+  return {
+    signal: controller.signal,
+    interrupted: () => controller.signal.aborted,
+    dispose: () => {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
+    },
+  };
 }
 
 export function registerUpload(program: Command): void {
-  program.command('upload')
+  program
+    .command('upload')
     .description('upload files and folders as a dataset, verify them at the destination and record them')
     .argument('<paths...>', 'files and folders to upload')
     .requiredOption('--dataset <name>', 'dataset name')
@@ -57,20 +76,34 @@ export function registerUpload(program: Command): void {
       try {
         const profile = await profileFrom(f.profile);
         const concurrency = f.concurrency === undefined ? undefined : Number(f.concurrency);
-        if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw usage('--concurrency', `--concurrency ${f.concurrency}: write a whole number of at least 1`);
+        if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1))
+          throw usage('--concurrency', `--concurrency ${f.concurrency}: write a whole number of at least 1`);
         if (f.bwlimit) {
-          try { parseBandwidthSchedule(f.bwlimit); } catch (e) { throw usage('--bwlimit', `--bwlimit: ${(e as Error).message}`); }
+          try {
+            parseBandwidthSchedule(f.bwlimit);
+          } catch (e) {
+            throw usage('--bwlimit', `--bwlimit: ${(e as Error).message}`);
+          }
         }
         const view = new ProgressView({ write: (s) => process.stdout.write(s), isTTY: !!process.stdout.isTTY }, !!f.json);
-        const summary = await withEngine((engine) => engine.upload(profile, {
-          sources: paths, dataset: f.dataset,
-          ...(f.proposal ? { proposal: f.proposal } : {}), ...(f.visit ? { visit: f.visit } : {}),
-          ...(f.to ? { to: f.to } : {}), ...(f.destination ? { destination: f.destination } : {}),
-          include: f.include ?? [], exclude: f.exclude ?? [], metadata: parseMetadata(f.param ?? []),
-          dryRun: !!f.dryRun, followSymlinks: !!f.followSymlinks,
-          policy: { concurrency, bandwidth: f.bwlimit },
-          signal: run.signal, onEvent: (e) => view.onEvent(e),
-        }));
+        const summary = await withEngine((engine) =>
+          engine.upload(profile, {
+            sources: paths,
+            dataset: f.dataset,
+            ...(f.proposal ? { proposal: f.proposal } : {}),
+            ...(f.visit ? { visit: f.visit } : {}),
+            ...(f.to ? { to: f.to } : {}),
+            ...(f.destination ? { destination: f.destination } : {}),
+            include: f.include ?? [],
+            exclude: f.exclude ?? [],
+            metadata: parseMetadata(f.param ?? []),
+            dryRun: !!f.dryRun,
+            followSymlinks: !!f.followSymlinks,
+            policy: { concurrency, bandwidth: f.bwlimit },
+            signal: run.signal,
+            onEvent: (e) => view.onEvent(e),
+          }),
+        );
         process.exitCode = exitCodeOf(summary, run.interrupted());
       } catch (e) {
         reportError(e, !!f.json);
@@ -79,7 +112,8 @@ export function registerUpload(program: Command): void {
       }
     });
 
-  program.command('resume')
+  program
+    .command('resume')
     .description('continue a paused or interrupted job with the settings it was started with')
     .argument('<job>', 'job number (see `beamdrop status`)')
     .option('--json', 'one JSON event per line')
@@ -87,7 +121,9 @@ export function registerUpload(program: Command): void {
       const run = interruptible();
       try {
         const view = new ProgressView({ write: (s) => process.stdout.write(s), isTTY: !!process.stdout.isTTY }, !!f.json);
-        const summary = await withEngine((engine) => engine.resume(Number(jobArg), { signal: run.signal, onEvent: (e) => view.onEvent(e) }));
+        const summary = await withEngine((engine) =>
+          engine.resume(Number(jobArg), { signal: run.signal, onEvent: (e) => view.onEvent(e) }),
+        );
         process.exitCode = exitCodeOf(summary, run.interrupted());
       } catch (e) {
         reportError(e, !!f.json);

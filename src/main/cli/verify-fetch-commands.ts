@@ -7,41 +7,62 @@ import { reportError, withEngine } from './context.js';
 import { EXIT } from './exit-codes.js';
 
 export function registerVerifyFetch(program: Command): void {
-  program.command('verify')
+  program
+    .command('verify')
     .description('re-check every recorded file of a dataset at its destination')
     .argument('<dataset>', 'dataset name')
     .option('--deep', 'read every file back and re-hash it (slow, definitive)')
     .option('--json', 'one JSON line per file')
     .action(async (dataset: string, f: { deep?: boolean; json?: boolean }) => {
       try {
-        const verdicts = await withEngine((engine) => verifyDataset(engine, dataset, {
-          deep: !!f.deep,
-          onFile: ({ file, result }) => {
-            if (f.json) process.stdout.write(JSON.stringify({ relpath: file.relpath, storageUri: file.storageUri, ...result }) + '\n');
-            else process.stdout.write(`${result.ok ? '✓' : '✗'} ${file.relpath}  ${result.ok ? result.checked.join(', ') : result.problem}\n`);
-          },
-        }));
+        const verdicts = await withEngine((engine) =>
+          verifyDataset(engine, dataset, {
+            deep: !!f.deep,
+            onFile: ({ file, result }) => {
+              if (f.json)
+                process.stdout.write(JSON.stringify({ relpath: file.relpath, storageUri: file.storageUri, ...result }) + '\n');
+              else
+                process.stdout.write(
+                  `${result.ok ? '✓' : '✗'} ${file.relpath}  ${result.ok ? result.checked.join(', ') : result.problem}\n`,
+                );
+            },
+          }),
+        );
         const bad = verdicts.filter((v) => !v.result.ok).length;
-        if (!f.json) process.stdout.write(bad ? `${bad} of ${verdicts.length} file(s) FAILED verification.\n` : `All ${verdicts.length} file(s) verified${f.deep ? ' (read back and re-hashed)' : ''}.\n`);
+        if (!f.json)
+          process.stdout.write(
+            bad
+              ? `${bad} of ${verdicts.length} file(s) FAILED verification.\n`
+              : `All ${verdicts.length} file(s) verified${f.deep ? ' (read back and re-hashed)' : ''}.\n`,
+          );
         process.exitCode = bad ? EXIT.mismatch : EXIT.ok;
       } catch (e) {
         reportError(e, !!f.json);
       }
     });
 
-  program.command('fetch')
+  program
+    .command('fetch')
     .description('stream stored files back into a folder, checking every SHA-256')
     .argument('<what>', 'dataset name, DATASET:path/in/dataset, or a storage URI')
     .argument('<dest>', 'local folder to write into')
     .option('--json', 'one JSON line per file')
     .action(async (what: string, dest: string, f: { json?: boolean }) => {
       try {
-        const outcomes = await withEngine((engine) => fetchFiles(engine, what, dest, {
-          onFile: (o) => {
-            if (f.json) process.stdout.write(JSON.stringify({ relpath: o.file.relpath, target: o.target, status: o.status, sha256: o.file.sha256 }) + '\n');
-            else process.stdout.write(`✓ ${o.file.relpath} (${formatBytes(o.file.size)}) ${o.status === 'present' ? 'already present' : 'fetched'}, SHA-256 matches\n`);
-          },
-        }));
+        const outcomes = await withEngine((engine) =>
+          fetchFiles(engine, what, dest, {
+            onFile: (o) => {
+              if (f.json)
+                process.stdout.write(
+                  JSON.stringify({ relpath: o.file.relpath, target: o.target, status: o.status, sha256: o.file.sha256 }) + '\n',
+                );
+              else
+                process.stdout.write(
+                  `✓ ${o.file.relpath} (${formatBytes(o.file.size)}) ${o.status === 'present' ? 'already present' : 'fetched'}, SHA-256 matches\n`,
+                );
+            },
+          }),
+        );
         if (!f.json) process.stdout.write(`${outcomes.length} file(s) in ${dest}, every SHA-256 checked.\n`);
       } catch (e) {
         reportError(e, !!f.json);

@@ -13,9 +13,23 @@ import { EXIT } from './exit-codes.js';
 import { formatDuration, ProgressView } from './progress-view.js';
 
 interface WatchFlags {
-  dataset?: string; proposal?: string; visit?: string; to?: string; destination?: string; profile?: string;
-  include?: string[]; exclude?: string[]; param?: string[]; json?: boolean; concurrency?: string; bwlimit?: string;
-  followSymlinks?: boolean; technique?: string; poll?: boolean; quietPeriod?: string; resume?: string;
+  dataset?: string;
+  proposal?: string;
+  visit?: string;
+  to?: string;
+  destination?: string;
+  profile?: string;
+  include?: string[];
+  exclude?: string[];
+  param?: string[];
+  json?: boolean;
+  concurrency?: string;
+  bwlimit?: string;
+  followSymlinks?: boolean;
+  technique?: string;
+  poll?: boolean;
+  quietPeriod?: string;
+  resume?: string;
 }
 
 const usage = (field: string, message: string) => new BeamdropError({ code: 'config-invalid', retryable: false, field, message });
@@ -48,30 +62,55 @@ function stopKeys(json: boolean): { finish: AbortController; pause: AbortControl
       pause.abort();
       return;
     }
-    if (!json) process.stderr.write('\nStopping: the last complete files are sent, then the dataset is finalised (Ctrl-C again pauses instead)…\n');
+    if (!json)
+      process.stderr.write(
+        '\nStopping: the last complete files are sent, then the dataset is finalised (Ctrl-C again pauses instead)…\n',
+      );
     finish.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  return { finish, pause, dispose: () => { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); } };
+  return {
+    finish,
+    pause,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }
 
 class WatchView {
   private readonly progress: ProgressView;
   private lastPlain = 0;
 
-  constructor(private readonly json: boolean, private readonly tty: boolean) {
+  constructor(
+    private readonly json: boolean,
+    private readonly tty: boolean,
+  ) {
     this.progress = new ProgressView({ write: (s) => process.stdout.write(s), isTTY: tty }, json);
   }
 
   onEvent(e: JobEvent): void {
-    if (this.json || (e.type !== 'sync-status' && e.type !== 'sync-note')) { this.progress.onEvent(e); return; }
-    if (e.type === 'sync-note') { process.stdout.write(`${this.tty ? '\r\x1b[2K' : ''}• ${e.message}\n`); return; }
+    if (this.json || (e.type !== 'sync-status' && e.type !== 'sync-note')) {
+      this.progress.onEvent(e);
+      return;
+    }
+    if (e.type === 'sync-note') {
+      process.stdout.write(`${this.tty ? '\r\x1b[2K' : ''}• ${e.message}\n`);
+      return;
+    }
     const line = syncLine(e.status);
-    if (this.tty) { process.stdout.write(`\r\x1b[2K${line}`); return; }
+    if (this.tty) {
+      process.stdout.write(`\r\x1b[2K${line}`);
+      return;
+    }
     // Without a terminal (a log file), one status line every half minute.
     const now = Date.now();
-    if (now - this.lastPlain >= 30_000) { this.lastPlain = now; process.stdout.write(`${line}\n`); }
+    if (now - this.lastPlain >= 30_000) {
+      this.lastPlain = now;
+      process.stdout.write(`${line}\n`);
+    }
   }
 }
 
@@ -87,7 +126,8 @@ function rulesFrom(f: WatchFlags): SyncRuleSet {
 }
 
 export function registerWatch(program: Command): void {
-  program.command('watch')
+  program
+    .command('watch')
     .description('sync mode: watch folders during acquisition and upload each file once it is complete, until stopped')
     .argument('[folders...]', 'folders to watch')
     .option('--dataset <name>', 'dataset name (required unless --resume)')
@@ -115,24 +155,42 @@ export function registerWatch(program: Command): void {
         const result = await withEngine(async (engine) => {
           if (f.resume !== undefined) {
             const id = Number(f.resume);
-            if (!Number.isInteger(id) || id < 1) throw usage('--resume', `--resume ${f.resume}: write the job number shown by \`beamdrop status\``);
-            if (folders.length || f.dataset) throw usage('--resume', '--resume continues a job with its own folders and dataset; give only --resume JOB (and --json).');
+            if (!Number.isInteger(id) || id < 1)
+              throw usage('--resume', `--resume ${f.resume}: write the job number shown by \`beamdrop status\``);
+            if (folders.length || f.dataset)
+              throw usage(
+                '--resume',
+                '--resume continues a job with its own folders and dataset; give only --resume JOB (and --json).',
+              );
             return engine.resumeWatch(id, run);
           }
           if (!f.dataset) throw usage('--dataset', 'give --dataset NAME (or --resume JOB to continue a sync job).');
           const profile = await profileFrom(f.profile);
           const concurrency = f.concurrency === undefined ? undefined : Number(f.concurrency);
-          if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw usage('--concurrency', `--concurrency ${f.concurrency}: write a whole number of at least 1`);
+          if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1))
+            throw usage('--concurrency', `--concurrency ${f.concurrency}: write a whole number of at least 1`);
           if (f.bwlimit) {
-            try { parseBandwidthSchedule(f.bwlimit); } catch (e) { throw usage('--bwlimit', `--bwlimit: ${(e as Error).message}`); }
+            try {
+              parseBandwidthSchedule(f.bwlimit);
+            } catch (e) {
+              throw usage('--bwlimit', `--bwlimit: ${(e as Error).message}`);
+            }
           }
           return engine.watch(profile, {
-            ...run, folders, dataset: f.dataset,
-            ...(f.proposal ? { proposal: f.proposal } : {}), ...(f.visit ? { visit: f.visit } : {}),
-            ...(f.to ? { to: f.to } : {}), ...(f.destination ? { destination: f.destination } : {}),
+            ...run,
+            folders,
+            dataset: f.dataset,
+            ...(f.proposal ? { proposal: f.proposal } : {}),
+            ...(f.visit ? { visit: f.visit } : {}),
+            ...(f.to ? { to: f.to } : {}),
+            ...(f.destination ? { destination: f.destination } : {}),
             ...(f.technique ? { technique: f.technique } : {}),
-            include: f.include ?? [], exclude: f.exclude ?? [], metadata: parseMetadata(f.param ?? []),
-            followSymlinks: !!f.followSymlinks, rules: rulesFrom(f), policy: { concurrency, bandwidth: f.bwlimit },
+            include: f.include ?? [],
+            exclude: f.exclude ?? [],
+            metadata: parseMetadata(f.param ?? []),
+            followSymlinks: !!f.followSymlinks,
+            rules: rulesFrom(f),
+            policy: { concurrency, bandwidth: f.bwlimit },
           });
         });
         const s = result.summary;
@@ -145,8 +203,11 @@ export function registerWatch(program: Command): void {
       }
     });
 
-  program.command('stop')
-    .description('end the acquisition of a running `beamdrop watch` from another terminal: it sends the last complete files, then finalises the dataset')
+  program
+    .command('stop')
+    .description(
+      'end the acquisition of a running `beamdrop watch` from another terminal: it sends the last complete files, then finalises the dataset',
+    )
     .argument('<job>', 'job number (see `beamdrop status`)')
     .option('--pause', 'pause at once instead (transfers in flight stay journaled; `watch --resume JOB` continues)')
     .option('--no-wait', 'return at once instead of waiting until the watcher has stopped')
@@ -159,22 +220,27 @@ export function registerWatch(program: Command): void {
           const { journal } = engine.services;
           if (!answer.live) {
             const job = engine.requireJob(id);
-            const message = job.state === 'done'
-              ? `job ${id} has already finished.`
-              : `job ${id} is not being watched by any process (${answer.session ? `last seen ${new Date(answer.session.heartbeatAt).toISOString()}` : 'never started'}); it stays ${job.state === 'paused' ? 'paused' : 'interrupted'}. \`beamdrop watch --resume ${id}\` continues it.`;
+            const message =
+              job.state === 'done'
+                ? `job ${id} has already finished.`
+                : `job ${id} is not being watched by any process (${answer.session ? `last seen ${new Date(answer.session.heartbeatAt).toISOString()}` : 'never started'}); it stays ${job.state === 'paused' ? 'paused' : 'interrupted'}. \`beamdrop watch --resume ${id}\` continues it.`;
             if (f.json) process.stdout.write(JSON.stringify({ jobId: id, live: false, state: job.state, message }) + '\n');
             else process.stdout.write(`${message}\n`);
             process.exitCode = job.state === 'done' ? EXIT.ok : EXIT.paused;
             return;
           }
-          if (!f.json) process.stdout.write(`Asked process ${answer.session!.pid} to ${f.pause ? 'pause' : 'finish'} job ${id}.\n`);
+          if (!f.json)
+            process.stdout.write(`Asked process ${answer.session!.pid} to ${f.pause ? 'pause' : 'finish'} job ${id}.\n`);
           if (!f.wait) return;
           let lastLine = 0;
           for (;;) {
             const job = journal.job(id)!;
             if (!isLive(sessionOf(journal, id), Date.now())) {
               const status = engine.syncStatus(id);
-              if (f.json) process.stdout.write(JSON.stringify({ jobId: id, live: false, state: job.state, reason: job.reason, status }) + '\n');
+              if (f.json)
+                process.stdout.write(
+                  JSON.stringify({ jobId: id, live: false, state: job.state, reason: job.reason, status }) + '\n',
+                );
               else process.stdout.write(`Job ${id} is ${job.state}${job.reason ? `: ${job.reason}` : '.'}\n`);
               process.exitCode = job.state === 'done' ? EXIT.ok : EXIT.paused;
               return;

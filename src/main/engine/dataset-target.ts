@@ -18,19 +18,26 @@ export interface DatasetTarget {
   policy?: Partial<Pick<UploadPolicy, 'concurrency' | 'partConcurrency' | 'bandwidth'>>;
 }
 
-
 /** The options a new job stores so that it can be re-run exactly: filters, key template, key variables. */
-export function datasetJobOptions(profile: FacilityProfile, target: DatasetTarget, resolved: ResolvedDestination, now: number): JobOptions {
+export function datasetJobOptions(
+  profile: FacilityProfile,
+  target: DatasetTarget,
+  resolved: ResolvedDestination,
+  now: number,
+): JobOptions {
   return {
     include: [...profile.include, ...(target.include ?? [])],
     exclude: [...profile.exclude, ...(target.exclude ?? [])],
     followSymlinks: target.followSymlinks ?? false,
     keyTemplate: resolved.config.keyTemplate,
     vars: {
-      facility: profile.facility || null, beamline: profile.beamline || null,
-      proposal: target.proposal ?? null, visit: target.visit ?? null,
+      facility: profile.facility || null,
+      beamline: profile.beamline || null,
+      proposal: target.proposal ?? null,
+      visit: target.visit ?? null,
       // Fixed when the job starts, so a job resumed after midnight keeps its keys.
-      dataset: target.dataset, date: new Date(now).toISOString().slice(0, 10),
+      dataset: target.dataset,
+      date: new Date(now).toISOString().slice(0, 10),
     },
   };
 }

@@ -94,7 +94,10 @@ export class Engine {
   /** Builds and checks a destination: unreachable or wrong credentials fail here, before any scan. */
   async openDestination(resolved: ResolvedDestination, policy: UploadPolicy): Promise<Destination> {
     const destination = await createDestination(resolved, {
-      credentials: this.services.credentials, hashes: this.services.hashes, policy, env: this.services.env,
+      credentials: this.services.credentials,
+      hashes: this.services.hashes,
+      policy,
+      env: this.services.env,
       createFilesystemRoot: resolved.name === DEFAULT_DESTINATION,
     });
     try {
@@ -107,10 +110,25 @@ export class Engine {
   }
 
   async upload(profile: FacilityProfile, req: UploadRequest): Promise<JobSummary> {
-    if (!req.dataset.trim()) throw new BeamdropError({ code: 'config-invalid', retryable: false, field: 'dataset', message: 'the dataset name is empty; give --dataset NAME.' });
-    if (!req.sources.length) throw new BeamdropError({ code: 'config-invalid', retryable: false, field: 'sources', message: 'no files or folders given; name at least one PATH to upload.' });
+    if (!req.dataset.trim())
+      throw new BeamdropError({
+        code: 'config-invalid',
+        retryable: false,
+        field: 'dataset',
+        message: 'the dataset name is empty; give --dataset NAME.',
+      });
+    if (!req.sources.length)
+      throw new BeamdropError({
+        code: 'config-invalid',
+        retryable: false,
+        field: 'sources',
+        message: 'no files or folders given; name at least one PATH to upload.',
+      });
     const policy: UploadPolicy = { ...profile.upload, ...definedOnly(req.policy ?? {}) };
-    const resolved = resolveDestination(profile, { ...(req.destination ? { destination: req.destination } : {}), ...(req.to ? { to: req.to } : {}) });
+    const resolved = resolveDestination(profile, {
+      ...(req.destination ? { destination: req.destination } : {}),
+      ...(req.to ? { to: req.to } : {}),
+    });
     const sources = req.sources.map((s) => resolve(s));
     // Metadata checked against the technique template and, for a facility catalogue, a signed-in user: before anything is sent.
     const catalogue = await prepareJobCatalogue(this.catalogueDeps(), profile, req, { requireLogin: !req.dryRun });
@@ -122,11 +140,19 @@ export class Engine {
       if (!job || req.dryRun) {
         const options: StoredOptions = {
           ...datasetJobOptions(profile, req, resolved, this.services.clock.now()),
-          destinationConfig: resolved.config, adhoc: resolved.adhoc, policy, catalogue,
+          destinationConfig: resolved.config,
+          adhoc: resolved.adhoc,
+          policy,
+          catalogue,
         };
         job = journal.createJob({
-          kind: 'batch', dataset: req.dataset, proposal: req.proposal ?? null, destination: resolved.name,
-          sources, metadata: req.metadata ?? {}, options: options as unknown as Record<string, unknown>,
+          kind: 'batch',
+          dataset: req.dataset,
+          proposal: req.proposal ?? null,
+          destination: resolved.name,
+          sources,
+          metadata: req.metadata ?? {},
+          options: options as unknown as Record<string, unknown>,
         });
       }
       return await this.run(job, resumed, destination, policy, req);
@@ -139,7 +165,10 @@ export class Engine {
   async resume(jobId: number, req: Pick<UploadRequest, 'signal' | 'onEvent' | 'onRead'> = {}): Promise<JobSummary> {
     const job = this.requireJob(jobId);
     const o = job.options as unknown as StoredOptions;
-    const destination = await this.openDestination({ name: job.destination, config: o.destinationConfig, adhoc: o.adhoc }, o.policy);
+    const destination = await this.openDestination(
+      { name: job.destination, config: o.destinationConfig, adhoc: o.adhoc },
+      o.policy,
+    );
     try {
       return await this.run(job, true, destination, o.policy, req);
     } finally {
@@ -147,27 +176,49 @@ export class Engine {
     }
   }
 
-  private async run(job: StoredJob, resumed: boolean, destination: Destination, policy: UploadPolicy, req: Pick<UploadRequest, 'signal' | 'onEvent' | 'onRead' | 'dryRun'>): Promise<JobSummary> {
+  private async run(
+    job: StoredJob,
+    resumed: boolean,
+    destination: Destination,
+    policy: UploadPolicy,
+    req: Pick<UploadRequest, 'signal' | 'onEvent' | 'onRead' | 'dryRun'>,
+  ): Promise<JobSummary> {
     const { log } = this.services;
     log.info({ jobId: job.id, dataset: job.dataset, destination: job.destination, resumed }, 'job started');
     const schedule = parseBandwidthSchedule(policy.bandwidth);
     const o = job.options as unknown as StoredOptions;
-    const cat = await openJobCatalogue(this.catalogueDeps(), job, o.catalogue, { rootUri: destination.uri(keyPrefix(o)), policy, dryRun: req.dryRun ?? false });
+    const cat = await openJobCatalogue(this.catalogueDeps(), job, o.catalogue, {
+      rootUri: destination.uri(keyPrefix(o)),
+      policy,
+      dryRun: req.dryRun ?? false,
+    });
     const summary = await runJob(job, resumed, {
       sink: cat.sink,
-      journal: this.services.journal, catalogue: this.services.catalogue, hashes: this.services.hashes, destination,
+      journal: this.services.journal,
+      catalogue: this.services.catalogue,
+      hashes: this.services.hashes,
+      destination,
       throttle: policy.bandwidth === 'off' ? null : new Throttle(schedule, this.services.clock),
-      clock: this.services.clock, policy, dryRun: req.dryRun ?? false,
-      ...(req.signal ? { signal: req.signal } : {}), ...(req.onRead ? { onRead: req.onRead } : {}),
+      clock: this.services.clock,
+      policy,
+      dryRun: req.dryRun ?? false,
+      ...(req.signal ? { signal: req.signal } : {}),
+      ...(req.onRead ? { onRead: req.onRead } : {}),
       onEvent: (e) => {
-        if (e.type === 'file-state' && e.state === 'failed') log.warn({ jobId: job.id, file: e.relpath, error: e.error }, 'file failed');
+        if (e.type === 'file-state' && e.state === 'failed')
+          log.warn({ jobId: job.id, file: e.relpath, error: e.error }, 'file failed');
         if (e.type === 'retry') log.info({ jobId: job.id, file: e.relpath, attempt: e.attempt, error: e.error }, 'retrying');
         if (e.type === 'job-paused') log.warn({ jobId: job.id, reason: e.reason }, 'job paused');
         req.onEvent?.(e);
       },
     });
     log.info({ jobId: job.id, counts: summary.counts, bytes: summary.bytesSent, ms: summary.durationMs }, 'job finished');
-    await cat.afterJob(summary, { destination, keyOf: (relpath) => renderKey(o.keyTemplate, { ...o.vars, relpath }), ...(req.onEvent ? { onEvent: req.onEvent } : {}), ...(req.signal ? { signal: req.signal } : {}) });
+    await cat.afterJob(summary, {
+      destination,
+      keyOf: (relpath) => renderKey(o.keyTemplate, { ...o.vars, relpath }),
+      ...(req.onEvent ? { onEvent: req.onEvent } : {}),
+      ...(req.signal ? { signal: req.signal } : {}),
+    });
     return summary;
   }
 
@@ -201,23 +252,42 @@ export class Engine {
   private watchHost(): WatchHost {
     const s = this.services;
     return {
-      journal: s.journal, hashes: s.hashes, clock: s.clock, log: s.log,
+      journal: s.journal,
+      hashes: s.hashes,
+      clock: s.clock,
+      log: s.log,
       openDestination: (r, p) => this.openDestination(r, p),
       catalogueFor: async (job, destination, policy) => {
         const o = job.options as unknown as StoredOptions;
-        const cat = await openJobCatalogue(this.catalogueDeps(), job, o.catalogue, { rootUri: destination.uri(keyPrefix(o)), policy, dryRun: false });
+        const cat = await openJobCatalogue(this.catalogueDeps(), job, o.catalogue, {
+          rootUri: destination.uri(keyPrefix(o)),
+          policy,
+          dryRun: false,
+        });
         const keyOf = (relpath: string) => renderKey(o.keyTemplate, { ...o.vars, relpath });
-        return { sink: cat.sink, finished: async (summary) => { await cat.afterJob(summary, { destination, keyOf }); } };
+        return {
+          sink: cat.sink,
+          finished: async (summary) => {
+            await cat.afterJob(summary, { destination, keyOf });
+          },
+        };
       },
     };
   }
 
   /** Aborts stale multipart uploads and removes stale temporary files, sparing what the journal resumes. */
-  async cleanup(profile: FacilityProfile, choice: { destination?: string; to?: string }, olderThanMs: number): Promise<{ destination: string; removed: number }> {
+  async cleanup(
+    profile: FacilityProfile,
+    choice: { destination?: string; to?: string },
+    olderThanMs: number,
+  ): Promise<{ destination: string; removed: number }> {
     const resolved = resolveDestination(profile, choice);
     const destination = await this.openDestination(resolved, profile.upload);
     try {
-      return { destination: resolved.name, removed: await destination.cleanup(olderThanMs, this.services.journal.openUploadIds()) };
+      return {
+        destination: resolved.name,
+        removed: await destination.cleanup(olderThanMs, this.services.journal.openUploadIds()),
+      };
     } finally {
       await destination.close();
     }
@@ -225,7 +295,12 @@ export class Engine {
 
   requireJob(jobId: number): StoredJob {
     const job = this.services.journal.job(jobId);
-    if (!job) throw new BeamdropError({ code: 'job-not-found', retryable: false, message: `there is no job ${jobId}; \`beamdrop status\` lists the jobs.` });
+    if (!job)
+      throw new BeamdropError({
+        code: 'job-not-found',
+        retryable: false,
+        message: `there is no job ${jobId}; \`beamdrop status\` lists the jobs.`,
+      });
     return job;
   }
 

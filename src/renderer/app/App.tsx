@@ -31,28 +31,40 @@ export function App() {
   useEffect(() => {
     store.start();
     Promise.all([client.call('session.get', undefined), client.call('app.info', undefined)])
-      .then(([s, i]) => { setSession(s); setInfo(i); setScreen(s.state === 'signed-out' ? 'sign-in' : 'investigation'); })
+      .then(([s, i]) => {
+        setSession(s);
+        setInfo(i);
+        setScreen(s.state === 'signed-out' ? 'sign-in' : 'investigation');
+      })
       .catch((e: unknown) => setError(errorInfoOf(e)));
     const offSession = client.on('session.changed', setSession);
     const offNavigate = client.on('app.navigate', ({ screen: s, jobId }) => {
       if (jobId !== undefined) store.select(jobId);
       setScreen(s);
     });
-    return () => { offSession(); offNavigate(); };
+    return () => {
+      offSession();
+      offNavigate();
+    };
   }, [client, store]);
 
-  const go = useCallback((s: ScreenName) => {
-    if (s === 'dataset' && session?.state === 'signed-out') setScreen('sign-in');
-    else if (s === 'dataset' && !investigation) setScreen('investigation');
-    else setScreen(s);
-  }, [session, investigation]);
+  const go = useCallback(
+    (s: ScreenName) => {
+      if (s === 'dataset' && session?.state === 'signed-out') setScreen('sign-in');
+      else if (s === 'dataset' && !investigation) setScreen('investigation');
+      else setScreen(s);
+    },
+    [session, investigation],
+  );
 
   const signOut = async () => {
     try {
       setSession(await client.call('session.signOut', undefined));
       setInvestigation(null);
       setScreen('sign-in');
-    } catch (e) { setError(errorInfoOf(e)); }
+    } catch (e) {
+      setError(errorInfoOf(e));
+    }
   };
 
   const status = appStatusOf(activity.jobs, Date.now());
@@ -61,7 +73,9 @@ export function App() {
 
   return (
     <div className="app">
-      <a className="skip-link" href="#main">Skip to content</a>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
       <header className="topbar">
         <span className="topbar__brand">Beamdrop</span>
         <span className={`status-pill status-pill--${status}`} role="status" aria-live="polite">
@@ -70,22 +84,48 @@ export function App() {
         <span className="topbar__spacer" />
         {session ? (
           <span className="topbar__session">
-            {session.state === 'signed-in' ? `Signed in as ${session.user ?? '?'} · ${session.catalogue.name}`
-              : session.state === 'local' ? 'Local catalogue' : 'Not signed in'}
-            {session.state !== 'signed-out' ? <button type="button" className="button button--quiet" onClick={() => void signOut()}>{session.state === 'local' ? 'Change' : 'Sign out'}</button> : null}
+            {session.state === 'signed-in'
+              ? `Signed in as ${session.user ?? '?'} · ${session.catalogue.name}`
+              : session.state === 'local'
+                ? 'Local catalogue'
+                : 'Not signed in'}
+            {session.state !== 'signed-out' ? (
+              <button type="button" className="button button--quiet" onClick={() => void signOut()}>
+                {session.state === 'local' ? 'Change' : 'Sign out'}
+              </button>
+            ) : null}
           </span>
         ) : null}
       </header>
       <Nav screen={screen} go={go} running={running} attention={attention} version={info?.version ?? null} />
       <main id="main" className="main" tabIndex={-1}>
         <ErrorBanner error={error} onDismiss={() => setError(null)} />
-        {screen === 'sign-in' && session ? <SignInScreen session={session} onDone={(s) => { setSession(s); setScreen('investigation'); }} /> : null}
-        {screen === 'investigation' && session ? <InvestigationScreen session={session} onPick={(i) => { setInvestigation(i); setScreen('dataset'); }} /> : null}
+        {screen === 'sign-in' && session ? (
+          <SignInScreen
+            session={session}
+            onDone={(s) => {
+              setSession(s);
+              setScreen('investigation');
+            }}
+          />
+        ) : null}
+        {screen === 'investigation' && session ? (
+          <InvestigationScreen
+            session={session}
+            onPick={(i) => {
+              setInvestigation(i);
+              setScreen('dataset');
+            }}
+          />
+        ) : null}
         {screen === 'dataset' && investigation ? (
           <DatasetScreen
             investigation={investigation}
             onChangeInvestigation={() => setScreen('investigation')}
-            onStarted={(jobId) => { store.select(jobId); setScreen('activity'); }}
+            onStarted={(jobId) => {
+              store.select(jobId);
+              setScreen('activity');
+            }}
           />
         ) : null}
         {screen === 'activity' ? <ActivityScreen /> : null}

@@ -31,8 +31,16 @@ export function Nav({ screen, go, running, attention, version }: NavProps) {
               onClick={() => go(item.screen)}
             >
               {item.label}
-              {item.screen === 'activity' && running > 0 ? <span className="nav__count" aria-label={`${running} running`}>{running}</span> : null}
-              {item.screen === 'activity' && attention > 0 ? <span className="nav__count nav__count--attention" aria-label={`${attention} need attention`}>{attention}</span> : null}
+              {item.screen === 'activity' && running > 0 ? (
+                <span className="nav__count" aria-label={`${running} running`}>
+                  {running}
+                </span>
+              ) : null}
+              {item.screen === 'activity' && attention > 0 ? (
+                <span className="nav__count nav__count--attention" aria-label={`${attention} need attention`}>
+                  {attention}
+                </span>
+              ) : null}
             </button>
           </li>
         ))}

@@ -6,7 +6,11 @@ export function ErrorBanner({ error, onDismiss }: { error: ErrorInfo | null; onD
   return (
     <div className="banner banner--error" role="alert" data-error-code={error.code}>
       <p>{error.message}</p>
-      {onDismiss ? <button type="button" className="button button--quiet" onClick={onDismiss}>Dismiss</button> : null}
+      {onDismiss ? (
+        <button type="button" className="button button--quiet" onClick={onDismiss}>
+          Dismiss
+        </button>
+      ) : null}
     </div>
   );
 }

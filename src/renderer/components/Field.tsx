@@ -34,15 +34,29 @@ export function Field({ label, hint, error, unit, required, children, name, narr
       {/* The asterisk stays outside the label: the accessible name is the label alone, "required"
           comes from aria-required. */}
       <div className="field__label-row">
-        <label htmlFor={id} className="field__label">{label}</label>
-        {required ? <span className="field__required" aria-hidden="true">*</span> : null}
+        <label htmlFor={id} className="field__label">
+          {label}
+        </label>
+        {required ? (
+          <span className="field__required" aria-hidden="true">
+            *
+          </span>
+        ) : null}
       </div>
       <div className="field__control">
         {control}
         {unit ? <span className="field__unit">{unit}</span> : null}
       </div>
-      {error ? <p id={errorId} className="field__error" role="alert">{error}</p> : null}
-      {hint ? <p id={hintId} className="field__hint">{hint}</p> : null}
+      {error ? (
+        <p id={errorId} className="field__error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      {hint ? (
+        <p id={hintId} className="field__hint">
+          {hint}
+        </p>
+      ) : null}
     </div>
   );
 }

@@ -16,7 +16,16 @@ import { startRendererServer, type RendererServer } from './renderer-server.js';
 
 export const SCREENSHOTS = '.test-artifacts/screenshots';
 export const CHROMIUM = process.env.BEAMDROP_CHROMIUM ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-quic',
+];
 
 export interface AppPage {
   page: Page;
@@ -47,13 +56,20 @@ export async function openApp(o: OpenOptions): Promise<AppPage> {
   const server: RendererServer = await startRendererServer(RENDERER_DIR);
   const userDataDir = mkdtempSync(join(tmpdir(), 'bd-chromium-'));
   const context: BrowserContext = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true,
-    viewport: o.viewport ?? { width: 1360, height: 860 }, colorScheme: o.colorScheme ?? 'light',
-    offline: false, serviceWorkers: 'block',
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    headless: true,
+    viewport: o.viewport ?? { width: 1360, height: 860 },
+    colorScheme: o.colorScheme ?? 'light',
+    offline: false,
+    serviceWorkers: 'block',
   });
   const picks: string[][] = [];
   const backend = createBackend({
-    engine: o.engine, profile: o.profile, profileSource: 'e2e test profile', version: '0.0.0-e2e',
+    engine: o.engine,
+    profile: o.profile,
+    profileSource: 'e2e test profile',
+    version: '0.0.0-e2e',
     shell: { pickPaths: async () => picks.shift() ?? [], setStartAtLogin: () => undefined },
     ...(o.sync ? { sync: o.sync } : {}),
   });
@@ -63,40 +79,72 @@ export async function openApp(o: OpenOptions): Promise<AppPage> {
   // The binding is main's IPC: only our page's top frame may call, only contract channels pass.
   await context.exposeBinding('__beamdropInvoke', async (source, channel: unknown, request: unknown) => {
     if (source.frame !== source.page.mainFrame() || !source.frame.url().startsWith(`${server.origin}/`)) {
-      return { ok: false, error: { code: 'permission-denied', retryable: false, message: 'This page may not talk to Beamdrop.' } };
+      return {
+        ok: false,
+        error: { code: 'permission-denied', retryable: false, message: 'This page may not talk to Beamdrop.' },
+      };
     }
     const command = COMMAND_NAMES.find((c) => commandChannel(c) === channel);
     return backend.dispatch(command ?? channel, request);
   });
   // Chromium does not always log a blocked eval (e.g. a library probing with new Function in a
   // try/catch): every violation the page sees is reported here and fails the test.
-  await context.exposeBinding('__beamdropCspViolation', (_source, text: unknown) => { problems.push(`CSP violation: ${String(text)}`); });
+  await context.exposeBinding('__beamdropCspViolation', (_source, text: unknown) => {
+    problems.push(`CSP violation: ${String(text)}`);
+  });
   await context.addInitScript(() => {
-    const g = globalThis as unknown as { __beamdropCspViolation?: (t: string) => void; addEventListener(t: string, l: (e: { violatedDirective: string; blockedURI: string; sourceFile: string; lineNumber: number }) => void): void };
+    const g = globalThis as unknown as {
+      __beamdropCspViolation?: (t: string) => void;
+      addEventListener(
+        t: string,
+        l: (e: { violatedDirective: string; blockedURI: string; sourceFile: string; lineNumber: number }) => void,
+      ): void;
+    };
     const report = g.__beamdropCspViolation;
     delete g.__beamdropCspViolation;
-    g.addEventListener('securitypolicyviolation', (e) => report?.(`${e.violatedDirective} blocked ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`));
+    g.addEventListener('securitypolicyviolation', (e) =>
+      report?.(`${e.violatedDirective} blocked ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`),
+    );
   });
   await context.addInitScript({ path: BRIDGE_FILE });
   for (const content of o.initScripts ?? []) await context.addInitScript({ content });
-  const page = context.pages()[0] ?? await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
 
   // Events in order, one evaluate at a time, as IPC messages arrive in order.
   let chain: Promise<unknown> = Promise.resolve();
   const off = backend.events.on((event, payload) => {
     delivered.set(event, (delivered.get(event) ?? 0) + 1);
-    chain = chain.then(() => page.evaluate(([ch, p]) => {
-      (globalThis as unknown as Record<symbol, (c: string, x: unknown) => void>)[Symbol.for('beamdrop.e2e.deliver')]!(ch, p);
-    }, [eventChannel(event), payload] as const)).catch(() => undefined);
+    chain = chain
+      .then(() =>
+        page.evaluate(
+          ([ch, p]) => {
+            (globalThis as unknown as Record<symbol, (c: string, x: unknown) => void>)[Symbol.for('beamdrop.e2e.deliver')]!(
+              ch,
+              p,
+            );
+          },
+          [eventChannel(event), payload] as const,
+        ),
+      )
+      .catch(() => undefined);
   });
 
   await page.goto(`${server.origin}/index.html`);
   return {
-    page, backend, origin: server.origin, problems, picks, delivered,
+    page,
+    backend,
+    origin: server.origin,
+    problems,
+    picks,
+    delivered,
     async shot(name) {
       const file = join(SCREENSHOTS, `${name}.png`);
       await page.screenshot({ path: file, fullPage: false, animations: 'disabled' });

@@ -17,16 +17,23 @@ if (!invoke) throw new Error('the e2e binding __beamdropInvoke is missing');
 
 const listeners = new Map<string, Set<Listener>>();
 Object.defineProperty(globalThis, Symbol.for('beamdrop.e2e.deliver'), {
-  value: (channel: string, payload: unknown) => { for (const l of listeners.get(channel) ?? []) l(payload); },
+  value: (channel: string, payload: unknown) => {
+    for (const l of listeners.get(channel) ?? []) l(payload);
+  },
 });
 
 const api = createBeamdropApi({
   invoke: (channel, request) => invoke(channel, request),
   subscribe: (channel, listener) => {
     let set = listeners.get(channel);
-    if (!set) { set = new Set(); listeners.set(channel, set); }
+    if (!set) {
+      set = new Set();
+      listeners.set(channel, set);
+    }
     set.add(listener);
-    return () => { set.delete(listener); };
+    return () => {
+      set.delete(listener);
+    };
   },
 });
 // As contextBridge.exposeInMainWorld: a read-only property of window.

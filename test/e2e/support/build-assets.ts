@@ -22,9 +22,13 @@ export default async function setup(): Promise<void> {
   const stale = !existsSync(index) || Math.max(newest('src/renderer'), newest('src/shared')) > statSync(index).mtimeMs;
   if (stale) await build({ configFile: 'vite.config.ts', logLevel: 'warn' });
   await build({
-    configFile: false, logLevel: 'warn',
+    configFile: false,
+    logLevel: 'warn',
     build: {
-      outDir: '.test-artifacts/e2e', emptyOutDir: false, minify: false, target: 'chrome140',
+      outDir: '.test-artifacts/e2e',
+      emptyOutDir: false,
+      minify: false,
+      target: 'chrome140',
       lib: { entry: 'test/e2e/support/bridge-entry.ts', formats: ['iife'], name: 'beamdropBridge', fileName: () => 'bridge.js' },
     },
   });

@@ -183,10 +183,10 @@ export interface CatalogueAdapter {
 export type CatalogueProblem = 'retryable' | 'needs-login' | 'rejected' | 'forbidden';
 
 const CODES: Record<CatalogueProblem, ErrorCode> = {
-  'retryable': 'destination-unreachable',
+  retryable: 'destination-unreachable',
   'needs-login': 'credentials-rejected',
-  'rejected': 'config-invalid',
-  'forbidden': 'permission-denied',
+  rejected: 'config-invalid',
+  forbidden: 'permission-denied',
 };
 
 export interface CatalogueErrorInit {
@@ -207,7 +207,11 @@ export class CatalogueError extends BeamdropError {
   readonly status: number | undefined;
 
   constructor(init: CatalogueErrorInit, options?: { cause?: unknown }) {
-    const info: ErrorInfo = { code: CODES[init.problem], message: init.message, retryable: init.problem === 'retryable' || init.problem === 'needs-login' };
+    const info: ErrorInfo = {
+      code: CODES[init.problem],
+      message: init.message,
+      retryable: init.problem === 'retryable' || init.problem === 'needs-login',
+    };
     if (init.field !== undefined) info.field = init.field;
     if (init.dataset !== undefined) info.dataset = init.dataset;
     super(info, options);
@@ -218,7 +222,8 @@ export class CatalogueError extends BeamdropError {
   }
 }
 
-const NETWORK = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR|socket hang up|other side closed|fetch failed|terminated/i;
+const NETWORK =
+  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR|socket hang up|other side closed|fetch failed|terminated/i;
 
 /** Any error from an adapter call as a CatalogueError; unknown errors count as rejected (never retried blindly). */
 export function classifyCatalogueError(e: unknown, catalogue: string): CatalogueError {
@@ -226,7 +231,20 @@ export function classifyCatalogueError(e: unknown, catalogue: string): Catalogue
   const err = e as { code?: string; cause?: { code?: string; message?: string }; message?: string };
   const text = `${err?.code ?? ''} ${err?.cause?.code ?? ''} ${err?.message ?? ''} ${err?.cause?.message ?? ''}`;
   if (NETWORK.test(text) || err?.code === 'ECONNREFUSED') {
-    return new CatalogueError({ problem: 'retryable', message: `the catalogue ${catalogue} cannot be reached (${(err?.cause?.code ?? err?.code ?? err?.message ?? 'network error').toString()}); registration will be retried.` }, { cause: e });
+    return new CatalogueError(
+      {
+        problem: 'retryable',
+        message: `the catalogue ${catalogue} cannot be reached (${(err?.cause?.code ?? err?.code ?? err?.message ?? 'network error').toString()}); registration will be retried.`,
+      },
+      { cause: e },
+    );
   }
-  return new CatalogueError({ problem: 'rejected', message: `the catalogue ${catalogue} call failed: ${err?.message ?? String(e)}`, reason: err?.message ?? String(e) }, { cause: e });
+  return new CatalogueError(
+    {
+      problem: 'rejected',
+      message: `the catalogue ${catalogue} call failed: ${err?.message ?? String(e)}`,
+      reason: err?.message ?? String(e),
+    },
+    { cause: e },
+  );
 }

@@ -34,13 +34,21 @@ export class CatalogueService {
   constructor(private readonly d: CatalogueServiceDeps) {}
 
   /** The link for a catalogue config, created once per process; `adapter` replaces the profile's (tests, tools). */
-  link(config: CatalogueConfig, opts: { retries?: OutboxTiming['retries']; adapter?: CatalogueAdapter } = {}): Promise<CatalogueLink> {
+  link(
+    config: CatalogueConfig,
+    opts: { retries?: OutboxTiming['retries']; adapter?: CatalogueAdapter } = {},
+  ): Promise<CatalogueLink> {
     const identity = catalogueIdentity(config);
     let link = this.links.get(identity);
     if (!link) {
       link = (async () => {
-        const adapter = opts.adapter ?? await createCatalogueAdapter(config, { now: () => this.d.clock.now(), dataDir: this.d.dataDir, local: this.d.local });
-        return new CatalogueLink(identity, config, adapter, this.d, { ...this.d.timing, ...(opts.retries ? { retries: opts.retries } : {}) });
+        const adapter =
+          opts.adapter ??
+          (await createCatalogueAdapter(config, { now: () => this.d.clock.now(), dataDir: this.d.dataDir, local: this.d.local }));
+        return new CatalogueLink(identity, config, adapter, this.d, {
+          ...this.d.timing,
+          ...(opts.retries ? { retries: opts.retries } : {}),
+        });
       })();
       this.links.set(identity, link);
       link.catch(() => this.links.delete(identity));
@@ -64,14 +72,28 @@ export class CatalogueLink {
   private readonly listeners = new Set<(s: RegistrationStatus) => void>();
   private started = false;
 
-  constructor(readonly identity: string, readonly config: CatalogueConfig, readonly adapter: CatalogueAdapter, private readonly d: CatalogueServiceDeps, timing: Partial<OutboxTiming>) {
+  constructor(
+    readonly identity: string,
+    readonly config: CatalogueConfig,
+    readonly adapter: CatalogueAdapter,
+    private readonly d: CatalogueServiceDeps,
+    timing: Partial<OutboxTiming>,
+  ) {
     this.remote = config.kind !== 'local';
     this.store = new OutboxStore(d.journal, () => d.clock.now());
     this.sessions = new SessionKeeper(identity, adapter, d.keeper, () => d.clock.now());
     this.worker = new OutboxWorker({
-      identity, config, adapter, store: this.store, journal: d.journal, sessions: this.sessions, clock: d.clock, timing,
+      identity,
+      config,
+      adapter,
+      store: this.store,
+      journal: d.journal,
+      sessions: this.sessions,
+      clock: d.clock,
+      timing,
       onStatus: (s) => {
-        if (s.state === 'needs-attention') d.log.warn({ catalogue: identity, dataset: s.dataset, error: s.lastError }, 'registration needs attention');
+        if (s.state === 'needs-attention')
+          d.log.warn({ catalogue: identity, dataset: s.dataset, error: s.lastError }, 'registration needs attention');
         for (const l of this.listeners) l(s);
       },
     });
@@ -118,7 +140,8 @@ export class CatalogueLink {
       const regs = ids.map((id) => this.store.get(id)).filter((r): r is Registration => r !== null);
       const busy = regs.some((r) => r.state === 'pending' && !(r.attempts > 0 && r.lastError?.retryable));
       // Another process holds the outbox of this catalogue: it sends these too; no point waiting here.
-      if (!busy || this.d.clock.now() >= deadline || signal?.aborted || this.worker.leaseHeldElsewhere) return regs.map((r) => this.store.status(r));
+      if (!busy || this.d.clock.now() >= deadline || signal?.aborted || this.worker.leaseHeldElsewhere)
+        return regs.map((r) => this.store.status(r));
       this.worker.kick();
       await new Promise((res) => setTimeout(res, 100));
     }

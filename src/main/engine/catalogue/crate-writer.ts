@@ -31,15 +31,30 @@ export interface CrateContext {
   now: number;
 }
 
-export interface WrittenCrate { localPath: string; key: string; uri: string; uploaded: boolean }
+export interface WrittenCrate {
+  localPath: string;
+  key: string;
+  uri: string;
+  uploaded: boolean;
+}
 
 export async function writeDatasetCrate(c: CrateContext): Promise<WrittenCrate> {
   const info = c.local.dataset(c.dataset);
   const crate = buildCrate({
-    name: c.dataset, description: info?.description ?? null, rootUri: c.rootUri, datePublished: new Date(c.now).toISOString(),
-    license: c.license, proposal: info?.proposal ?? null, technique: info?.technique ?? null,
-    sample: info?.samples[0] ?? null, instrument: info?.instruments[0] ?? null, identifier: c.identifier, metadata: c.metadata,
-    files: c.local.files(c.dataset).map((f) => ({ relpath: f.relpath, storageUri: f.storageUri, size: f.size, sha256: f.sha256, mtimeMs: f.mtimeMs })),
+    name: c.dataset,
+    description: info?.description ?? null,
+    rootUri: c.rootUri,
+    datePublished: new Date(c.now).toISOString(),
+    license: c.license,
+    proposal: info?.proposal ?? null,
+    technique: info?.technique ?? null,
+    sample: info?.samples[0] ?? null,
+    instrument: info?.instruments[0] ?? null,
+    identifier: c.identifier,
+    metadata: c.metadata,
+    files: c.local
+      .files(c.dataset)
+      .map((f) => ({ relpath: f.relpath, storageUri: f.storageUri, size: f.size, sha256: f.sha256, mtimeMs: f.mtimeMs })),
   });
   const bytes = Buffer.from(JSON.stringify(crate, null, 2) + '\n');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -60,7 +75,12 @@ export async function writeDatasetCrate(c: CrateContext): Promise<WrittenCrate> 
   } else {
     if (there) key = crateKey(`-${new Date(c.now).toISOString().replace(/[:.]/g, '')}`);
     const st = await stat(localPath);
-    const source = await FileSource.open(localPath, key, { size: st.size, mtimeMs: st.mtimeMs }, { hashes: c.hashes, throttle: null });
+    const source = await FileSource.open(
+      localPath,
+      key,
+      { size: st.size, mtimeMs: st.mtimeMs },
+      { hashes: c.hashes, throttle: null },
+    );
     try {
       await c.destination.upload(key, source, { signal: AbortSignal.timeout(120_000), multipart: memoryMultipart() });
     } finally {
@@ -78,8 +98,14 @@ function memoryMultipart() {
   let state: MultipartState | null = null;
   return {
     load: () => state,
-    begin: (s: { uploadId: string; key: string; partSize: number }) => { state = { ...s, parts: [] }; },
-    partDone: (p: MultipartState['parts'][number]) => { state?.parts.push(p); },
-    clear: () => { state = null; },
+    begin: (s: { uploadId: string; key: string; partSize: number }) => {
+      state = { ...s, parts: [] };
+    },
+    partDone: (p: MultipartState['parts'][number]) => {
+      state?.parts.push(p);
+    },
+    clear: () => {
+      state = null;
+    },
   };
 }

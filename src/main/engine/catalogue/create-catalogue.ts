@@ -5,7 +5,10 @@ import type { AdapterDeps, CatalogueAdapter } from './catalogue-adapter.js';
 import type { LocalCatalogue } from './local-catalogue.js';
 import { LocalCatalogueAdapter } from './local/local-adapter.js';
 
-export async function createCatalogueAdapter(config: CatalogueConfig, deps: AdapterDeps & { local: LocalCatalogue }): Promise<CatalogueAdapter> {
+export async function createCatalogueAdapter(
+  config: CatalogueConfig,
+  deps: AdapterDeps & { local: LocalCatalogue },
+): Promise<CatalogueAdapter> {
   const adapterDeps: AdapterDeps = { now: deps.now, dataDir: deps.dataDir };
   switch (config.kind) {
     case 'local':

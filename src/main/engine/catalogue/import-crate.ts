@@ -7,32 +7,65 @@ import type { LocalCatalogue } from './local-catalogue.js';
 import { POINTER_DESTINATION } from './local/local-adapter.js';
 import { readCrate } from './ro-crate.js';
 
-export interface ImportResult { dataset: string; files: number; bytes: number; alreadyKnown: number }
+export interface ImportResult {
+  dataset: string;
+  files: number;
+  bytes: number;
+  alreadyKnown: number;
+}
 
 export async function importCrate(local: LocalCatalogue, file: string, opts: { dataset?: string } = {}): Promise<ImportResult> {
   let json: unknown;
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
-    throw new BeamdropError({ code: 'not-found', retryable: false, file, message: `cannot read the RO-Crate ${file}: ${(e as Error).message}` });
+    throw new BeamdropError({
+      code: 'not-found',
+      retryable: false,
+      file,
+      message: `cannot read the RO-Crate ${file}: ${(e as Error).message}`,
+    });
   }
   const crate = readCrate(json, file);
   const name = opts.dataset ?? crate.name;
   const existing = local.dataset(name);
   if (existing && existing.origin !== 'import') {
-    throw new BeamdropError({ code: 'conflict', retryable: false, dataset: name, message: `the local catalogue already has a dataset "${name}" uploaded from this workstation; import the crate under another name with --dataset NAME.` });
+    throw new BeamdropError({
+      code: 'conflict',
+      retryable: false,
+      dataset: name,
+      message: `the local catalogue already has a dataset "${name}" uploaded from this workstation; import the crate under another name with --dataset NAME.`,
+    });
   }
   const before = existing ? new Set(local.files(name).map((f) => `${f.relpath}\0${f.sha256}`)) : new Set<string>();
-  const flat = Object.fromEntries(Object.entries(crate.metadata).map(([k, v]) => [k, v.unit ? `${v.value} ${v.unit}` : String(v.value)]));
-  const id = local.ensureDataset(name, crate.proposal, { ...flat, importedFrom: crate.rootUri }, {
-    origin: 'import', technique: crate.technique, description: crate.description, status: 'complete',
-  });
+  const flat = Object.fromEntries(
+    Object.entries(crate.metadata).map(([k, v]) => [k, v.unit ? `${v.value} ${v.unit}` : String(v.value)]),
+  );
+  const id = local.ensureDataset(
+    name,
+    crate.proposal,
+    { ...flat, importedFrom: crate.rootUri },
+    {
+      origin: 'import',
+      technique: crate.technique,
+      description: crate.description,
+      status: 'complete',
+    },
+  );
   let bytes = 0;
   let alreadyKnown = 0;
   local.db.transaction(() => {
     for (const f of crate.files) {
       if (before.has(`${f.relpath}\0${f.sha256}`)) alreadyKnown++;
-      local.recordFile(id, { relpath: f.relpath, destination: POINTER_DESTINATION, remoteKey: f.storageUri, storageUri: f.storageUri, size: f.size, sha256: f.sha256, mtimeMs: f.mtimeMs });
+      local.recordFile(id, {
+        relpath: f.relpath,
+        destination: POINTER_DESTINATION,
+        remoteKey: f.storageUri,
+        storageUri: f.storageUri,
+        size: f.size,
+        sha256: f.sha256,
+        mtimeMs: f.mtimeMs,
+      });
       bytes += f.size;
     }
   })();

@@ -47,9 +47,21 @@ export interface JobCatalogueDeps {
 const SETTLE_MS = 60_000;
 
 /** Checks what must hold before anything is sent; throws errors naming the field. */
-export async function prepareJobCatalogue(d: JobCatalogueDeps, profile: FacilityProfile, req: { dataset: string; proposal?: string | undefined; metadata?: Record<string, string> | undefined }, opts: { requireLogin: boolean } = { requireLogin: true }): Promise<JobCatalogue> {
+export async function prepareJobCatalogue(
+  d: JobCatalogueDeps,
+  profile: FacilityProfile,
+  req: { dataset: string; proposal?: string | undefined; metadata?: Record<string, string> | undefined },
+  opts: { requireLogin: boolean } = { requireLogin: true },
+): Promise<JobCatalogue> {
   const typed = typedMetadata(profile, req.dataset, req.metadata ?? {});
-  const base = { config: profile.catalogue, technique: typed.technique, scientific: typed.scientific, license: profile.license, facility: profile.facility || null, beamline: profile.beamline || null };
+  const base = {
+    config: profile.catalogue,
+    technique: typed.technique,
+    scientific: typed.scientific,
+    license: profile.license,
+    facility: profile.facility || null,
+    beamline: profile.beamline || null,
+  };
   if (profile.catalogue.kind === 'local') return { ...base, key: null, owner: null };
   const link = await d.catalogues.link(profile.catalogue, { retries: profile.upload.retries });
   const session = opts.requireLogin ? await link.sessions.require() : null;
@@ -59,15 +71,28 @@ export async function prepareJobCatalogue(d: JobCatalogueDeps, profile: Facility
 export interface JobCatalogueRun {
   sink: VerifiedFileSink;
   /** After the job: finish what a finished dataset gets, and report the registration. */
-  afterJob(summary: JobSummary, ctx: { destination: Destination; keyOf: (relpath: string) => string; onEvent?: (e: JobEvent) => void; signal?: AbortSignal }): Promise<RegistrationStatus | null>;
+  afterJob(
+    summary: JobSummary,
+    ctx: { destination: Destination; keyOf: (relpath: string) => string; onEvent?: (e: JobEvent) => void; signal?: AbortSignal },
+  ): Promise<RegistrationStatus | null>;
 }
 
-export async function openJobCatalogue(d: JobCatalogueDeps, job: StoredJob, jc: JobCatalogue | undefined, ctx: { rootUri: string; policy: UploadPolicy; dryRun: boolean }): Promise<JobCatalogueRun> {
+export async function openJobCatalogue(
+  d: JobCatalogueDeps,
+  job: StoredJob,
+  jc: JobCatalogue | undefined,
+  ctx: { rootUri: string; policy: UploadPolicy; dryRun: boolean },
+): Promise<JobCatalogueRun> {
   const m = job.metadata;
   const details = {
-    type: m.datasetType === 'derived' ? 'derived' as const : 'raw' as const, technique: jc?.technique ?? m.technique ?? null,
-    operator: jc?.owner?.username ?? localUser().username, description: m.description ?? null,
-    instrument: jc?.beamline ?? null, facility: jc?.facility ?? null, sample: m.sample ?? null, key: jc?.key ?? null,
+    type: m.datasetType === 'derived' ? ('derived' as const) : ('raw' as const),
+    technique: jc?.technique ?? m.technique ?? null,
+    operator: jc?.owner?.username ?? localUser().username,
+    description: m.description ?? null,
+    instrument: jc?.beamline ?? null,
+    facility: jc?.facility ?? null,
+    sample: m.sample ?? null,
+    key: jc?.key ?? null,
   };
   const localSink = new LocalCatalogueSink(d.local, d.local.ensureDataset(job.dataset, job.proposal, job.metadata, details));
   const remote = jc && jc.config.kind !== 'local' && jc.key && !ctx.dryRun;
@@ -83,9 +108,17 @@ export async function openJobCatalogue(d: JobCatalogueDeps, job: StoredJob, jc: 
         d.local.setDetails(job.dataset, { status: 'complete' });
         try {
           const crate = await writeDatasetCrate({
-            local: d.local, hashes: d.hashes, dataDir: d.dataDir, destination: a.destination, keyOf: a.keyOf, rootUri: ctx.rootUri,
-            dataset: job.dataset, license: jc?.license ?? 'The data policy of the facility applies.', identifier: registration?.remote?.id ?? jc?.key ?? null,
-            metadata: jc?.scientific ?? {}, now: d.clock.now(),
+            local: d.local,
+            hashes: d.hashes,
+            dataDir: d.dataDir,
+            destination: a.destination,
+            keyOf: a.keyOf,
+            rootUri: ctx.rootUri,
+            dataset: job.dataset,
+            license: jc?.license ?? 'The data policy of the facility applies.',
+            identifier: registration?.remote?.id ?? jc?.key ?? null,
+            metadata: jc?.scientific ?? {},
+            now: d.clock.now(),
           });
           d.log.info({ jobId: job.id, dataset: job.dataset, crate: crate.uri }, 'RO-Crate written');
         } catch (e) {
@@ -105,13 +138,28 @@ export async function openJobCatalogue(d: JobCatalogueDeps, job: StoredJob, jc: 
 
 function requestOf(job: StoredJob, jc: JobCatalogue, rootUri: string, now: number): RegistrationRequest {
   const m = job.metadata;
-  const list = (v: string | undefined) => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const list = (v: string | undefined) =>
+    (v ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
   const visit = (job.options as { vars?: { visit?: string | null } }).vars?.visit ?? null;
   return {
-    dataset: job.dataset, proposal: job.proposal, visit, type: m.datasetType === 'derived' ? 'derived' : 'raw',
-    technique: jc.technique, sample: m.sample ?? null, description: m.description ?? null, metadata: jc.scientific,
-    sourceFolder: rootUri, creationTime: new Date(job.createdAt || now).toISOString(), owner: jc.owner,
-    instrument: jc.beamline, facility: jc.facility, inputDatasets: list(m.inputDatasets), usedSoftware: list(m.usedSoftware),
+    dataset: job.dataset,
+    proposal: job.proposal,
+    visit,
+    type: m.datasetType === 'derived' ? 'derived' : 'raw',
+    technique: jc.technique,
+    sample: m.sample ?? null,
+    description: m.description ?? null,
+    metadata: jc.scientific,
+    sourceFolder: rootUri,
+    creationTime: new Date(job.createdAt || now).toISOString(),
+    owner: jc.owner,
+    instrument: jc.beamline,
+    facility: jc.facility,
+    inputDatasets: list(m.inputDatasets),
+    usedSoftware: list(m.usedSoftware),
     complete: job.kind !== 'sync',
   };
 }

@@ -60,7 +60,26 @@ export interface DatasetInfo {
   createdAt: number;
 }
 
-type DatasetRow = { id: number; name: string; proposal: string | null; dataset_type: 'raw' | 'derived'; technique: string | null; experiment_date: string | null; operator_id: string | null; processing_status: ProcessingStatus; description: string | null; origin: DatasetOrigin; idem_key: string | null; crate_uri: string | null; metadata: string; created_at: number; files: number; bytes: number; instruments: string | null; samples: string | null };
+type DatasetRow = {
+  id: number;
+  name: string;
+  proposal: string | null;
+  dataset_type: 'raw' | 'derived';
+  technique: string | null;
+  experiment_date: string | null;
+  operator_id: string | null;
+  processing_status: ProcessingStatus;
+  description: string | null;
+  origin: DatasetOrigin;
+  idem_key: string | null;
+  crate_uri: string | null;
+  metadata: string;
+  created_at: number;
+  files: number;
+  bytes: number;
+  instruments: string | null;
+  samples: string | null;
+};
 
 export const DATASET_SELECT = `
   SELECT d.*, (SELECT COUNT(*) FROM data_files f WHERE f.dataset_id = d.id) AS files,
@@ -71,10 +90,24 @@ export const DATASET_SELECT = `
 
 export function toDatasetInfo(r: DatasetRow): DatasetInfo {
   return {
-    id: r.id, name: r.name, proposal: r.proposal, type: r.dataset_type, technique: r.technique, experimentDate: r.experiment_date,
-    operator: r.operator_id, status: r.processing_status, description: r.description, origin: r.origin, key: r.idem_key, crateUri: r.crate_uri,
-    instruments: r.instruments ? r.instruments.split('\x1f') : [], samples: r.samples ? r.samples.split('\x1f') : [],
-    metadata: JSON.parse(r.metadata) as Record<string, unknown>, files: r.files, bytes: r.bytes, createdAt: r.created_at,
+    id: r.id,
+    name: r.name,
+    proposal: r.proposal,
+    type: r.dataset_type,
+    technique: r.technique,
+    experimentDate: r.experiment_date,
+    operator: r.operator_id,
+    status: r.processing_status,
+    description: r.description,
+    origin: r.origin,
+    key: r.idem_key,
+    crateUri: r.crate_uri,
+    instruments: r.instruments ? r.instruments.split('\x1f') : [],
+    samples: r.samples ? r.samples.split('\x1f') : [],
+    metadata: JSON.parse(r.metadata) as Record<string, unknown>,
+    files: r.files,
+    bytes: r.bytes,
+    createdAt: r.created_at,
   };
 }
 
@@ -82,32 +115,48 @@ export class LocalCatalogue {
   readonly db: Db;
   private readonly statements = new Map<string, Statement<unknown[]>>();
 
-  constructor(file: string, private readonly now: () => number = Date.now) {
+  constructor(
+    file: string,
+    private readonly now: () => number = Date.now,
+  ) {
     this.db = openDatabase(file, LOCAL_CATALOGUE_MIGRATIONS);
   }
 
   /** Prepared once: recordFile runs for every verified file. */
   private sql(text: string): Statement<unknown[]> {
     let st = this.statements.get(text);
-    if (!st) { st = this.db.prepare<unknown[]>(text); this.statements.set(text, st); }
+    if (!st) {
+      st = this.db.prepare<unknown[]>(text);
+      this.statements.set(text, st);
+    }
     return st;
   }
 
-  close(): void { this.db.close(); }
+  close(): void {
+    this.db.close();
+  }
 
   /** Finds or creates the dataset; metadata given later is merged in, details fill what is unknown. */
   ensureDataset(name: string, proposal: string | null, metadata: Record<string, unknown>, details: DatasetDetails = {}): number {
     return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT id, metadata FROM datasets WHERE name = ?').get(name) as { id: number; metadata: string } | undefined;
+      const row = this.db.prepare('SELECT id, metadata FROM datasets WHERE name = ?').get(name) as
+        { id: number; metadata: string } | undefined;
       let id: number;
       if (row) {
         id = row.id;
         const merged = { ...(JSON.parse(row.metadata) as Record<string, unknown>), ...metadata };
-        this.db.prepare('UPDATE datasets SET metadata = ?, proposal = COALESCE(proposal, ?) WHERE id = ?').run(JSON.stringify(merged), proposal, id);
+        this.db
+          .prepare('UPDATE datasets SET metadata = ?, proposal = COALESCE(proposal, ?) WHERE id = ?')
+          .run(JSON.stringify(merged), proposal, id);
       } else {
         const t = this.now();
-        id = Number(this.db.prepare(`INSERT INTO datasets (name, proposal, metadata, created_at, experiment_date, processing_status) VALUES (?, ?, ?, ?, ?, 'acquiring')`)
-          .run(name, proposal, JSON.stringify(metadata), t, new Date(t).toISOString().slice(0, 10)).lastInsertRowid);
+        id = Number(
+          this.db
+            .prepare(
+              `INSERT INTO datasets (name, proposal, metadata, created_at, experiment_date, processing_status) VALUES (?, ?, ?, ?, ?, 'acquiring')`,
+            )
+            .run(name, proposal, JSON.stringify(metadata), t, new Date(t).toISOString().slice(0, 10)).lastInsertRowid,
+        );
       }
       this.updateDetails(id, details);
       return id;
@@ -123,15 +172,28 @@ export class LocalCatalogue {
     if (d.key) cols.push(['idem_key', d.key]);
     if (d.origin) cols.push(['origin', d.origin]);
     if (d.status) cols.push(['processing_status', d.status]);
-    if (cols.length) this.db.prepare(`UPDATE datasets SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`).run(...cols.map(([, v]) => v), id);
+    if (cols.length)
+      this.db
+        .prepare(`UPDATE datasets SET ${cols.map(([c]) => `${c} = ?`).join(', ')} WHERE id = ?`)
+        .run(...cols.map(([, v]) => v), id);
     if (d.instrument) {
       const t = this.now();
-      this.db.prepare('INSERT INTO instruments (code, facility, created_at) VALUES (?, ?, ?) ON CONFLICT (code) DO NOTHING').run(d.instrument, d.facility ?? null, t);
-      this.db.prepare('INSERT OR IGNORE INTO experiment_instruments (experiment_id, instrument_id) SELECT ?, id FROM instruments WHERE code = ?').run(id, d.instrument);
+      this.db
+        .prepare('INSERT INTO instruments (code, facility, created_at) VALUES (?, ?, ?) ON CONFLICT (code) DO NOTHING')
+        .run(d.instrument, d.facility ?? null, t);
+      this.db
+        .prepare(
+          'INSERT OR IGNORE INTO experiment_instruments (experiment_id, instrument_id) SELECT ?, id FROM instruments WHERE code = ?',
+        )
+        .run(id, d.instrument);
     }
     if (d.sample) {
-      this.db.prepare('INSERT INTO samples (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(d.sample, this.now());
-      this.db.prepare('INSERT OR IGNORE INTO experiment_samples (experiment_id, sample_id) SELECT ?, id FROM samples WHERE name = ?').run(id, d.sample);
+      this.db
+        .prepare('INSERT INTO samples (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING')
+        .run(d.sample, this.now());
+      this.db
+        .prepare('INSERT OR IGNORE INTO experiment_samples (experiment_id, sample_id) SELECT ?, id FROM samples WHERE name = ?')
+        .run(id, d.sample);
     }
   }
 
@@ -149,19 +211,39 @@ export class LocalCatalogue {
   }
 
   recordFile(datasetId: number, f: Omit<CatalogueFile, 'dataset' | 'recordedAt'> & { dataType?: DataType }): void {
-    const dataType = f.dataType ?? ((this.sql('SELECT dataset_type FROM datasets WHERE id = ?').get(datasetId) as { dataset_type: string } | undefined)?.dataset_type === 'derived' ? 'processed_data' : 'raw_data');
+    const dataType =
+      f.dataType ??
+      ((this.sql('SELECT dataset_type FROM datasets WHERE id = ?').get(datasetId) as { dataset_type: string } | undefined)
+        ?.dataset_type === 'derived'
+        ? 'processed_data'
+        : 'raw_data');
     this.sql(
       `INSERT INTO data_files (dataset_id, relpath, destination, remote_key, storage_uri, size, sha256, mtime_ms, recorded_at, file_name, file_format, data_type, creation_date)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dataset_id, relpath, sha256) DO NOTHING`,
-    ).run(datasetId, f.relpath, f.destination, f.remoteKey, f.storageUri, f.size, f.sha256, f.mtimeMs, this.now(),
-      baseName(f.relpath), fileFormatOf(f.relpath)?.format ?? null, dataType, new Date(f.mtimeMs).toISOString());
+    ).run(
+      datasetId,
+      f.relpath,
+      f.destination,
+      f.remoteKey,
+      f.storageUri,
+      f.size,
+      f.sha256,
+      f.mtimeMs,
+      this.now(),
+      baseName(f.relpath),
+      fileFormatOf(f.relpath)?.format ?? null,
+      dataType,
+      new Date(f.mtimeMs).toISOString(),
+    );
   }
 
   datasets(): { name: string; proposal: string | null; files: number; bytes: number; createdAt: number }[] {
-    return this.db.prepare(
-      `SELECT d.name, d.proposal, d.created_at AS createdAt, COUNT(f.id) AS files, COALESCE(SUM(f.size), 0) AS bytes
+    return this.db
+      .prepare(
+        `SELECT d.name, d.proposal, d.created_at AS createdAt, COUNT(f.id) AS files, COALESCE(SUM(f.size), 0) AS bytes
        FROM datasets d LEFT JOIN data_files f ON f.dataset_id = d.id GROUP BY d.id ORDER BY d.id`,
-    ).all() as { name: string; proposal: string | null; files: number; bytes: number; createdAt: number }[];
+      )
+      .all() as { name: string; proposal: string | null; files: number; bytes: number; createdAt: number }[];
   }
 
   dataset(name: string): DatasetInfo | null {
@@ -175,10 +257,12 @@ export class LocalCatalogue {
   }
 
   files(dataset: string): CatalogueFile[] {
-    return this.db.prepare(
-      `SELECT d.name AS dataset, f.relpath, f.destination, f.remote_key AS remoteKey, f.storage_uri AS storageUri,
+    return this.db
+      .prepare(
+        `SELECT d.name AS dataset, f.relpath, f.destination, f.remote_key AS remoteKey, f.storage_uri AS storageUri,
               f.size, f.sha256, f.mtime_ms AS mtimeMs, f.recorded_at AS recordedAt
        FROM data_files f JOIN datasets d ON d.id = f.dataset_id WHERE d.name = ? ORDER BY f.relpath, f.id`,
-    ).all(dataset) as CatalogueFile[];
+      )
+      .all(dataset) as CatalogueFile[];
   }
 }

@@ -29,32 +29,67 @@ export interface RegisterRequest {
   onFile?: (f: { relpath: string; size: number; sha256: string; storageUri: string }) => void;
 }
 
-export interface RegisterResult { files: number; bytes: number; registration: RegistrationStatus | null }
+export interface RegisterResult {
+  files: number;
+  bytes: number;
+  registration: RegistrationStatus | null;
+}
 
 const PARALLEL = 4;
 
 export async function registerInPlace(engine: Engine, profile: FacilityProfile, req: RegisterRequest): Promise<RegisterResult> {
   const root = resolve(req.path);
   const st = await stat(root).catch(() => null);
-  if (!st?.isDirectory()) throw new BeamdropError({ code: 'not-found', retryable: false, file: root, message: `${root} is not a folder; give the dataset's folder on the facility storage.` });
+  if (!st?.isDirectory())
+    throw new BeamdropError({
+      code: 'not-found',
+      retryable: false,
+      file: root,
+      message: `${root} is not a folder; give the dataset's folder on the facility storage.`,
+    });
   const jc = await prepareJobCatalogue(engine.catalogueDeps(), profile, req);
   const { catalogue: local, hashes, clock } = engine.services;
   const place = storagePlace(root);
   const m = req.metadata ?? {};
   const localId = local.ensureDataset(req.dataset, req.proposal ?? null, m, {
-    origin: 'register', technique: jc.technique, sample: m.sample ?? null, description: m.description ?? null,
-    instrument: jc.beamline, facility: jc.facility, key: jc.key, operator: jc.owner?.username ?? null, status: 'acquiring',
+    origin: 'register',
+    technique: jc.technique,
+    sample: m.sample ?? null,
+    description: m.description ?? null,
+    instrument: jc.beamline,
+    facility: jc.facility,
+    key: jc.key,
+    operator: jc.owner?.username ?? null,
+    status: 'acquiring',
   });
   const sinks: VerifiedFileSink[] = [new LocalCatalogueSink(local, localId)];
-  const link = jc.config.kind !== 'local' && jc.key ? await engine.services.catalogues.link(jc.config, { retries: profile.upload.retries }) : null;
+  const link =
+    jc.config.kind !== 'local' && jc.key
+      ? await engine.services.catalogues.link(jc.config, { retries: profile.upload.retries })
+      : null;
   const request: RegistrationRequest = {
-    dataset: req.dataset, proposal: req.proposal ?? null, visit: req.visit ?? null, type: m.datasetType === 'derived' ? 'derived' : 'raw',
-    technique: jc.technique, sample: m.sample ?? null, description: m.description ?? null, metadata: jc.scientific,
-    sourceFolder: place.uriOf(''), creationTime: new Date(clock.now()).toISOString(), owner: jc.owner,
-    instrument: jc.beamline, facility: jc.facility, inputDatasets: [], usedSoftware: [], complete: true,
+    dataset: req.dataset,
+    proposal: req.proposal ?? null,
+    visit: req.visit ?? null,
+    type: m.datasetType === 'derived' ? 'derived' : 'raw',
+    technique: jc.technique,
+    sample: m.sample ?? null,
+    description: m.description ?? null,
+    metadata: jc.scientific,
+    sourceFolder: place.uriOf(''),
+    creationTime: new Date(clock.now()).toISOString(),
+    owner: jc.owner,
+    instrument: jc.beamline,
+    facility: jc.facility,
+    inputDatasets: [],
+    usedSoftware: [],
+    complete: true,
   };
   const registration = link && jc.key ? link.register(jc.key, request) : null;
-  if (link && registration) { link.start(); sinks.push(link.sink(registration)); }
+  if (link && registration) {
+    link.start();
+    sinks.push(link.sink(registration));
+  }
   const sink = new TeeSink(...sinks);
 
   let files = 0;
@@ -63,9 +98,26 @@ export async function registerInPlace(engine: Engine, profile: FacilityProfile, 
   const one = async (path: string, rel: string, size: number, mtimeMs: number) => {
     const relpath = toRemoteRelpath(rel);
     const { sha256, size: read } = await sha256OfStream(hashes, createReadStream(path, { highWaterMark: 1024 * 1024 }));
-    if (read !== size) throw new BeamdropError({ code: 'changed-during-upload', retryable: true, file: relpath, message: `${relpath} changed while it was being hashed; register again once it is complete.` });
+    if (read !== size)
+      throw new BeamdropError({
+        code: 'changed-during-upload',
+        retryable: true,
+        file: relpath,
+        message: `${relpath} changed while it was being hashed; register again once it is complete.`,
+      });
     const storageUri = place.uriOf(relpath);
-    sink.fileVerified({ jobId: 0, fileId: 0, dataset: req.dataset, relpath, destination: place.destination, remoteKey: place.keyOf(relpath), storageUri, size, sha256, mtimeMs });
+    sink.fileVerified({
+      jobId: 0,
+      fileId: 0,
+      dataset: req.dataset,
+      relpath,
+      destination: place.destination,
+      remoteKey: place.keyOf(relpath),
+      storageUri,
+      size,
+      sha256,
+      mtimeMs,
+    });
     files++;
     bytes += size;
     req.onFile?.({ relpath, size, sha256, storageUri });
@@ -73,7 +125,11 @@ export async function registerInPlace(engine: Engine, profile: FacilityProfile, 
   let failure: unknown = null;
   for await (const item of scan([root], { include: req.include ?? [], exclude: req.exclude ?? [], followSymlinks: false })) {
     if ('note' in item) continue;
-    queue.push(one(item.file.path, item.file.relpath, item.file.size, item.file.mtimeMs).catch((e: unknown) => { failure ??= e; }));
+    queue.push(
+      one(item.file.path, item.file.relpath, item.file.size, item.file.mtimeMs).catch((e: unknown) => {
+        failure ??= e;
+      }),
+    );
     if (queue.length >= PARALLEL) await queue.shift();
     if (failure) break;
   }
@@ -88,7 +144,12 @@ export async function registerInPlace(engine: Engine, profile: FacilityProfile, 
 }
 
 /** Files registered in place are pointers: fetch and verify read them by their file:// URI. */
-function storagePlace(root: string): { destination: string; keyOf: (relpath: string) => string; uriOf: (relpath: string) => string } {
-  const uriOf = (relpath: string) => pathToFileURL(resolve(root, ...relpath.split('/').filter(Boolean))).href + (relpath ? '' : '/');
+function storagePlace(root: string): {
+  destination: string;
+  keyOf: (relpath: string) => string;
+  uriOf: (relpath: string) => string;
+} {
+  const uriOf = (relpath: string) =>
+    pathToFileURL(resolve(root, ...relpath.split('/').filter(Boolean))).href + (relpath ? '' : '/');
   return { destination: POINTER_DESTINATION, keyOf: uriOf, uriOf };
 }

@@ -44,16 +44,30 @@ export function crateFileName(dataset: string): string {
 export function buildCrate(c: CrateInput): { '@context': string; '@graph': Entity[] } {
   const root = c.rootUri.endsWith('/') ? c.rootUri : `${c.rootUri}/`;
   const props: Entity[] = Object.entries(c.metadata).map(([k, v]) => ({
-    '@id': `#param-${encodeURIComponent(k)}`, '@type': 'PropertyValue', name: k, value: v.value, ...(v.unit ? { unitText: v.unit } : {}),
+    '@id': `#param-${encodeURIComponent(k)}`,
+    '@type': 'PropertyValue',
+    name: k,
+    value: v.value,
+    ...(v.unit ? { unitText: v.unit } : {}),
   }));
   const files: Entity[] = c.files.map((f) => ({
-    '@id': f.storageUri, '@type': 'File', name: baseName(f.relpath), alternateName: f.relpath,
-    contentSize: String(f.size), sha256: f.sha256, dateModified: new Date(f.mtimeMs).toISOString(),
-    encodingFormat: fileFormatOf(f.relpath)?.mime ?? 'application/octet-stream', contentUrl: f.storageUri,
+    '@id': f.storageUri,
+    '@type': 'File',
+    name: baseName(f.relpath),
+    alternateName: f.relpath,
+    contentSize: String(f.size),
+    sha256: f.sha256,
+    dateModified: new Date(f.mtimeMs).toISOString(),
+    encodingFormat: fileFormatOf(f.relpath)?.mime ?? 'application/octet-stream',
+    contentUrl: f.storageUri,
   }));
   const rootEntity: Entity = {
-    '@id': root, '@type': 'Dataset', name: c.name, description: c.description ?? `Dataset ${c.name}${c.technique ? ` (${c.technique})` : ''} registered by Beamdrop`,
-    datePublished: c.datePublished, license: c.license,
+    '@id': root,
+    '@type': 'Dataset',
+    name: c.name,
+    description: c.description ?? `Dataset ${c.name}${c.technique ? ` (${c.technique})` : ''} registered by Beamdrop`,
+    datePublished: c.datePublished,
+    license: c.license,
     hasPart: files.map((f) => ({ '@id': f['@id'] })),
     ...(c.identifier ? { identifier: c.identifier } : {}),
     ...(c.technique ? { measurementTechnique: c.technique } : {}),
@@ -65,14 +79,18 @@ export function buildCrate(c: CrateInput): { '@context': string; '@graph': Entit
   const context: Entity[] = [
     ...(c.proposal ? [{ '@id': `#proposal-${encodeURIComponent(c.proposal)}`, '@type': 'Project', name: c.proposal }] : []),
     ...(c.sample ? [{ '@id': `#sample-${encodeURIComponent(c.sample)}`, '@type': 'Thing', name: c.sample }] : []),
-    ...(c.instrument ? [{ '@id': `#instrument-${encodeURIComponent(c.instrument)}`, '@type': 'IndividualProduct', name: c.instrument }] : []),
+    ...(c.instrument
+      ? [{ '@id': `#instrument-${encodeURIComponent(c.instrument)}`, '@type': 'IndividualProduct', name: c.instrument }]
+      : []),
   ];
   return {
     '@context': CRATE_CONTEXT,
     '@graph': [
       { '@id': 'ro-crate-metadata.json', '@type': 'CreativeWork', about: { '@id': root }, conformsTo: { '@id': CRATE_SPEC } },
       rootEntity,
-      ...files, ...props, ...context,
+      ...files,
+      ...props,
+      ...context,
     ],
   };
 }
@@ -89,7 +107,13 @@ export interface ImportedCrate {
 
 /** Reads a crate's root dataset and files; files need an absolute URI, a size and a SHA-256 to be imported. */
 export function readCrate(json: unknown, source: string): ImportedCrate {
-  const bad = (why: string) => new BeamdropError({ code: 'config-invalid', retryable: false, file: source, message: `${source} is not an RO-Crate Beamdrop can import: ${why}.` });
+  const bad = (why: string) =>
+    new BeamdropError({
+      code: 'config-invalid',
+      retryable: false,
+      file: source,
+      message: `${source} is not an RO-Crate Beamdrop can import: ${why}.`,
+    });
   const graph = (json as { '@graph'?: unknown })?.['@graph'];
   if (!Array.isArray(graph)) throw bad('it has no @graph');
   const byId = new Map<string, Entity>();
@@ -98,7 +122,8 @@ export function readCrate(json: unknown, source: string): ImportedCrate {
   const rootId = (descriptor?.about as { '@id'?: string } | undefined)?.['@id'];
   const root = rootId ? byId.get(rootId) : undefined;
   if (!root || !rootId) throw bad('the descriptor "ro-crate-metadata.json" does not point to a root dataset');
-  const str = (v: unknown): string | null => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : null);
+  const str = (v: unknown): string | null =>
+    typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : null;
   const parts = ([] as { '@id': string }[]).concat((root.hasPart as { '@id': string }[] | { '@id': string } | undefined) ?? []);
   const files: ImportedCrate['files'] = [];
   for (const ref of parts) {
@@ -107,11 +132,13 @@ export function readCrate(json: unknown, source: string): ImportedCrate {
     const types = ([] as unknown[]).concat(f['@type']);
     if (!types.includes('File')) continue;
     const uri = str(f.contentUrl) ?? f['@id'];
-    if (!/^[a-z][a-z0-9+.-]*:/i.test(uri)) throw bad(`file "${f['@id']}" has no absolute URI (a detached crate lists storage URIs)`);
+    if (!/^[a-z][a-z0-9+.-]*:/i.test(uri))
+      throw bad(`file "${f['@id']}" has no absolute URI (a detached crate lists storage URIs)`);
     const size = Number(str(f.contentSize) ?? f.contentSize);
     const sha256 = str(f.sha256);
     if (!Number.isFinite(size) || size < 0) throw bad(`file ${uri} has no contentSize`);
-    if (!sha256 || !/^[0-9a-f]{64}$/i.test(sha256)) throw bad(`file ${uri} has no sha256, so it could not be verified when fetched`);
+    if (!sha256 || !/^[0-9a-f]{64}$/i.test(sha256))
+      throw bad(`file ${uri} has no sha256, so it could not be verified when fetched`);
     const relpath = str(f.alternateName) ?? relativeTo(rootId, uri) ?? str(f.name) ?? baseName(uri);
     const modified = Date.parse(str(f.dateModified) ?? '');
     files.push({ relpath, storageUri: uri, size, sha256: sha256.toLowerCase(), mtimeMs: Number.isNaN(modified) ? 0 : modified });
@@ -126,12 +153,21 @@ export function readCrate(json: unknown, source: string): ImportedCrate {
   }
   const proposalRef = (root.isPartOf as { '@id'?: string } | undefined)?.['@id'];
   return {
-    name: str(root.name) ?? rootId, description: str(root.description), rootUri: rootId,
-    proposal: proposalRef ? str(byId.get(proposalRef)?.name) : null, technique: str(root.measurementTechnique), metadata, files,
+    name: str(root.name) ?? rootId,
+    description: str(root.description),
+    rootUri: rootId,
+    proposal: proposalRef ? str(byId.get(proposalRef)?.name) : null,
+    technique: str(root.measurementTechnique),
+    metadata,
+    files,
   };
 }
 
 function relativeTo(root: string, uri: string): string | null {
   if (!root.endsWith('/') || !uri.startsWith(root)) return null;
-  try { return decodeURIComponent(uri.slice(root.length)); } catch { return null; }
+  try {
+    return decodeURIComponent(uri.slice(root.length));
+  } catch {
+    return null;
+  }
 }

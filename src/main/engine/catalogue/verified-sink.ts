@@ -22,12 +22,20 @@ export interface VerifiedFileSink {
 }
 
 export class LocalCatalogueSink implements VerifiedFileSink {
-  constructor(private readonly catalogue: LocalCatalogue, private readonly datasetId: number) {}
+  constructor(
+    private readonly catalogue: LocalCatalogue,
+    private readonly datasetId: number,
+  ) {}
 
   fileVerified(f: VerifiedFile): void {
     this.catalogue.recordFile(this.datasetId, {
-      relpath: f.relpath, destination: f.destination, remoteKey: f.remoteKey, storageUri: f.storageUri,
-      size: f.size, sha256: f.sha256, mtimeMs: f.mtimeMs,
+      relpath: f.relpath,
+      destination: f.destination,
+      remoteKey: f.remoteKey,
+      storageUri: f.storageUri,
+      size: f.size,
+      sha256: f.sha256,
+      mtimeMs: f.mtimeMs,
     });
   }
 }
@@ -35,7 +43,9 @@ export class LocalCatalogueSink implements VerifiedFileSink {
 /** Hands every verified file to several sinks in order (the local catalogue first, then the outbox). */
 export class TeeSink implements VerifiedFileSink {
   private readonly sinks: VerifiedFileSink[];
-  constructor(...sinks: VerifiedFileSink[]) { this.sinks = sinks; }
+  constructor(...sinks: VerifiedFileSink[]) {
+    this.sinks = sinks;
+  }
 
   fileVerified(file: VerifiedFile): void {
     for (const s of this.sinks) s.fileVerified(file);

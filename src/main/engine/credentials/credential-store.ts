@@ -7,8 +7,14 @@ import type { DestinationConfig } from '../../../shared/profile-schema.js';
 
 export const KEYCHAIN_SERVICE = 'beamdrop';
 
-export interface S3Credentials { accessKeyId: string; secretAccessKey: string }
-export interface WebdavCredentials { username: string; password: string }
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+export interface WebdavCredentials {
+  username: string;
+  password: string;
+}
 
 /** The part of the OS keychain we use; tests may point it at another service name. */
 export interface SecretKeeper {
@@ -31,14 +37,22 @@ export function envName(destination: string, field: string): string {
 }
 
 export class CredentialStore {
-  constructor(private readonly keeper: SecretKeeper, private readonly env: NodeJS.ProcessEnv = process.env) {}
+  constructor(
+    private readonly keeper: SecretKeeper,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
 
   private account(destination: string): string {
     return `destination:${destination}`;
   }
 
   async set(destination: string, secret: string): Promise<void> {
-    if (!secret) throw new BeamdropError({ code: 'credentials-missing', retryable: false, message: 'the secret is empty; nothing was stored.' });
+    if (!secret)
+      throw new BeamdropError({
+        code: 'credentials-missing',
+        retryable: false,
+        message: 'the secret is empty; nothing was stored.',
+      });
     try {
       await this.keeper.set(this.account(destination), secret);
     } catch (e) {
@@ -63,7 +77,8 @@ export class CredentialStore {
   async s3(destination: string, config: Extract<DestinationConfig, { kind: 's3' }>): Promise<S3Credentials> {
     const accessKeyId = this.env[envName(destination, 'ACCESS_KEY_ID')] ?? config.credentials?.accessKeyId;
     const secretAccessKey = await this.secret(destination, 'SECRET_ACCESS_KEY');
-    if (!accessKeyId || !secretAccessKey) throw missing(destination, accessKeyId ? ['SECRET_ACCESS_KEY'] : ['ACCESS_KEY_ID', 'SECRET_ACCESS_KEY'], !!accessKeyId);
+    if (!accessKeyId || !secretAccessKey)
+      throw missing(destination, accessKeyId ? ['SECRET_ACCESS_KEY'] : ['ACCESS_KEY_ID', 'SECRET_ACCESS_KEY'], !!accessKeyId);
     return { accessKeyId, secretAccessKey };
   }
 
@@ -81,12 +96,20 @@ function missing(destination: string, fields: string[], idKnown: boolean): Beamd
   const how = idKnown
     ? `run \`beamdrop credentials set ${destination}\` to store it in the OS keychain, or set ${vars} for headless use`
     : `write credentials.accessKeyId in the profile and run \`beamdrop credentials set ${destination}\`, or set ${vars}`;
-  return new BeamdropError({ code: 'credentials-missing', retryable: false, message: `destination "${destination}" has no stored secret: ${how}.` });
+  return new BeamdropError({
+    code: 'credentials-missing',
+    retryable: false,
+    message: `destination "${destination}" has no stored secret: ${how}.`,
+  });
 }
 
 function keychainError(e: unknown, destination: string): BeamdropError {
-  return new BeamdropError({
-    code: 'credentials-missing', retryable: false,
-    message: `the OS keychain could not be used for destination "${destination}" (${(e as Error).message}); unlock the keychain, or set ${envName(destination, 'SECRET_ACCESS_KEY')} / ${envName(destination, 'PASSWORD')} instead.`,
-  }, { cause: e });
+  return new BeamdropError(
+    {
+      code: 'credentials-missing',
+      retryable: false,
+      message: `the OS keychain could not be used for destination "${destination}" (${(e as Error).message}); unlock the keychain, or set ${envName(destination, 'SECRET_ACCESS_KEY')} / ${envName(destination, 'PASSWORD')} instead.`,
+    },
+    { cause: e },
+  );
 }

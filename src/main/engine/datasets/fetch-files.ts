@@ -12,7 +12,11 @@ import type { Destination } from '../storage/destination.js';
 import { sha256OfStream } from '../hash/hash-readable.js';
 import { StoredDestinations } from './stored-destinations.js';
 
-export interface FetchOutcome { file: CatalogueFile; target: string; status: 'fetched' | 'present'; }
+export interface FetchOutcome {
+  file: CatalogueFile;
+  target: string;
+  status: 'fetched' | 'present';
+}
 
 /** DATASET, DATASET:relpath, or a storage URI recorded in the catalogue. */
 export function selectFiles(engine: Engine, what: string): CatalogueFile[] {
@@ -28,19 +32,40 @@ export function selectFiles(engine: Engine, what: string): CatalogueFile[] {
     const hit = cat.files(d.name).filter((f) => f.storageUri === what);
     if (hit.length) return hit;
   }
-  throw new BeamdropError({ code: 'dataset-not-found', retryable: false, message: `"${what}" is neither a dataset, DATASET:path, nor a recorded storage URI; \`beamdrop status\` lists datasets.` });
+  throw new BeamdropError({
+    code: 'dataset-not-found',
+    retryable: false,
+    message: `"${what}" is neither a dataset, DATASET:path, nor a recorded storage URI; \`beamdrop status\` lists datasets.`,
+  });
 }
 
-export async function fetchFiles(engine: Engine, what: string, destDir: string, opts: { platform?: NodeJS.Platform; onFile?: (o: FetchOutcome) => void } = {}): Promise<FetchOutcome[]> {
+export async function fetchFiles(
+  engine: Engine,
+  what: string,
+  destDir: string,
+  opts: { platform?: NodeJS.Platform; onFile?: (o: FetchOutcome) => void } = {},
+): Promise<FetchOutcome[]> {
   const files = selectFiles(engine, what);
   const platform = opts.platform ?? process.platform;
   if (platform === 'win32') {
     for (const f of files) {
       const problem = checkWindowsRelpath(f.relpath);
-      if (problem) throw new BeamdropError({ code: 'invalid-key', retryable: false, file: f.relpath, message: `${f.relpath} cannot be written on Windows: ${problem}. Fetch it on another system or rename it at the source.` });
+      if (problem)
+        throw new BeamdropError({
+          code: 'invalid-key',
+          retryable: false,
+          file: f.relpath,
+          message: `${f.relpath} cannot be written on Windows: ${problem}. Fetch it on another system or rename it at the source.`,
+        });
     }
     const clash = findCaseCollisions(files.map((f) => f.relpath))[0];
-    if (clash) throw new BeamdropError({ code: 'invalid-key', retryable: false, file: clash[0], message: `${clash.join(' and ')} differ only by upper/lower case and would overwrite each other on Windows; fetch them one at a time into different folders.` });
+    if (clash)
+      throw new BeamdropError({
+        code: 'invalid-key',
+        retryable: false,
+        file: clash[0],
+        message: `${clash.join(' and ')} differ only by upper/lower case and would overwrite each other on Windows; fetch them one at a time into different folders.`,
+      });
   }
   const destinations = new StoredDestinations(engine);
   const outcomes: FetchOutcome[] = [];
@@ -61,8 +86,14 @@ export async function fetchFiles(engine: Engine, what: string, destDir: string, 
 async function fetchOne(engine: Engine, dest: Destination, file: CatalogueFile, target: string): Promise<FetchOutcome> {
   const existing = await stat(target).catch(() => null);
   if (existing) {
-    if (existing.size === file.size && (await hashFile(engine, target)) === file.sha256) return { file, target, status: 'present' };
-    throw new BeamdropError({ code: 'conflict', retryable: false, file: file.relpath, message: `${target} already exists with different content; it was left untouched. Fetch into an empty folder.` });
+    if (existing.size === file.size && (await hashFile(engine, target)) === file.sha256)
+      return { file, target, status: 'present' };
+    throw new BeamdropError({
+      code: 'conflict',
+      retryable: false,
+      file: file.relpath,
+      message: `${target} already exists with different content; it was left untouched. Fetch into an empty folder.`,
+    });
   }
   await mkdir(dirname(target), { recursive: true });
   const temp = `${target}.beamdrop-fetch`;
@@ -88,7 +119,12 @@ async function fetchOne(engine: Engine, dest: Destination, file: CatalogueFile, 
   const got = await sha.digest();
   if (got !== file.sha256 || size !== file.size) {
     await unlink(temp).catch(() => undefined);
-    throw new BeamdropError({ code: 'checksum-mismatch', retryable: false, file: file.relpath, message: `SHA-256 MISMATCH for ${file.relpath} from ${file.storageUri}: expected ${file.sha256} (${file.size} bytes), got ${got} (${size} bytes). The stored copy is damaged or was replaced; nothing was written to ${target}.` });
+    throw new BeamdropError({
+      code: 'checksum-mismatch',
+      retryable: false,
+      file: file.relpath,
+      message: `SHA-256 MISMATCH for ${file.relpath} from ${file.storageUri}: expected ${file.sha256} (${file.size} bytes), got ${got} (${size} bytes). The stored copy is damaged or was replaced; nothing was written to ${target}.`,
+    });
   }
   await rename(temp, target);
   return { file, target, status: 'fetched' };

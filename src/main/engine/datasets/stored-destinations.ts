@@ -20,12 +20,22 @@ export class StoredDestinations {
     const d = this.engine.datasetDestinations(file.dataset).get(file.destination);
     if (!d && file.destination === POINTER_DESTINATION) {
       const { hashes, credentials, env } = this.engine.services;
-      const pointers = new UriDestination(POINTER_DESTINATION, { hashes, credentials, env, policy: uploadPolicySchema.parse({}) });
+      const pointers = new UriDestination(POINTER_DESTINATION, {
+        hashes,
+        credentials,
+        env,
+        policy: uploadPolicySchema.parse({}),
+      });
       this.open.set(file.destination, pointers);
       return pointers;
     }
     if (!d) {
-      throw new BeamdropError({ code: 'destination-unknown', retryable: false, dataset: file.dataset, message: `dataset "${file.dataset}" was stored on "${file.destination}", which no job in this journal describes.` });
+      throw new BeamdropError({
+        code: 'destination-unknown',
+        retryable: false,
+        dataset: file.dataset,
+        message: `dataset "${file.dataset}" was stored on "${file.destination}", which no job in this journal describes.`,
+      });
     }
     const dest = await this.engine.openDestination(d, d.policy);
     this.open.set(file.destination, dest);

@@ -19,14 +19,25 @@ export class UriDestination implements Destination {
   readonly kind = 'filesystem' as const;
   private readonly s3 = new Map<string, Destination>();
 
-  constructor(readonly name: string, private readonly d: { hashes: HashPool; credentials: CredentialStore; env: NodeJS.ProcessEnv; policy: UploadPolicy }) {}
+  constructor(
+    readonly name: string,
+    private readonly d: { hashes: HashPool; credentials: CredentialStore; env: NodeJS.ProcessEnv; policy: UploadPolicy },
+  ) {}
 
   async check(): Promise<void> {}
-  uri(key: string): string { return key; }
+  uri(key: string): string {
+    return key;
+  }
   async *list(): AsyncIterable<RemoteObject> {}
-  async cleanup(): Promise<number> { return 0; }
+  async cleanup(): Promise<number> {
+    return 0;
+  }
   upload(key: string): never {
-    throw new BeamdropError({ code: 'config-invalid', retryable: false, message: `${key} is a pointer to storage Beamdrop does not manage; nothing can be written there.` });
+    throw new BeamdropError({
+      code: 'config-invalid',
+      retryable: false,
+      message: `${key} is a pointer to storage Beamdrop does not manage; nothing can be written there.`,
+    });
   }
 
   async close(): Promise<void> {
@@ -37,12 +48,23 @@ export class UriDestination implements Destination {
     const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
     const endpoint = this.d.env.AWS_ENDPOINT_URL;
     if (!m || !endpoint) {
-      throw new BeamdropError({ code: 'destination-unknown', retryable: false, message: `${uri}: to read s3:// pointers set AWS_ENDPOINT_URL (and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) to the S3 service that holds bucket "${m?.[1] ?? '?'}".` });
+      throw new BeamdropError({
+        code: 'destination-unknown',
+        retryable: false,
+        message: `${uri}: to read s3:// pointers set AWS_ENDPOINT_URL (and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) to the S3 service that holds bucket "${m?.[1] ?? '?'}".`,
+      });
     }
     const bucket = m[1]!;
     let dest = this.s3.get(bucket);
     if (!dest) {
-      dest = await createDestination({ name: `s3://${bucket}`, adhoc: true, config: { kind: 's3', endpoint, bucket, region: this.d.env.AWS_REGION ?? 'us-east-1', keyTemplate: '{relpath}' } }, { credentials: this.d.credentials, hashes: this.d.hashes, policy: this.d.policy, env: this.d.env });
+      dest = await createDestination(
+        {
+          name: `s3://${bucket}`,
+          adhoc: true,
+          config: { kind: 's3', endpoint, bucket, region: this.d.env.AWS_REGION ?? 'us-east-1', keyTemplate: '{relpath}' },
+        },
+        { credentials: this.d.credentials, hashes: this.d.hashes, policy: this.d.policy, env: this.d.env },
+      );
       this.s3.set(bucket, dest);
     }
     return { dest, key: decodeURIComponent(m[2]!) };
@@ -50,7 +72,9 @@ export class UriDestination implements Destination {
 
   private authHeaders(): Record<string, string> {
     const user = this.d.env.BEAMDROP_WEBDAV_USERNAME;
-    return user ? { authorization: 'Basic ' + Buffer.from(`${user}:${this.d.env.BEAMDROP_WEBDAV_PASSWORD ?? ''}`).toString('base64') } : {};
+    return user
+      ? { authorization: 'Basic ' + Buffer.from(`${user}:${this.d.env.BEAMDROP_WEBDAV_PASSWORD ?? ''}`).toString('base64') }
+      : {};
   }
 
   async head(uri: string): Promise<RemoteObject | null> {
@@ -85,10 +109,22 @@ export class UriDestination implements Destination {
   async verify(uri: string, expected: { size: number; sha256: string }, options: { deep: boolean }): Promise<VerifyResult> {
     const found = await this.head(uri);
     if (!found) return { ok: false, size: null, checked: [], problem: `${uri} is missing` };
-    if (found.size >= 0 && found.size !== expected.size) return { ok: false, size: found.size, checked: ['size'], problem: `size differs: ${found.size} stored, ${expected.size} expected` };
+    if (found.size >= 0 && found.size !== expected.size)
+      return {
+        ok: false,
+        size: found.size,
+        checked: ['size'],
+        problem: `size differs: ${found.size} stored, ${expected.size} expected`,
+      };
     if (!options.deep && !uri.startsWith('file:')) return { ok: true, size: found.size, checked: ['size'] };
     const { sha256, size } = await sha256OfStream(this.d.hashes, await this.read(uri));
-    if (sha256 !== expected.sha256 || size !== expected.size) return { ok: false, size, checked: ['size', 'sha256 (read back)'], problem: `SHA-256 differs: ${sha256} stored, ${expected.sha256} expected` };
+    if (sha256 !== expected.sha256 || size !== expected.size)
+      return {
+        ok: false,
+        size,
+        checked: ['size', 'sha256 (read back)'],
+        problem: `SHA-256 differs: ${sha256} stored, ${expected.sha256} expected`,
+      };
     return { ok: true, size, checked: ['size', 'sha256 (read back)'] };
   }
 }

@@ -6,12 +6,24 @@ import type { CatalogueFile } from '../catalogue/local-catalogue.js';
 import type { VerifyResult } from '../storage/destination.js';
 import { StoredDestinations } from './stored-destinations.js';
 
-export interface FileVerdict { file: CatalogueFile; result: VerifyResult }
+export interface FileVerdict {
+  file: CatalogueFile;
+  result: VerifyResult;
+}
 
-export async function verifyDataset(engine: Engine, dataset: string, opts: { deep: boolean; onFile?: (v: FileVerdict) => void }): Promise<FileVerdict[]> {
+export async function verifyDataset(
+  engine: Engine,
+  dataset: string,
+  opts: { deep: boolean; onFile?: (v: FileVerdict) => void },
+): Promise<FileVerdict[]> {
   const files = engine.services.catalogue.files(dataset);
   if (!files.length) {
-    throw new BeamdropError({ code: 'dataset-not-found', retryable: false, dataset, message: `no verified files are recorded for dataset "${dataset}"; \`beamdrop status\` shows what was uploaded.` });
+    throw new BeamdropError({
+      code: 'dataset-not-found',
+      retryable: false,
+      dataset,
+      message: `no verified files are recorded for dataset "${dataset}"; \`beamdrop status\` shows what was uploaded.`,
+    });
   }
   const destinations = new StoredDestinations(engine);
   const verdicts: FileVerdict[] = [];

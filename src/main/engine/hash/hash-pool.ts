@@ -24,11 +24,21 @@ class PooledWorker {
     this.worker = new Worker(workerUrl);
     this.worker.unref();
     this.worker.on('message', (r: Reply) => {
-      if (r.ack !== undefined) { this.ackHandlers.get(r.id)?.(r.ack); return; }
+      if (r.ack !== undefined) {
+        this.ackHandlers.get(r.id)?.(r.ack);
+        return;
+      }
       const reply = this.replies.get(r.id);
-      if (reply) { this.replies.delete(r.id); reply(r); return; }
+      if (reply) {
+        this.replies.delete(r.id);
+        reply(r);
+        return;
+      }
       const w = this.waiters.get(r.id);
-      if (w) { this.waiters.delete(r.id); w(r); }
+      if (w) {
+        this.waiters.delete(r.id);
+        w(r);
+      }
     });
     this.worker.on('error', (e) => {
       for (const w of [...this.waiters.values(), ...this.replies.values()]) w({ id: -1, error: e.message });
@@ -44,7 +54,9 @@ class PooledWorker {
     });
   }
 
-  post(msg: object, transfer?: ArrayBuffer[]): void { this.worker.postMessage(msg, transfer ?? []); }
+  post(msg: object, transfer?: ArrayBuffer[]): void {
+    this.worker.postMessage(msg, transfer ?? []);
+  }
   /** Registers for a reply to a message that will carry `reply` as its id (see lend). */
   expect(reply: number): Promise<Reply> {
     return new Promise((resolve, reject) => {
@@ -52,11 +64,15 @@ class PooledWorker {
     });
   }
   onAck(id: number, fn: ((n: number) => void) | null): void {
-    if (fn) this.ackHandlers.set(id, fn); else this.ackHandlers.delete(id);
+    if (fn) this.ackHandlers.set(id, fn);
+    else this.ackHandlers.delete(id);
   }
 }
 
-export interface Lent { data: Buffer; crc32c?: string }
+export interface Lent {
+  data: Buffer;
+  crc32c?: string;
+}
 
 export interface Sha256Stream {
   /** Queues bytes for hashing; resolves once the queue is below the high-water mark. */
@@ -95,13 +111,26 @@ export class HashPool {
     let closed = false;
     w.onAck(id, (n) => {
       pending -= n;
-      if (pending < HIGH_WATER && wake) { const f = wake; wake = null; f(); }
+      if (pending < HIGH_WATER && wake) {
+        const f = wake;
+        wake = null;
+        f();
+      }
     });
-    const close = () => { if (!closed) { closed = true; w.load--; w.onAck(id, null); } };
+    const close = () => {
+      if (!closed) {
+        closed = true;
+        w.load--;
+        w.onAck(id, null);
+      }
+    };
     const enqueue = async (data: Uint8Array, extra?: { reply: number; crc32c: boolean }): Promise<void> => {
       pending += data.byteLength;
       w.post({ op: 'update', id, data, ...extra }, [data.buffer as ArrayBuffer]);
-      if (pending >= HIGH_WATER) await new Promise<void>((r) => { wake = r; });
+      if (pending >= HIGH_WATER)
+        await new Promise<void>((r) => {
+          wake = r;
+        });
     };
     return {
       // An exact copy is transferred to the worker; the caller keeps its buffer to send it.
@@ -115,13 +144,23 @@ export class HashPool {
         // Marked handled here: a caller that gave up on the bytes must not crash the process.
         done.catch(() => undefined);
         // Only a buffer that is all of its memory can be moved; anything else is copied once.
-        const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer);
+        const owned =
+          data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer);
         return { queued: enqueue(owned ? data : exactCopy(data), { reply, crc32c: options?.crc32c ?? false }), done };
       },
       digest: async () => {
-        try { return (await w.request({ op: 'digest', id })).hex!; } finally { close(); }
+        try {
+          return (await w.request({ op: 'digest', id })).hex!;
+        } finally {
+          close();
+        }
       },
-      drop: () => { if (!closed) { w.post({ op: 'drop', id }); close(); } },
+      drop: () => {
+        if (!closed) {
+          w.post({ op: 'drop', id });
+          close();
+        }
+      },
     };
   }
 
@@ -132,7 +171,9 @@ export class HashPool {
       const copy = exactCopy(data);
       const r = await w.request({ op: 'checksum', id: this.nextId++, algorithm, data: copy }, [copy.buffer as ArrayBuffer]);
       return r.base64!;
-    } finally { w.load--; }
+    } finally {
+      w.load--;
+    }
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,11 @@
 // workers so that long reads never hold up the event loop.
 import type { HashPool } from './hash-pool.js';
 
-export async function sha256OfStream(pool: HashPool, stream: AsyncIterable<unknown>, onBytes?: (n: number) => void): Promise<{ sha256: string; size: number }> {
+export async function sha256OfStream(
+  pool: HashPool,
+  stream: AsyncIterable<unknown>,
+  onBytes?: (n: number) => void,
+): Promise<{ sha256: string; size: number }> {
   const sha = pool.sha256Stream();
   let size = 0;
   try {

@@ -26,10 +26,12 @@ let crc32c: Hasher | null = null;
 
 port.on('message', (msg: Request) => {
   // Messages are handled strictly in order: creating a stream is async, later updates must not overtake it.
-  queue = queue.then(() => handle(msg)).catch((e: unknown) => {
-    const id = msg.op === 'update' && msg.reply !== undefined ? msg.reply : msg.id;
-    port.postMessage({ id, error: e instanceof Error ? e.message : String(e) });
-  });
+  queue = queue
+    .then(() => handle(msg))
+    .catch((e: unknown) => {
+      const id = msg.op === 'update' && msg.reply !== undefined ? msg.reply : msg.id;
+      port.postMessage({ id, error: e instanceof Error ? e.message : String(e) });
+    });
 });
 
 async function handle(msg: Request): Promise<void> {

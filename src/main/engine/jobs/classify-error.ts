@@ -4,18 +4,45 @@ import { BeamdropError, toErrorInfo, type ErrorCode, type ErrorInfo } from '../.
 
 export type ErrorScope = 'file' | 'destination' | 'cancelled';
 
-const DESTINATION_CODES: ReadonlySet<ErrorCode> = new Set(['destination-unreachable', 'credentials-rejected', 'credentials-missing', 'disk-full', 'transfer-failed']);
+const DESTINATION_CODES: ReadonlySet<ErrorCode> = new Set([
+  'destination-unreachable',
+  'credentials-rejected',
+  'credentials-missing',
+  'disk-full',
+  'transfer-failed',
+]);
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
-export interface Classified { info: ErrorInfo; scope: ErrorScope }
+export interface Classified {
+  info: ErrorInfo;
+  scope: ErrorScope;
+}
 
 export function classifyError(e: unknown, context: { destination: string; file?: string }): Classified {
   if (e instanceof BeamdropError) {
     if (e.code === 'cancelled') return { info: e.toJSON(), scope: 'cancelled' };
     return { info: e.toJSON(), scope: DESTINATION_CODES.has(e.code) ? 'destination' : 'file' };
   }
-  const err = e as { name?: string; code?: string; cause?: { code?: string }; message?: string; $metadata?: { httpStatusCode?: number } };
+  const err = e as {
+    name?: string;
+    code?: string;
+    cause?: { code?: string };
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
   if (err?.name === 'AbortError') {
     return { info: { code: 'cancelled', message: 'stopped by the operator', retryable: true }, scope: 'cancelled' };
   }
@@ -24,13 +51,23 @@ export function classifyError(e: unknown, context: { destination: string; file?:
   const file = context.file !== undefined ? { file: context.file } : {};
   if ((code && NETWORK_CODES.has(code)) || /socket hang up|other side closed|terminated|fetch failed/i.test(err?.message ?? '')) {
     return {
-      info: { code: 'transfer-failed', retryable: true, ...file, message: `connection to destination "${context.destination}" failed (${code ?? err?.message}); will retry.` },
+      info: {
+        code: 'transfer-failed',
+        retryable: true,
+        ...file,
+        message: `connection to destination "${context.destination}" failed (${code ?? err?.message}); will retry.`,
+      },
       scope: 'destination',
     };
   }
   if (status !== undefined && (status >= 500 || status === 429)) {
     return {
-      info: { code: 'transfer-failed', retryable: true, ...file, message: `destination "${context.destination}" answered ${status} (${err?.name ?? 'error'}: ${err?.message ?? ''}); will retry.` },
+      info: {
+        code: 'transfer-failed',
+        retryable: true,
+        ...file,
+        message: `destination "${context.destination}" answered ${status} (${err?.name ?? 'error'}: ${err?.message ?? ''}); will retry.`,
+      },
       scope: 'destination',
     };
   }

@@ -17,7 +17,9 @@ import type { Clock, Throttle } from '../transfer/throttle.js';
 import { backoffDelay, classifyError } from './classify-error.js';
 
 export class DestinationDown extends Error {
-  constructor(readonly info: ErrorInfo) { super(info.message); }
+  constructor(readonly info: ErrorInfo) {
+    super(info.message);
+  }
 }
 
 export interface TransferDeps {
@@ -42,7 +44,11 @@ export interface TransferDeps {
 
 export async function transferFile(initial: FileRecord, key: string, d: TransferDeps): Promise<FileState> {
   let file = initial;
-  const set = (state: FileState, patch: Parameters<Journal['setFileState']>[2] = {}, extra: { sha256?: string; error?: ErrorInfo } = {}) => {
+  const set = (
+    state: FileState,
+    patch: Parameters<Journal['setFileState']>[2] = {},
+    extra: { sha256?: string; error?: ErrorInfo } = {},
+  ) => {
     d.journal.setFileState(file.id, state, patch);
     file = d.journal.file(file.id)!;
     d.onState(file, state, extra);
@@ -55,8 +61,11 @@ export async function transferFile(initial: FileRecord, key: string, d: Transfer
     try {
       // An interrupted run may have stored the file already; finish its verification.
       if (file.state === 'uploaded' && file.sha256) return await verifyAndRecord(file, key, file.sha256, d, set);
-      const current = await stat(file.path).catch((e) => { throw fileError(e, file.path, file.relpath); });
-      if (!current.isFile()) throw fileError(Object.assign(new Error('not a regular file'), { code: 'EISDIR' }), file.path, file.relpath);
+      const current = await stat(file.path).catch((e) => {
+        throw fileError(e, file.path, file.relpath);
+      });
+      if (!current.isFile())
+        throw fileError(Object.assign(new Error('not a regular file'), { code: 'EISDIR' }), file.path, file.relpath);
       if (current.size !== file.size || current.mtimeMs !== file.mtimeMs) {
         d.journal.setFileState(file.id, file.state, { size: current.size, mtimeMs: current.mtimeMs, sha256: null });
         file = d.journal.file(file.id)!;
@@ -65,20 +74,34 @@ export async function transferFile(initial: FileRecord, key: string, d: Transfer
       // completed but not yet tagged with its SHA-256, so the object at the key is not taken as
       // found; the destination resumes it (and tags it, or reports a conflict if it is not ours).
       const ownUpload = file.state === 'transferring' && d.journal.multipartStore(file.id).load()?.key === key;
-      const remote = ownUpload ? null : (d.existing.get(key) ?? (file.state === 'transferring' ? await d.destination.head(key) : null));
+      const remote = ownUpload
+        ? null
+        : (d.existing.get(key) ?? (file.state === 'transferring' ? await d.destination.head(key) : null));
       if (remote) return await alreadyThere(file, key, remote, d, set);
       if (d.dryRun) return file.state;
       set('transferring', { incrementAttempts: true });
-      const source = await FileSource.open(file.path, file.relpath, { size: file.size, mtimeMs: file.mtimeMs }, {
-        hashes: d.hashes, throttle: d.throttle, signal: d.signal, onSent: d.onSent, ...(d.onRead ? { onRead: d.onRead } : {}),
-      });
+      const source = await FileSource.open(
+        file.path,
+        file.relpath,
+        { size: file.size, mtimeMs: file.mtimeMs },
+        {
+          hashes: d.hashes,
+          throttle: d.throttle,
+          signal: d.signal,
+          onSent: d.onSent,
+          ...(d.onRead ? { onRead: d.onRead } : {}),
+        },
+      );
       let result;
       try {
         result = await d.destination.upload(key, source, { signal: d.signal, multipart: d.journal.multipartStore(file.id) });
       } finally {
         await source.close();
       }
-      d.journal.event(file.jobId, file.id, 'upload-result', { serverChecked: result.serverChecked, resumedParts: result.resumedParts ?? 0 });
+      d.journal.event(file.jobId, file.id, 'upload-result', {
+        serverChecked: result.serverChecked,
+        resumedParts: result.resumedParts ?? 0,
+      });
       set('uploaded', { sha256: result.sha256, error: null }, { sha256: result.sha256 });
       return await verifyAndRecord(file, key, result.sha256, d, set);
     } catch (e) {
@@ -86,7 +109,10 @@ export async function transferFile(initial: FileRecord, key: string, d: Transfer
       if (e instanceof BeamdropError && e.code === 'conflict') {
         // Something appeared at the key meanwhile: decide again with what is there now.
         const remote = await d.destination.head(key).catch(() => null);
-        if (remote) { d.existing.set(key, remote); continue; }
+        if (remote) {
+          d.existing.set(key, remote);
+          continue;
+        }
       }
       const c = classifyError(e, { destination: d.destination.name, file: file.relpath });
       if (c.scope === 'cancelled' || d.signal.aborted) throw e;
@@ -107,12 +133,21 @@ export async function transferFile(initial: FileRecord, key: string, d: Transfer
   }
 }
 
-type Setter = (state: FileState, patch?: Parameters<Journal['setFileState']>[2], extra?: { sha256?: string; error?: ErrorInfo }) => FileState;
+type Setter = (
+  state: FileState,
+  patch?: Parameters<Journal['setFileState']>[2],
+  extra?: { sha256?: string; error?: ErrorInfo },
+) => FileState;
 
 async function verifyAndRecord(file: FileRecord, key: string, sha256: string, d: TransferDeps, set: Setter): Promise<FileState> {
   const v = await d.destination.verify(key, { size: file.size, sha256 }, { deep: false });
   if (!v.ok) {
-    const error: ErrorInfo = { code: 'checksum-mismatch', retryable: false, file: file.relpath, message: `${file.relpath}: stored copy does not match (${v.problem ?? 'unknown'}); it was not recorded as verified. Check the destination, then run \`beamdrop verify\`.` };
+    const error: ErrorInfo = {
+      code: 'checksum-mismatch',
+      retryable: false,
+      file: file.relpath,
+      message: `${file.relpath}: stored copy does not match (${v.problem ?? 'unknown'}); it was not recorded as verified. Check the destination, then run \`beamdrop verify\`.`,
+    };
     return set('failed', { error }, { error });
   }
   record(file, key, sha256, d);
@@ -121,16 +156,34 @@ async function verifyAndRecord(file: FileRecord, key: string, sha256: string, d:
 
 function record(file: FileRecord, key: string, sha256: string, d: TransferDeps): void {
   d.sink.fileVerified({
-    jobId: file.jobId, fileId: file.id, dataset: d.dataset,
-    relpath: toRemoteRelpath(file.relpath), destination: d.destination.name, remoteKey: key, storageUri: d.destination.uri(key),
-    size: file.size, sha256, mtimeMs: file.mtimeMs,
+    jobId: file.jobId,
+    fileId: file.id,
+    dataset: d.dataset,
+    relpath: toRemoteRelpath(file.relpath),
+    destination: d.destination.name,
+    remoteKey: key,
+    storageUri: d.destination.uri(key),
+    size: file.size,
+    sha256,
+    mtimeMs: file.mtimeMs,
   });
 }
 
 /** An object is already at the key: the same bytes are `skipped` (or verified, if we sent them), other bytes a conflict. */
-async function alreadyThere(file: FileRecord, key: string, remote: RemoteObject, d: TransferDeps, set: Setter): Promise<FileState> {
+async function alreadyThere(
+  file: FileRecord,
+  key: string,
+  remote: RemoteObject,
+  d: TransferDeps,
+  set: Setter,
+): Promise<FileState> {
   const conflict = (why: string): FileState => {
-    const error: ErrorInfo = { code: 'conflict', retryable: false, file: file.relpath, message: `conflict: ${key} already exists on "${d.destination.name}" with different content (${why}); it was left untouched. Rename the dataset or file, or remove the remote copy deliberately.` };
+    const error: ErrorInfo = {
+      code: 'conflict',
+      retryable: false,
+      file: file.relpath,
+      message: `conflict: ${key} already exists on "${d.destination.name}" with different content (${why}); it was left untouched. Rename the dataset or file, or remove the remote copy deliberately.`,
+    };
     return set('failed', { error }, { error });
   };
   if (remote.size !== file.size) return conflict(`${remote.size} bytes there, ${file.size} here`);

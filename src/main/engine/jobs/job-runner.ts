@@ -77,10 +77,19 @@ export async function runJob(job: StoredJob, resumed: boolean, d: RunnerDeps): P
   const tracker = new ProgressTracker(() => d.clock.now());
   const emitProgress = () => {
     const t = d.journal.totals(job.id);
-    d.onEvent({ type: 'progress', progress: {
-      jobId: job.id, filesTotal: t.files, filesDone: t.doneFiles, bytesTotal: t.bytes, bytesDone: t.doneBytes,
-      rate: tracker.rate(), eta: tracker.eta(Math.max(0, t.bytes - t.doneBytes)), counts: d.journal.counts(job.id),
-    } });
+    d.onEvent({
+      type: 'progress',
+      progress: {
+        jobId: job.id,
+        filesTotal: t.files,
+        filesDone: t.doneFiles,
+        bytesTotal: t.bytes,
+        bytesDone: t.doneBytes,
+        rate: tracker.rate(),
+        eta: tracker.eta(Math.max(0, t.bytes - t.doneBytes)),
+        counts: d.journal.counts(job.id),
+      },
+    });
   };
   const timer = setInterval(emitProgress, PROGRESS_EVERY_MS);
 
@@ -101,15 +110,30 @@ export async function runJob(job: StoredJob, resumed: boolean, d: RunnerDeps): P
         }
         try {
           await transferFile(file, key, {
-            journal: d.journal, sink, hashes: d.hashes, destination: d.destination, throttle: d.throttle,
-            clock: d.clock, retries: d.policy.retries, dataset: job.dataset, existing, signal, dryRun: d.dryRun ?? false,
-            onState: (f, state, extra) => d.onEvent({ type: 'file-state', jobId: job.id, relpath: f.relpath, state, remoteKey: key, ...extra }),
+            journal: d.journal,
+            sink,
+            hashes: d.hashes,
+            destination: d.destination,
+            throttle: d.throttle,
+            clock: d.clock,
+            retries: d.policy.retries,
+            dataset: job.dataset,
+            existing,
+            signal,
+            dryRun: d.dryRun ?? false,
+            onState: (f, state, extra) =>
+              d.onEvent({ type: 'file-state', jobId: job.id, relpath: f.relpath, state, remoteKey: key, ...extra }),
             onSent: (n) => tracker.add(n),
-            onRetry: (f, attempt, delayMs, error) => d.onEvent({ type: 'retry', jobId: job.id, relpath: f.relpath, attempt, delayMs, error }),
+            onRetry: (f, attempt, delayMs, error) =>
+              d.onEvent({ type: 'retry', jobId: job.id, relpath: f.relpath, attempt, delayMs, error }),
             ...(d.onRead ? { onRead: d.onRead } : {}),
           });
         } catch (e) {
-          if (e instanceof DestinationDown) { stop.pausedBy ??= e.info; controller.abort(); return; }
+          if (e instanceof DestinationDown) {
+            stop.pausedBy ??= e.info;
+            controller.abort();
+            return;
+          }
           if (signal.aborted) return;
           throw e;
         }
@@ -147,8 +171,17 @@ async function scanInto(job: StoredJob, options: JobOptions, d: RunnerDeps): Pro
     batch = [];
     d.onEvent({ type: 'scan-progress', jobId: job.id, files, bytes });
   };
-  for await (const item of scan(job.sources, { include: options.include, exclude: options.exclude, followSymlinks: options.followSymlinks, ...(d.signal ? { signal: d.signal } : {}) })) {
-    if ('note' in item) { notes.push(item.note); d.journal.event(job.id, null, 'scan-note', item.note); continue; }
+  for await (const item of scan(job.sources, {
+    include: options.include,
+    exclude: options.exclude,
+    followSymlinks: options.followSymlinks,
+    ...(d.signal ? { signal: d.signal } : {}),
+  })) {
+    if ('note' in item) {
+      notes.push(item.note);
+      d.journal.event(job.id, null, 'scan-note', item.note);
+      continue;
+    }
     const f = item.file;
     batch.push({ path: f.path, relpath: f.relpath, size: f.size, mtimeMs: f.mtimeMs });
     files++;
@@ -184,8 +217,10 @@ async function listExisting(d: RunnerDeps, prefix: string, signal: AbortSignal):
 export function summarise(journal: Journal, jobId: number, bytesSent: number, durationMs: number): JobSummary {
   const job = journal.job(jobId)!;
   const totals = journal.totals(jobId);
-  const failures = journal.files(jobId, { states: ['failed', 'changed'] })
-    .map((f) => ({ relpath: f.relpath, error: f.lastError ?? { code: 'internal' as const, message: 'no reason recorded', retryable: false } }));
+  const failures = journal.files(jobId, { states: ['failed', 'changed'] }).map((f) => ({
+    relpath: f.relpath,
+    error: f.lastError ?? { code: 'internal' as const, message: 'no reason recorded', retryable: false },
+  }));
   const { options: _options, ...record } = job;
   return { job: record, counts: journal.counts(jobId), bytesSent, bytesTotal: totals.bytes, durationMs, failures };
 }

@@ -16,7 +16,9 @@ export class ProgressTracker {
     while (this.samples.length > 2 && this.samples[0]!.at < cutoff) this.samples.shift();
   }
 
-  get bytesSent(): number { return this.sent; }
+  get bytesSent(): number {
+    return this.sent;
+  }
 
   /** Bytes per second over the window. */
   rate(): number {

@@ -18,7 +18,9 @@ export function openDatabase(file: string, migrations: readonly string[]): Db {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > migrations.length) {
     db.close();
-    throw new Error(`${file} was written by a newer Beamdrop (schema ${current}, this one knows ${migrations.length}); upgrade Beamdrop.`);
+    throw new Error(
+      `${file} was written by a newer Beamdrop (schema ${current}, this one knows ${migrations.length}); upgrade Beamdrop.`,
+    );
   }
   for (let v = current; v < migrations.length; v++) {
     db.transaction(() => {

@@ -11,9 +11,7 @@ const OPTIONAL = ['facility', 'beamline', 'proposal', 'visit'] as const;
 type OptionalVariable = (typeof OPTIONAL)[number];
 type RequiredVariable = Exclude<TemplateVariable, OptionalVariable>;
 
-export type KeyVariables =
-  & { [K in RequiredVariable]: string }
-  & { [K in OptionalVariable]?: string | null };
+export type KeyVariables = { [K in RequiredVariable]: string } & { [K in OptionalVariable]?: string | null };
 
 const LABEL: Record<TemplateVariable, string> = {
   facility: 'facility name',
@@ -26,8 +24,13 @@ const LABEL: Record<TemplateVariable, string> = {
 };
 
 const NOUN: Record<TemplateVariable, string> = {
-  facility: 'facility', beamline: 'beamline', proposal: 'proposal', visit: 'visit',
-  dataset: 'dataset', date: 'date', relpath: 'file path',
+  facility: 'facility',
+  beamline: 'beamline',
+  proposal: 'proposal',
+  visit: 'visit',
+  dataset: 'dataset',
+  date: 'date',
+  relpath: 'file path',
 };
 
 const TOKEN = /\{([^}]*)\}/g;
@@ -79,7 +82,10 @@ export function templateVariables(template: string): TemplateVariable[] {
   const names = [...template.matchAll(TOKEN)].map((m) => m[1] ?? '');
   for (const n of names) {
     if (!(TEMPLATE_VARIABLES as readonly string[]).includes(n)) {
-      throw badTemplate(template, `uses the unknown variable {${n}}; use only ${TEMPLATE_VARIABLES.map((x) => `{${x}}`).join(' ')}`);
+      throw badTemplate(
+        template,
+        `uses the unknown variable {${n}}; use only ${TEMPLATE_VARIABLES.map((x) => `{${x}}`).join(' ')}`,
+      );
     }
   }
   return names as TemplateVariable[];

@@ -60,7 +60,9 @@ function mustBeAbsolute(p: string, platform: PathPlatform): { root: string; segm
   const parts = splitAbsolute(p, platform);
   if (parts === null) {
     throw new BeamdropError({
-      code: 'internal', retryable: false, file: p,
+      code: 'internal',
+      retryable: false,
+      file: p,
       message: `"${p}" is not a full ${platform === 'win32' ? 'Windows path (such as C:\\data or \\\\server\\share\\data)' : 'path (starting with /)'}`,
     });
   }
@@ -71,9 +73,11 @@ function mustBeAbsolute(p: string, platform: PathPlatform): { root: string; segm
 export function sameLocalPath(a: string, b: string, platform: PathPlatform): boolean {
   const pa = mustBeAbsolute(a, platform);
   const pb = mustBeAbsolute(b, platform);
-  return sameName(pa.root, pb.root, platform)
-    && pa.segments.length === pb.segments.length
-    && pa.segments.every((s, i) => sameName(s, pb.segments[i] ?? '', platform));
+  return (
+    sameName(pa.root, pb.root, platform) &&
+    pa.segments.length === pb.segments.length &&
+    pa.segments.every((s, i) => sameName(s, pb.segments[i] ?? '', platform))
+  );
 }
 
 /**
@@ -94,7 +98,12 @@ export function relativeUnder(root: string, file: string, platform: PathPlatform
 
 /** Device names Windows opens instead of a file, whatever the extension ("nul.txt" is NUL too). */
 const RESERVED = new Set([
-  'CON', 'PRN', 'AUX', 'NUL', 'CONIN$', 'CONOUT$',
+  'CON',
+  'PRN',
+  'AUX',
+  'NUL',
+  'CONIN$',
+  'CONOUT$',
   // COM0/LPT0 and the superscript digits are listed as reserved by Microsoft's naming rules.
   ...['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '¹', '²', '³'].flatMap((d) => [`COM${d}`, `LPT${d}`]),
 ]);
@@ -114,13 +123,16 @@ export function checkWindowsName(name: string): string | null {
   }
   const bad = FORBIDDEN_CHARS.exec(name);
   if (bad) {
-    const shown = /\p{Cc}/u.test(bad[0]) ? `control character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}` : `"${bad[0]}"`;
+    const shown = /\p{Cc}/u.test(bad[0])
+      ? `control character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}`
+      : `"${bad[0]}"`;
     return `"${name}" contains ${shown}, which Windows does not allow in file names`;
   }
   if (/[ .]$/.test(name)) {
     return `"${name}" ends with a ${name.endsWith(' ') ? 'space' : 'dot'}, which Windows silently removes`;
   }
-  if (name.length > MAX_NAME) return `"${name.slice(0, 40)}…" is longer than the ${MAX_NAME} characters Windows allows in one name`;
+  if (name.length > MAX_NAME)
+    return `"${name.slice(0, 40)}…" is longer than the ${MAX_NAME} characters Windows allows in one name`;
   return null;
 }
 

@@ -8,10 +8,16 @@ export type { Logger };
 
 export function createLogger(logDir: string, level = process.env.BEAMDROP_LOG_LEVEL ?? 'info'): Logger {
   mkdirSync(logDir, { recursive: true });
-  return pino({
-    level,
-    redact: { paths: ['*.secretAccessKey', '*.password', '*.secret', '*.authorization', '*.Authorization', 'credentials'], censor: '[redacted]' },
-  }, pino.destination({ dest: join(logDir, 'beamdrop.log'), sync: true, mkdir: true }));
+  return pino(
+    {
+      level,
+      redact: {
+        paths: ['*.secretAccessKey', '*.password', '*.secret', '*.authorization', '*.Authorization', 'credentials'],
+        censor: '[redacted]',
+      },
+    },
+    pino.destination({ dest: join(logDir, 'beamdrop.log'), sync: true, mkdir: true }),
+  );
 }
 
 export function silentLogger(): Logger {

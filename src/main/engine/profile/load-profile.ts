@@ -18,7 +18,14 @@ export type ProfileCheck = { ok: true; profile: FacilityProfile } | { ok: false;
 export function checkProfileText(text: string): ProfileCheck {
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length) {
-    return { ok: false, problems: doc.errors.map((e) => ({ path: '', message: `YAML syntax: ${e.message.split('\n')[0]}`, line: e.linePos?.[0]?.line })) };
+    return {
+      ok: false,
+      problems: doc.errors.map((e) => ({
+        path: '',
+        message: `YAML syntax: ${e.message.split('\n')[0]}`,
+        line: e.linePos?.[0]?.line,
+      })),
+    };
   }
   const raw = doc.toJS() ?? {};
   const parsed = profileSchema.safeParse(raw);
@@ -46,12 +53,23 @@ export async function loadProfile(file: string): Promise<FacilityProfile> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new BeamdropError({ code: 'profile-not-found', retryable: false, file, message: `cannot read the facility profile ${file}: ${(e as Error).message}; check the path given with --profile or BEAMDROP_PROFILE.` });
+    throw new BeamdropError({
+      code: 'profile-not-found',
+      retryable: false,
+      file,
+      message: `cannot read the facility profile ${file}: ${(e as Error).message}; check the path given with --profile or BEAMDROP_PROFILE.`,
+    });
   }
   const result = checkProfileText(text);
   if (!result.ok) {
     const lines = result.problems.map((p) => `  ${p.path || '(file)'}${p.line ? ` (line ${p.line})` : ''}: ${p.message}`);
-    throw new BeamdropError({ code: 'config-invalid', retryable: false, file, field: result.problems[0]?.path, message: `the facility profile ${file} has ${result.problems.length} problem(s):\n${lines.join('\n')}\nRun \`beamdrop config check ${file}\` after fixing it.` });
+    throw new BeamdropError({
+      code: 'config-invalid',
+      retryable: false,
+      file,
+      field: result.problems[0]?.path,
+      message: `the facility profile ${file} has ${result.problems.length} problem(s):\n${lines.join('\n')}\nRun \`beamdrop config check ${file}\` after fixing it.`,
+    });
   }
   return result.profile;
 }

@@ -28,10 +28,15 @@ function compile(patterns: string[], field: 'include' | 'exclude', nocase: boole
     // in a pattern keeps its glob meaning (escape) on every platform.
     return picomatch(usable, { dot: true, nocase, windows: false });
   } catch (e) {
-    throw new BeamdropError({
-      code: 'config-invalid', retryable: false, field,
-      message: `one of the ${field} patterns (${usable.map((p) => `"${p}"`).join(', ')}) is not a valid glob: ${e instanceof Error ? e.message : String(e)}; write patterns such as "**/*.h5" or "tmp/**"`,
-    }, { cause: e });
+    throw new BeamdropError(
+      {
+        code: 'config-invalid',
+        retryable: false,
+        field,
+        message: `one of the ${field} patterns (${usable.map((p) => `"${p}"`).join(', ')}) is not a valid glob: ${e instanceof Error ? e.message : String(e)}; write patterns such as "**/*.h5" or "tmp/**"`,
+      },
+      { cause: e },
+    );
   }
 }
 

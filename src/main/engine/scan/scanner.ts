@@ -83,16 +83,25 @@ function vanished(e: unknown): boolean {
 
 function unreadable(p: string, e: unknown): { note: ScanNote } {
   const code = errCode(e);
-  const detail = code === 'EACCES' || code === 'EPERM'
-    ? `permission denied (${code}); give the account running Beamdrop read access to it, or exclude it`
-    : `${code || 'error'}: ${e instanceof Error ? e.message : String(e)}; check the disk or network share, then scan again`;
+  const detail =
+    code === 'EACCES' || code === 'EPERM'
+      ? `permission denied (${code}); give the account running Beamdrop read access to it, or exclude it`
+      : `${code || 'error'}: ${e instanceof Error ? e.message : String(e)}; check the disk or network share, then scan again`;
   return { note: { path: p, kind: 'unreadable', detail } };
 }
 
 function special(p: string, st: Stats): { note: ScanNote } {
-  const what = st.isFIFO() ? 'a FIFO (named pipe)' : st.isSocket() ? 'a socket' : st.isCharacterDevice() ? 'a character device' : 'a block device';
+  const what = st.isFIFO()
+    ? 'a FIFO (named pipe)'
+    : st.isSocket()
+      ? 'a socket'
+      : st.isCharacterDevice()
+        ? 'a character device'
+        : 'a block device';
   // Never opened: reading a FIFO or a device can block forever or never end.
-  return { note: { path: p, kind: 'excluded-special', detail: `not a regular file but ${what}; only regular files are uploaded` } };
+  return {
+    note: { path: p, kind: 'excluded-special', detail: `not a regular file but ${what}; only regular files are uploaded` },
+  };
 }
 
 function checkAbort(signal: AbortSignal | undefined): void {
@@ -116,7 +125,9 @@ async function enter(w: Walk, dir: string, rel: string): Promise<Frame | { note:
     const id = `${st.dev}:${st.ino}`;
     const seen = w.ancestors.get(id);
     if (seen !== undefined) {
-      return { note: { path: dir, kind: 'loop', detail: `leads back to ${seen}, which is being scanned; skipped so the scan ends` } };
+      return {
+        note: { path: dir, kind: 'loop', detail: `leads back to ${seen}, which is being scanned; skipped so the scan ends` },
+      };
     }
     return { dir, rel, entries: await readSorted(dir), next: 0, id, ahead: [] };
   } catch (e) {
@@ -146,8 +157,18 @@ async function visit(w: Walk, d: Dirent, abs: string, rel: string): Promise<Scan
     try {
       st = await stat(abs);
     } catch (e) {
-      if (vanished(e)) return { note: { path: abs, kind: 'symlink', detail: 'its target does not exist (broken symlink); fix or remove the link' } };
-      if (errCode(e) === 'ELOOP') return { note: { path: abs, kind: 'loop', detail: 'the symlink points to itself through other symlinks; fix or remove the link' } };
+      if (vanished(e))
+        return {
+          note: { path: abs, kind: 'symlink', detail: 'its target does not exist (broken symlink); fix or remove the link' },
+        };
+      if (errCode(e) === 'ELOOP')
+        return {
+          note: {
+            path: abs,
+            kind: 'loop',
+            detail: 'the symlink points to itself through other symlinks; fix or remove the link',
+          },
+        };
       return unreadable(abs, e);
     }
     kind = kindOf(st);
@@ -206,29 +227,44 @@ async function* walk(w: Walk): AsyncGenerator<ScanItem> {
 /** Stats every source before anything is yielded, so a typo fails at once and not after an hour. */
 async function openSources(sources: string[]): Promise<{ path: string; st: Stats | null; error?: unknown }[]> {
   const unique = [...new Set(sources.map((s) => path.resolve(s)))];
-  return Promise.all(unique.map(async (p) => {
-    try {
-      // stat, not lstat: a source the operator chose is followed even if it is a symlink.
-      return { path: p, st: await stat(p) };
-    } catch (e) {
-      if (vanished(e)) {
-        throw new BeamdropError({ code: 'not-found', retryable: false, file: p, message: `${p}: no such file or folder; check the path` }, { cause: e });
+  return Promise.all(
+    unique.map(async (p) => {
+      try {
+        // stat, not lstat: a source the operator chose is followed even if it is a symlink.
+        return { path: p, st: await stat(p) };
+      } catch (e) {
+        if (vanished(e)) {
+          throw new BeamdropError(
+            { code: 'not-found', retryable: false, file: p, message: `${p}: no such file or folder; check the path` },
+            { cause: e },
+          );
+        }
+        return { path: p, st: null, error: e };
       }
-      return { path: p, st: null, error: e };
-    }
-  }));
+    }),
+  );
 }
 
 /** Walks the sources; yields `{ file }` for each file taken and `{ note }` for what was left. */
 export async function* scan(sources: string[], options: ScanOptions): AsyncGenerator<ScanItem> {
-  const filter = createFilter({ include: options.include, exclude: options.exclude, caseInsensitive: process.platform === 'win32' });
+  const filter = createFilter({
+    include: options.include,
+    exclude: options.exclude,
+    caseInsensitive: process.platform === 'win32',
+  });
   checkAbort(options.signal);
   for (const source of await openSources(sources)) {
     checkAbort(options.signal);
     if (source.st === null) {
       yield unreadable(source.path, source.error);
     } else if (source.st.isDirectory()) {
-      yield* walk({ root: source.path, filter, follow: options.followSymlinks ?? false, signal: options.signal, ancestors: new Map() });
+      yield* walk({
+        root: source.path,
+        filter,
+        follow: options.followSymlinks ?? false,
+        signal: options.signal,
+        ancestors: new Map(),
+      });
     } else {
       const rel = path.basename(source.path);
       if (filter.excludes(rel) || !filter.takesFile(rel)) continue;

@@ -30,7 +30,9 @@ export async function createDestination(d: ResolvedDestination, deps: Destinatio
     }
     case 'webdav': {
       const creds = d.adhoc
-        ? (env.BEAMDROP_WEBDAV_USERNAME ? { username: env.BEAMDROP_WEBDAV_USERNAME, password: env.BEAMDROP_WEBDAV_PASSWORD ?? '' } : null)
+        ? env.BEAMDROP_WEBDAV_USERNAME
+          ? { username: env.BEAMDROP_WEBDAV_USERNAME, password: env.BEAMDROP_WEBDAV_PASSWORD ?? '' }
+          : null
         : await deps.credentials.webdav(d.name, c);
       const { WebdavDestination } = await import('./webdav/webdav-destination.js');
       return new WebdavDestination(d.name, c, creds, deps.hashes);
@@ -42,7 +44,12 @@ function adhocS3(env: NodeJS.ProcessEnv) {
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
   if (!accessKeyId || !secretAccessKey) {
-    throw new BeamdropError({ code: 'credentials-missing', retryable: false, message: 'an s3+http(s) --to URI takes its credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; set both, or define the destination in a profile and run `beamdrop credentials set NAME`.' });
+    throw new BeamdropError({
+      code: 'credentials-missing',
+      retryable: false,
+      message:
+        'an s3+http(s) --to URI takes its credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; set both, or define the destination in a profile and run `beamdrop credentials set NAME`.',
+    });
   }
   return { accessKeyId, secretAccessKey };
 }

@@ -21,29 +21,54 @@ export function resolveDestination(profile: FacilityProfile, choice: { destinati
   const name = choice.destination ?? profile.defaultDestination ?? Object.keys(profile.destinations)[0];
   const names = Object.keys(profile.destinations);
   if (!name) {
-    throw new BeamdropError({ code: 'destination-unknown', retryable: false, field: 'destinations', message: 'the profile defines no destination: add one under destinations, or give --to URI.' });
+    throw new BeamdropError({
+      code: 'destination-unknown',
+      retryable: false,
+      field: 'destinations',
+      message: 'the profile defines no destination: add one under destinations, or give --to URI.',
+    });
   }
   const config = profile.destinations[name];
   if (!config) {
-    throw new BeamdropError({ code: 'destination-unknown', retryable: false, field: 'destination', message: `no destination named "${name}" in the profile; use one of: ${names.join(', ') || '(none defined)'}, or give --to URI.` });
+    throw new BeamdropError({
+      code: 'destination-unknown',
+      retryable: false,
+      field: 'destination',
+      message: `no destination named "${name}" in the profile; use one of: ${names.join(', ') || '(none defined)'}, or give --to URI.`,
+    });
   }
   return { name, config, adhoc: false };
 }
 
 export function parseDestinationUri(uri: string): DestinationConfig {
-  const bad = (why: string) => new BeamdropError({ code: 'destination-unknown', retryable: false, field: 'to', message: `--to ${uri}: ${why}. Write a folder (/mnt/archive), s3+http://host:port/bucket/prefix or webdav+https://host/path.` });
-  if (isAbsolute(uri) || /^[A-Za-z]:[\\/]/.test(uri)) return destinationSchema.parse({ kind: 'filesystem', root: resolve(uri), keyTemplate: ADHOC_TEMPLATE });
+  const bad = (why: string) =>
+    new BeamdropError({
+      code: 'destination-unknown',
+      retryable: false,
+      field: 'to',
+      message: `--to ${uri}: ${why}. Write a folder (/mnt/archive), s3+http://host:port/bucket/prefix or webdav+https://host/path.`,
+    });
+  if (isAbsolute(uri) || /^[A-Za-z]:[\\/]/.test(uri))
+    return destinationSchema.parse({ kind: 'filesystem', root: resolve(uri), keyTemplate: ADHOC_TEMPLATE });
   let url: URL;
-  try { url = new URL(uri); } catch { throw bad('not a folder path or URI'); }
-  if (url.username || url.password) throw bad('do not put credentials in the URI; use the environment variables or a profile with the keychain');
+  try {
+    url = new URL(uri);
+  } catch {
+    throw bad('not a folder path or URI');
+  }
+  if (url.username || url.password)
+    throw bad('do not put credentials in the URI; use the environment variables or a profile with the keychain');
   const scheme = url.protocol.replace(/:$/, '');
-  if (scheme === 'file') return destinationSchema.parse({ kind: 'filesystem', root: fileURLToPath(url), keyTemplate: ADHOC_TEMPLATE });
+  if (scheme === 'file')
+    return destinationSchema.parse({ kind: 'filesystem', root: fileURLToPath(url), keyTemplate: ADHOC_TEMPLATE });
   const prefix = decodeURIComponent(url.pathname).split('/').filter(Boolean);
   if (scheme === 's3+http' || scheme === 's3+https') {
     const [bucket, ...rest] = prefix;
     if (!bucket) throw bad('the bucket is missing after the host');
     const parsed = destinationSchema.safeParse({
-      kind: 's3', endpoint: `${scheme.slice(3)}://${url.host}`, bucket,
+      kind: 's3',
+      endpoint: `${scheme.slice(3)}://${url.host}`,
+      bucket,
       keyTemplate: [...rest, ADHOC_TEMPLATE].join('/'),
     });
     if (!parsed.success) throw bad(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
@@ -51,7 +76,11 @@ export function parseDestinationUri(uri: string): DestinationConfig {
   }
   const dav: Record<string, string> = { 'webdav+http': 'http', 'webdav+https': 'https', dav: 'http', davs: 'https' };
   if (dav[scheme]) {
-    return destinationSchema.parse({ kind: 'webdav', url: `${dav[scheme]}://${url.host}${url.pathname.replace(/\/+$/, '')}`, keyTemplate: ADHOC_TEMPLATE });
+    return destinationSchema.parse({
+      kind: 'webdav',
+      url: `${dav[scheme]}://${url.host}${url.pathname.replace(/\/+$/, '')}`,
+      keyTemplate: ADHOC_TEMPLATE,
+    });
   }
   throw bad(`unknown scheme "${scheme}"`);
 }

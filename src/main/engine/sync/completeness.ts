@@ -6,7 +6,10 @@
 // file's mtime: a network share's clock can be minutes off, and a file copied with its old mtime
 // (cp -p) would otherwise look finished while it is still being written.
 
-export interface Observed { size: number; mtimeMs: number }
+export interface Observed {
+  size: number;
+  mtimeMs: number;
+}
 
 /** What opening the file told us: `busy` means another program still holds it (not an error). */
 export type OpenProbe = 'free' | 'busy' | 'gone' | 'not-checked';
@@ -24,9 +27,7 @@ export interface CompletenessInput {
 
 export type WaitReason = 'changed' | 'quiet' | 'marker' | 'held-open';
 
-export type Verdict =
-  | { complete: true }
-  | { complete: false; why: WaitReason; detail: string; recheckInMs: number };
+export type Verdict = { complete: true } | { complete: false; why: WaitReason; detail: string; recheckInMs: number };
 
 /** How soon a file that is still changing is looked at again: often enough to see it settle. */
 export function changingRecheckMs(quietPeriodMs: number): number {
@@ -40,21 +41,46 @@ export function waitingRecheckMs(quietPeriodMs: number): number {
 
 export function decideCompleteness(i: CompletenessInput): Verdict {
   if (i.current.size !== i.recorded.size || i.current.mtimeMs !== i.recorded.mtimeMs) {
-    return { complete: false, why: 'changed', detail: `still being written (${i.recorded.size} → ${i.current.size} bytes)`, recheckInMs: changingRecheckMs(i.quietPeriodMs) };
+    return {
+      complete: false,
+      why: 'changed',
+      detail: `still being written (${i.recorded.size} → ${i.current.size} bytes)`,
+      recheckInMs: changingRecheckMs(i.quietPeriodMs),
+    };
   }
   const quietFor = i.now - i.recorded.seenAt;
   if (quietFor < i.quietPeriodMs) {
-    return { complete: false, why: 'quiet', detail: `unchanged for ${quietFor} ms of the ${i.quietPeriodMs} ms quiet period`, recheckInMs: i.quietPeriodMs - quietFor };
+    return {
+      complete: false,
+      why: 'quiet',
+      detail: `unchanged for ${quietFor} ms of the ${i.quietPeriodMs} ms quiet period`,
+      recheckInMs: i.quietPeriodMs - quietFor,
+    };
   }
   const missing = i.markers.filter((m) => !m.present).map((m) => m.name);
   if (missing.length) {
-    return { complete: false, why: 'marker', detail: `waiting for its marker ${missing.join(', ')}`, recheckInMs: waitingRecheckMs(i.quietPeriodMs) };
+    return {
+      complete: false,
+      why: 'marker',
+      detail: `waiting for its marker ${missing.join(', ')}`,
+      recheckInMs: waitingRecheckMs(i.quietPeriodMs),
+    };
   }
   if (i.open === 'busy') {
-    return { complete: false, why: 'held-open', detail: 'still held open by the program writing it', recheckInMs: waitingRecheckMs(i.quietPeriodMs) };
+    return {
+      complete: false,
+      why: 'held-open',
+      detail: 'still held open by the program writing it',
+      recheckInMs: waitingRecheckMs(i.quietPeriodMs),
+    };
   }
   if (i.open === 'gone') {
-    return { complete: false, why: 'changed', detail: 'it disappeared while being checked', recheckInMs: changingRecheckMs(i.quietPeriodMs) };
+    return {
+      complete: false,
+      why: 'changed',
+      detail: 'it disappeared while being checked',
+      recheckInMs: changingRecheckMs(i.quietPeriodMs),
+    };
   }
   return { complete: true };
 }

@@ -38,7 +38,9 @@ export class DirEvents {
       if (!dir || this.closed) return;
       this.d.onHint(name ? { path: path.join(dir, name) } : { dir });
     });
-    w.on('error', (e: unknown) => { if (!this.closed) this.d.onError(e instanceof Error ? e : new Error(String(e))); });
+    w.on('error', (e: unknown) => {
+      if (!this.closed) this.d.onError(e instanceof Error ? e : new Error(String(e)));
+    });
     this.watcher = w;
     return w;
   }
@@ -58,7 +60,9 @@ export class DirEvents {
     return added;
   }
 
-  get size(): number { return this.active.size; }
+  get size(): number {
+    return this.active.size;
+  }
 
   async close(): Promise<void> {
     this.closed = true;

@@ -63,17 +63,30 @@ export class Discovery {
   /** Notes of the first scan, for its scan-done event. */
   private initialNotes: ScanNote[] | null = null;
 
-  constructor(private readonly d: DiscoveryDeps, seed: Map<string, { size: number; mtimeMs: number }>) {
-    const scannerDeps = { fs: d.fs, now: () => d.clock.now(), stopped: () => this.halted.signal.aborted, onChanges: (f: FolderScanner, c: TreeChanges) => this.journal(f, c) };
-    this.scanners = d.folders.map((f) => new FolderScanner(f, createSyncFilter(f, d.filterJob, d.platform), scannerDeps, seedUnder(seed, f.path)));
+  constructor(
+    private readonly d: DiscoveryDeps,
+    seed: Map<string, { size: number; mtimeMs: number }>,
+  ) {
+    const scannerDeps = {
+      fs: d.fs,
+      now: () => d.clock.now(),
+      stopped: () => this.halted.signal.aborted,
+      onChanges: (f: FolderScanner, c: TreeChanges) => this.journal(f, c),
+    };
+    this.scanners = d.folders.map(
+      (f) => new FolderScanner(f, createSyncFilter(f, d.filterJob, d.platform), scannerDeps, seedUnder(seed, f.path)),
+    );
     this.nextCheck = d.folders.map(() => 0);
   }
 
-  private get stopped(): boolean { return this.controller.signal.aborted; }
+  private get stopped(): boolean {
+    return this.controller.signal.aborted;
+  }
 
   scannerOf(path: string): FolderScanner | null {
     let best: FolderScanner | null = null;
-    for (const s of this.scanners) if (s.tree.relOf(path) !== null && (!best || s.folder.path.length > best.folder.path.length)) best = s;
+    for (const s of this.scanners)
+      if (s.tree.relOf(path) !== null && (!best || s.folder.path.length > best.folder.path.length)) best = s;
     return best;
   }
 
@@ -86,26 +99,57 @@ export class Discovery {
       const quietMs = (relpath: string) => rulesAt(scanner.folder, relpath).quietPeriodMs;
       for (const e of d.ledger.observe(c.observed, now, quietMs, d.settings.onChange)) {
         if (e.kind === 'collision') {
-          d.onEvent({ type: 'sync-note', jobId: d.jobId, kind: 'name-collision', relpath: e.relpath, message: `${e.path} is not taken: "${e.relpath}" is already used in this dataset by another file (two watched folders, or a name like NAME.v2.EXT that a new version took); rename it.` });
+          d.onEvent({
+            type: 'sync-note',
+            jobId: d.jobId,
+            kind: 'name-collision',
+            relpath: e.relpath,
+            message: `${e.path} is not taken: "${e.relpath}" is already used in this dataset by another file (two watched folders, or a name like NAME.v2.EXT that a new version took); rename it.`,
+          });
           continue;
         }
         woke = true;
-        if (e.kind === 'version') d.onEvent({ type: 'sync-note', jobId: d.jobId, kind: 'changed-after-upload', relpath: e.previous, message: `${e.previous} changed after it was uploaded; the new content will be stored beside it as ${e.relpath}, the first copy is kept.` });
-        if (e.kind === 'flagged') d.onEvent({ type: 'sync-note', jobId: d.jobId, kind: 'changed-after-upload', relpath: e.relpath, message: e.error.message });
+        if (e.kind === 'version')
+          d.onEvent({
+            type: 'sync-note',
+            jobId: d.jobId,
+            kind: 'changed-after-upload',
+            relpath: e.previous,
+            message: `${e.previous} changed after it was uploaded; the new content will be stored beside it as ${e.relpath}, the first copy is kept.`,
+          });
+        if (e.kind === 'flagged')
+          d.onEvent({
+            type: 'sync-note',
+            jobId: d.jobId,
+            kind: 'changed-after-upload',
+            relpath: e.relpath,
+            message: e.error.message,
+          });
       }
     }
     if (c.deleted.length) {
       for (const e of d.ledger.deleted(c.deleted, now)) {
-        if (e.kind === 'deleted-locally') d.onEvent({ type: 'sync-note', jobId: d.jobId, kind: 'deleted-locally', relpath: e.relpath, message: `${e.relpath} was deleted locally; the stored copy is kept (sync never deletes at the destination).` });
+        if (e.kind === 'deleted-locally')
+          d.onEvent({
+            type: 'sync-note',
+            jobId: d.jobId,
+            kind: 'deleted-locally',
+            relpath: e.relpath,
+            message: `${e.relpath} was deleted locally; the stored copy is kept (sync never deletes at the destination).`,
+          });
       }
     }
     for (const n of c.notes) {
       d.journal.event(d.jobId, null, 'scan-note', n);
       this.initialNotes?.push(n);
-      if (n.kind === 'unreadable') d.onEvent({ type: 'sync-note', jobId: d.jobId, kind: 'folder-unreachable', message: `${n.path}: ${n.detail}` });
+      if (n.kind === 'unreadable')
+        d.onEvent({ type: 'sync-note', jobId: d.jobId, kind: 'folder-unreachable', message: `${n.path}: ${n.detail}` });
     }
     // A new folder is watched at once, not at the next refresh.
-    if (c.newDirs.length && this.events) { this.nextActive = 0; this.waker.wake(); }
+    if (c.newDirs.length && this.events) {
+      this.nextActive = 0;
+      this.waker.wake();
+    }
     if (woke) d.onObserved();
   }
 
@@ -116,12 +160,16 @@ export class Discovery {
       if (this.stopped) return;
       await s.fullScan();
     }
-    const totals = this.scanners.map((s) => s.tree.totals()).reduce((a, b) => ({ files: a.files + b.files, bytes: a.bytes + b.bytes }), { files: 0, bytes: 0 });
+    const totals = this.scanners
+      .map((s) => s.tree.totals())
+      .reduce((a, b) => ({ files: a.files + b.files, bytes: a.bytes + b.bytes }), { files: 0, bytes: 0 });
     this.d.onEvent({ type: 'scan-done', jobId: this.d.jobId, ...totals, notes: this.initialNotes });
     this.initialNotes = null;
     const now = this.d.clock.now();
     this.nextRescan = now + this.d.settings.rescanIntervalMs;
-    this.scanners.forEach((_, i) => { this.nextCheck[i] = now + this.interval(i); });
+    this.scanners.forEach((_, i) => {
+      this.nextCheck[i] = now + this.interval(i);
+    });
   }
 
   /** Starts watching: events where files are written, and the folder-check timetable. A failure of the loop goes to `onError`. */
@@ -141,8 +189,12 @@ export class Discovery {
   }
 
   private hint(h: { path: string } | { dir: string }): void {
-    if ('path' in h) this.hintPaths.add(h.path); else this.hintDirs.add(h.dir);
-    this.hintTimer ??= setTimeout(() => { this.hintTimer = null; this.waker.wake(); }, HINT_DEBOUNCE_MS);
+    if ('path' in h) this.hintPaths.add(h.path);
+    else this.hintDirs.add(h.dir);
+    this.hintTimer ??= setTimeout(() => {
+      this.hintTimer = null;
+      this.waker.wake();
+    }, HINT_DEBOUNCE_MS);
   }
 
   private watcherFailed(e: Error): void {
@@ -151,11 +203,18 @@ export class Discovery {
     if (code !== 'ENOSPC' && code !== 'EMFILE' && code !== 'ENFILE') return;
     if (this.eventsFailed) return;
     this.eventsFailed = true;
-    this.d.onEvent({ type: 'sync-note', jobId: this.d.jobId, kind: 'watch-fallback', message: `the system's limit on watched folders was reached (${code}); the folders are now polled every few seconds instead (raise fs.inotify.max_user_watches to use events again).` });
+    this.d.onEvent({
+      type: 'sync-note',
+      jobId: this.d.jobId,
+      kind: 'watch-fallback',
+      message: `the system's limit on watched folders was reached (${code}); the folders are now polled every few seconds instead (raise fs.inotify.max_user_watches to use events again).`,
+    });
     const events = this.events;
     this.events = null;
     void events?.close();
-    this.scanners.forEach((_, i) => { this.nextCheck[i] = Math.min(this.nextCheck[i]!, this.d.clock.now() + this.interval(i)); });
+    this.scanners.forEach((_, i) => {
+      this.nextCheck[i] = Math.min(this.nextCheck[i]!, this.d.clock.now() + this.interval(i));
+    });
     this.waker.wake();
   }
 
@@ -200,7 +259,11 @@ export class Discovery {
       if (!this.stopped && this.events && now >= this.nextActive) {
         const since = now - ACTIVE_WINDOW_MS;
         const active = this.scanners.filter((s) => s.folder.rules.mode === 'watch').flatMap((s) => s.activeDirs(since));
-        for (const dir of this.events.setActive(active.slice(0, MAX_ACTIVE))) this.relists.set(dir, RELIST_AFTER_WATCH_MS.map((ms) => now + ms));
+        for (const dir of this.events.setActive(active.slice(0, MAX_ACTIVE)))
+          this.relists.set(
+            dir,
+            RELIST_AFTER_WATCH_MS.map((ms) => now + ms),
+          );
         this.nextActive = now + ACTIVE_REFRESH_MS;
       }
       if (this.stopped) break;
@@ -217,7 +280,12 @@ export class Discovery {
     if (!s || !rel || this.d.ledger.latest(path, rel) === null) return;
     const st = await this.d.fs.stat([path]);
     if (st.errors[0] !== null || st.kinds[0] !== KIND.file) return;
-    this.journal(s, { observed: [{ path, relpath: rel, size: st.sizes[0]!, mtimeMs: st.mtimes[0]! }], deleted: [], newDirs: [], notes: [] });
+    this.journal(s, {
+      observed: [{ path, relpath: rel, size: st.sizes[0]!, mtimeMs: st.mtimes[0]! }],
+      deleted: [],
+      newDirs: [],
+      notes: [],
+    });
   }
 
   /** One last full scan (the acquisition ended: everything written until now is taken). */
@@ -229,7 +297,10 @@ export class Discovery {
   async stop(halt = false): Promise<void> {
     if (halt) this.halted.abort();
     this.controller.abort();
-    if (this.hintTimer) { clearTimeout(this.hintTimer); this.hintTimer = null; }
+    if (this.hintTimer) {
+      clearTimeout(this.hintTimer);
+      this.hintTimer = null;
+    }
     this.waker.wake();
     await this.loop;
     const events = this.events;
@@ -238,7 +309,10 @@ export class Discovery {
   }
 }
 
-function seedUnder(seed: Map<string, { size: number; mtimeMs: number }>, root: string): Map<string, { size: number; mtimeMs: number }> {
+function seedUnder(
+  seed: Map<string, { size: number; mtimeMs: number }>,
+  root: string,
+): Map<string, { size: number; mtimeMs: number }> {
   const out = new Map<string, { size: number; mtimeMs: number }>();
   const prefix = root.endsWith(sep) ? root : root + sep;
   for (const [p, v] of seed) if (p.startsWith(prefix)) out.set(p, v);

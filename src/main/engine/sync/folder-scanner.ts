@@ -23,7 +23,12 @@ export interface ScannerDeps {
 export class FolderScanner {
   readonly tree: TreeState;
 
-  constructor(readonly folder: SyncFolder, filter: SyncFilter, private readonly d: ScannerDeps, seed: Map<string, { size: number; mtimeMs: number }> | null) {
+  constructor(
+    readonly folder: SyncFolder,
+    filter: SyncFilter,
+    private readonly d: ScannerDeps,
+    seed: Map<string, { size: number; mtimeMs: number }> | null,
+  ) {
     this.tree = new TreeState(folder.path, filter, seed);
   }
 
@@ -67,7 +72,10 @@ export class FolderScanner {
   /** One stat per folder; lists again those whose time moved or that changed within `hotMs`. */
   async checkFolders(hotMs: number): Promise<void> {
     const rels = this.tree.knownDirs();
-    if (!rels.length) { await this.fullScan(); return; }
+    if (!rels.length) {
+      await this.fullScan();
+      return;
+    }
     const now = this.d.now();
     const relist: string[] = [];
     for (let i = 0; i < rels.length && !this.d.stopped(); i += STAT_BATCH) {
@@ -78,7 +86,8 @@ export class FolderScanner {
         if (!known) return;
         // Folder times can be coarse (1 s on SMB, 2 s on FAT): a folder that changed lately is
         // listed again even if its time did not move, so a second file in the same tick is seen.
-        const moved = st.errors[j] !== null || st.kinds[j] !== KIND.dir || st.mtimes[j] !== known.mtimeMs || st.inos[j] !== known.ino;
+        const moved =
+          st.errors[j] !== null || st.kinds[j] !== KIND.dir || st.mtimes[j] !== known.mtimeMs || st.inos[j] !== known.ino;
         if (moved || now - known.changedAt < hotMs) relist.push(rel);
       });
     }
@@ -91,7 +100,14 @@ export class FolderScanner {
     if (paths.length) {
       const st = await this.d.fs.stat(paths);
       const now = this.d.now();
-      paths.forEach((p, i) => this.tree.applyStat(p, { kind: st.kinds[i]!, size: st.sizes[i]!, mtimeMs: st.mtimes[i]!, ino: st.inos[i]!, error: st.errors[i] ?? null }, now, out));
+      paths.forEach((p, i) =>
+        this.tree.applyStat(
+          p,
+          { kind: st.kinds[i]!, size: st.sizes[i]!, mtimeMs: st.mtimes[i]!, ino: st.inos[i]!, error: st.errors[i] ?? null },
+          now,
+          out,
+        ),
+      );
     }
     if (this.d.stopped()) return;
     this.d.onChanges(this, out);
@@ -107,7 +123,8 @@ export class FolderScanner {
   activeDirs(since: number): string[] {
     const rels = new Set<string>(['']);
     for (const c of this.tree.changedSince(since)) {
-      for (let rel = c.rel; rel !== '' && !rels.has(rel); rel = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '') rels.add(rel);
+      for (let rel = c.rel; rel !== '' && !rels.has(rel); rel = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '')
+        rels.add(rel);
     }
     return [...rels].map((r) => this.tree.abs(r));
   }

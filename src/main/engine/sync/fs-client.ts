@@ -12,7 +12,10 @@ const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './fs-worker.ts' : '
 
 type Reply = { id: number; listings?: Listing[]; stats?: StatColumns; error?: string };
 
-interface Slot { worker: Worker | null; waiting: Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }> }
+interface Slot {
+  worker: Worker | null;
+  waiting: Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>;
+}
 
 export class FsClient {
   private readonly slots: Slot[];
@@ -20,7 +23,10 @@ export class FsClient {
   private turn = 0;
   private closed = false;
 
-  constructor(private readonly follow: boolean, threads = 2) {
+  constructor(
+    private readonly follow: boolean,
+    threads = 2,
+  ) {
     this.slots = Array.from({ length: Math.max(1, threads) }, () => ({ worker: null, waiting: new Map() }));
   }
 
@@ -70,7 +76,9 @@ export class FsClient {
   }
 
   /** Requests a caller may keep in flight to keep every thread busy. */
-  get parallelism(): number { return this.slots.length; }
+  get parallelism(): number {
+    return this.slots.length;
+  }
 
   async close(): Promise<void> {
     this.closed = true;

@@ -11,8 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 export const KIND = { file: 0, dir: 1, symlink: 2, other: 3, gone: 4 } as const;
 
 type Request =
-  | { id: number; op: 'list'; dirs: string[]; follow: boolean }
-  | { id: number; op: 'stat'; paths: string[]; follow: boolean };
+  { id: number; op: 'list'; dirs: string[]; follow: boolean } | { id: number; op: 'stat'; paths: string[]; follow: boolean };
 
 export interface Listing {
   dir: string;
@@ -27,8 +26,13 @@ export interface Listing {
   inos: number[];
 }
 
-export interface StatColumns { kinds: number[]; sizes: number[]; mtimes: number[]; inos: number[]; errors: (string | null)[] }
-
+export interface StatColumns {
+  kinds: number[];
+  sizes: number[];
+  mtimes: number[];
+  inos: number[];
+  errors: (string | null)[];
+}
 
 function code(e: unknown): string {
   return (e as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
@@ -64,7 +68,10 @@ function list(dir: string, follow: boolean): Listing {
     for (const d of readdirSync(dir, { withFileTypes: true })) {
       out.names.push(d.name);
       if (d.isDirectory()) {
-        out.kinds.push(KIND.dir); out.sizes.push(0); out.mtimes.push(0); out.inos.push(0);
+        out.kinds.push(KIND.dir);
+        out.sizes.push(0);
+        out.mtimes.push(0);
+        out.inos.push(0);
         continue;
       }
       let entry: [number, number, number, number];
@@ -74,7 +81,10 @@ function list(dir: string, follow: boolean): Listing {
         // Unreadable entry: listed as "other" so it is reported, never as a file to send.
         entry = [KIND.other, 0, 0, 0];
       }
-      out.kinds.push(entry[0]); out.sizes.push(entry[1]); out.mtimes.push(entry[2]); out.inos.push(entry[3]);
+      out.kinds.push(entry[0]);
+      out.sizes.push(entry[1]);
+      out.mtimes.push(entry[2]);
+      out.inos.push(entry[3]);
     }
   } catch (e) {
     out.error = code(e);
@@ -92,7 +102,11 @@ function stat(paths: string[], follow: boolean): StatColumns {
     } catch (e) {
       error = code(e);
     }
-    out.kinds.push(entry[0]); out.sizes.push(entry[1]); out.mtimes.push(entry[2]); out.inos.push(entry[3]); out.errors.push(error);
+    out.kinds.push(entry[0]);
+    out.sizes.push(entry[1]);
+    out.mtimes.push(entry[2]);
+    out.inos.push(entry[3]);
+    out.errors.push(error);
   }
   return out;
 }

@@ -15,7 +15,10 @@ export function exclusiveOpenFlags(platform: NodeJS.Platform): number {
   return platform === 'win32' ? constants.O_RDONLY | UV_FS_O_EXLOCK : constants.O_RDONLY;
 }
 
-export async function probeOpen(path: string, platform: NodeJS.Platform = process.platform): Promise<{ probe: OpenProbe; code: string | null }> {
+export async function probeOpen(
+  path: string,
+  platform: NodeJS.Platform = process.platform,
+): Promise<{ probe: OpenProbe; code: string | null }> {
   try {
     const handle = await open(path, exclusiveOpenFlags(platform));
     await handle.close();

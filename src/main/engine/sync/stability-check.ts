@@ -11,7 +11,10 @@ import { markersFor, type CompiledMarker } from './sync-rules.js';
 import type { FolderRules } from '../../../shared/profile-sync-schema.js';
 import { Waker } from './waker.js';
 
-export interface CheckFolder { rules: FolderRules; markers: CompiledMarker[] }
+export interface CheckFolder {
+  rules: FolderRules;
+  markers: CompiledMarker[];
+}
 
 export interface StabilityDeps {
   ledger: SyncLedger;
@@ -45,11 +48,25 @@ export async function checkDue(d: StabilityDeps): Promise<number> {
       apply(d, row, { complete: false, why: 'held-open', detail: `cannot be read yet (${error})`, recheckInMs: 5000 }, row, now);
       return;
     }
-    if (kind === KIND.gone || kind === KIND.dir) { d.reasons.delete(row.id); d.ledger.dropBeforeUpload(row, now); return; }
+    if (kind === KIND.gone || kind === KIND.dir) {
+      d.reasons.delete(row.id);
+      d.ledger.dropBeforeUpload(row, now);
+      return;
+    }
     const current = { size: stats.sizes[i]!, mtimeMs: stats.mtimes[i]! };
     const folder = d.folderOf(row.path);
-    const first = decideCompleteness({ now, quietPeriodMs: folder.rules.quietPeriodMs, recorded: { ...row, seenAt: row.seenAt ?? now }, current, markers: [], open: 'not-checked' });
-    if (!first.complete) { apply(d, row, first, current, now); return; }
+    const first = decideCompleteness({
+      now,
+      quietPeriodMs: folder.rules.quietPeriodMs,
+      recorded: { ...row, seenAt: row.seenAt ?? now },
+      current,
+      markers: [],
+      open: 'not-checked',
+    });
+    if (!first.complete) {
+      apply(d, row, first, current, now);
+      return;
+    }
     candidates.push({ row, current, markers: markersFor(row.path, folder.markers) });
   });
   // One stat per distinct marker for the whole page (a thousand data files share one master).
@@ -60,8 +77,16 @@ export async function checkDue(d: StabilityDeps): Promise<number> {
     const folder = d.folderOf(c.row.path);
     const markers = c.markers.map((m) => ({ name: m, present: present.get(m) ?? false }));
     let open: OpenProbe = 'not-checked';
-    if (exclusiveOpenApplies(folder.rules.exclusiveOpen, d.platform) && markers.every((m) => m.present)) open = (await probeOpen(c.row.path, d.platform)).probe;
-    const v = decideCompleteness({ now: d.now(), quietPeriodMs: folder.rules.quietPeriodMs, recorded: { ...c.row, seenAt: c.row.seenAt ?? now }, current: c.current, markers, open });
+    if (exclusiveOpenApplies(folder.rules.exclusiveOpen, d.platform) && markers.every((m) => m.present))
+      open = (await probeOpen(c.row.path, d.platform)).probe;
+    const v = decideCompleteness({
+      now: d.now(),
+      quietPeriodMs: folder.rules.quietPeriodMs,
+      recorded: { ...c.row, seenAt: c.row.seenAt ?? now },
+      current: c.current,
+      markers,
+      open,
+    });
     if (apply(d, c.row, v, c.current, d.now())) stable++;
   }
   if (stable) d.onStable(stable);
@@ -71,7 +96,15 @@ export async function checkDue(d: StabilityDeps): Promise<number> {
 /** Writes a verdict unless the row moved since it was read; true when the file became stable. */
 function apply(d: StabilityDeps, row: SyncRow, v: Verdict, current: { size: number; mtimeMs: number }, now: number): boolean {
   const fresh = d.ledger.row(row.id);
-  if (!fresh || fresh.state !== 'discovered' || fresh.deletedAt !== null || fresh.seenAt !== row.seenAt || fresh.size !== row.size || fresh.mtimeMs !== row.mtimeMs) return false;
+  if (
+    !fresh ||
+    fresh.state !== 'discovered' ||
+    fresh.deletedAt !== null ||
+    fresh.seenAt !== row.seenAt ||
+    fresh.size !== row.size ||
+    fresh.mtimeMs !== row.mtimeMs
+  )
+    return false;
   if (v.complete) {
     d.reasons.delete(row.id);
     d.ledger.markStable(row.id, now);
@@ -92,13 +125,19 @@ export class StabilityLoop {
 
   constructor(private readonly d: StabilityDeps) {}
 
-  wake(): void { this.waker.wake(); }
+  wake(): void {
+    this.waker.wake();
+  }
 
   /** Why a waiting file is not complete yet (its last verdict). */
-  reason(fileId: number): string | null { return this.d.reasons.get(fileId) ?? null; }
+  reason(fileId: number): string | null {
+    return this.d.reasons.get(fileId) ?? null;
+  }
 
   /** Starts the loop; a failure (e.g. the folder reader died) goes to `onError`, never unhandled. */
-  start(onError: (e: unknown) => void): void { this.running ??= this.loop().catch(onError); }
+  start(onError: (e: unknown) => void): void {
+    this.running ??= this.loop().catch(onError);
+  }
 
   private async loop(): Promise<void> {
     const { signal } = this.controller;

@@ -43,19 +43,26 @@ const STORED: ReadonlySet<FileState> = new Set(['verified', 'registered', 'skipp
 export class SyncLedger {
   private readonly statements = new Map<string, Statement<unknown[]>>();
 
-  constructor(private readonly journal: Journal, readonly jobId: number) {}
+  constructor(
+    private readonly journal: Journal,
+    readonly jobId: number,
+  ) {}
 
   private sql(text: string): Statement<unknown[]> {
     let s = this.statements.get(text);
-    if (!s) { s = this.journal.db.prepare<unknown[]>(text); this.statements.set(text, s); }
+    if (!s) {
+      s = this.journal.db.prepare<unknown[]>(text);
+      this.statements.set(text, s);
+    }
     return s;
   }
 
   /** Latest version of each file not known deleted: what a resumed watcher compares with. */
   knownFiles(): Map<string, { size: number; mtimeMs: number }> {
     const out = new Map<string, { size: number; mtimeMs: number }>();
-    const rows = this.sql(`SELECT path, size, mtime_ms AS mtimeMs, deleted_at AS deletedAt FROM files WHERE job_id = ? ORDER BY path, version`)
-      .iterate(this.jobId) as Iterable<{ path: string; size: number; mtimeMs: number; deletedAt: number | null }>;
+    const rows = this.sql(
+      `SELECT path, size, mtime_ms AS mtimeMs, deleted_at AS deletedAt FROM files WHERE job_id = ? ORDER BY path, version`,
+    ).iterate(this.jobId) as Iterable<{ path: string; size: number; mtimeMs: number; deletedAt: number | null }>;
     for (const r of rows) {
       if (r.deletedAt === null) out.set(r.path, { size: r.size, mtimeMs: r.mtimeMs });
       else out.delete(r.path);
@@ -69,9 +76,11 @@ export class SyncLedger {
    * index of versions, so no index on paths has to be kept up to date for every new file.
    */
   latest(filePath: string, relpath: string): SyncRow | null {
-    const first = this.sql(`SELECT ${COLUMNS} FROM files WHERE job_id = ? AND relpath = ?`).get(this.jobId, relpath) as SyncRow | undefined;
+    const first = this.sql(`SELECT ${COLUMNS} FROM files WHERE job_id = ? AND relpath = ?`).get(this.jobId, relpath) as
+      SyncRow | undefined;
     if (!first || first.path !== filePath || first.versionOf !== null) return null;
-    const newest = this.sql(`SELECT ${COLUMNS} FROM files WHERE version_of = ? ORDER BY version DESC LIMIT 1`).get(first.id) as SyncRow | undefined;
+    const newest = this.sql(`SELECT ${COLUMNS} FROM files WHERE version_of = ? ORDER BY version DESC LIMIT 1`).get(first.id) as
+      SyncRow | undefined;
     return newest ?? first;
   }
 
@@ -79,21 +88,49 @@ export class SyncLedger {
     return (this.sql(`SELECT ${COLUMNS} FROM files WHERE id = ?`).get(id) as SyncRow | undefined) ?? null;
   }
 
-  private setTimes(id: number, patch: { size?: number; mtimeMs?: number; seenAt?: number; checkAt?: number; deletedAt?: number | null }): void {
+  private setTimes(
+    id: number,
+    patch: { size?: number; mtimeMs?: number; seenAt?: number; checkAt?: number; deletedAt?: number | null },
+  ): void {
     const sets: string[] = [];
     const args: unknown[] = [];
-    if (patch.size !== undefined) { sets.push('size = ?'); args.push(patch.size); }
-    if (patch.mtimeMs !== undefined) { sets.push('mtime_ms = ?'); args.push(patch.mtimeMs); }
-    if (patch.seenAt !== undefined) { sets.push('seen_at = ?'); args.push(patch.seenAt); }
-    if (patch.checkAt !== undefined) { sets.push('check_at = ?'); args.push(patch.checkAt); }
-    if (patch.deletedAt !== undefined) { sets.push('deleted_at = ?'); args.push(patch.deletedAt); }
+    if (patch.size !== undefined) {
+      sets.push('size = ?');
+      args.push(patch.size);
+    }
+    if (patch.mtimeMs !== undefined) {
+      sets.push('mtime_ms = ?');
+      args.push(patch.mtimeMs);
+    }
+    if (patch.seenAt !== undefined) {
+      sets.push('seen_at = ?');
+      args.push(patch.seenAt);
+    }
+    if (patch.checkAt !== undefined) {
+      sets.push('check_at = ?');
+      args.push(patch.checkAt);
+    }
+    if (patch.deletedAt !== undefined) {
+      sets.push('deleted_at = ?');
+      args.push(patch.deletedAt);
+    }
     if (sets.length) this.sql(`UPDATE files SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
   }
 
   /** Back to `discovered` with a new observation: the quiet period starts again from `at`. */
-  requeue(id: number, at: number, checkAt: number, current?: { size: number; mtimeMs: number }, error: ErrorInfo | null = null): void {
+  requeue(
+    id: number,
+    at: number,
+    checkAt: number,
+    current?: { size: number; mtimeMs: number },
+    error: ErrorInfo | null = null,
+  ): void {
     this.journal.db.transaction(() => {
-      this.journal.setFileState(id, 'discovered', { error, sha256: null, ...(current ? { size: current.size, mtimeMs: current.mtimeMs } : {}) });
+      this.journal.setFileState(id, 'discovered', {
+        error,
+        sha256: null,
+        ...(current ? { size: current.size, mtimeMs: current.mtimeMs } : {}),
+      });
       this.setTimes(id, { seenAt: at, checkAt, deletedAt: null });
     })();
   }
@@ -103,7 +140,9 @@ export class SyncLedger {
     this.setTimes(id, { size: current.size, mtimeMs: current.mtimeMs, seenAt: at, checkAt });
   }
 
-  recheckAt(id: number, checkAt: number): void { this.setTimes(id, { checkAt }); }
+  recheckAt(id: number, checkAt: number): void {
+    this.setTimes(id, { checkAt });
+  }
 
   /** Complete: queued for transfer, in the order files became complete. */
   markStable(id: number, at: number): void {
@@ -113,7 +152,14 @@ export class SyncLedger {
     })();
   }
 
-  private insert(o: Observation, at: number, checkAt: number, version = 1, versionOf: number | null = null, relpath = o.relpath): number | null {
+  private insert(
+    o: Observation,
+    at: number,
+    checkAt: number,
+    version = 1,
+    versionOf: number | null = null,
+    relpath = o.relpath,
+  ): number | null {
     const r = this.sql(
       `INSERT INTO files (job_id, path, relpath, size, mtime_ms, state, updated_at, seen_at, check_at, version, version_of)
        VALUES (?, ?, ?, ?, ?, 'discovered', ?, ?, ?, ?, ?) ON CONFLICT (job_id, relpath) DO NOTHING`,
@@ -131,9 +177,15 @@ export class SyncLedger {
     const base = row.versionOf === null ? row.relpath : (this.row(firstId)?.relpath ?? row.relpath);
     let version = row.version + 1;
     let relpath = versionedRelpath(base, version);
-    while (this.relpathTaken(relpath) || existsSync(path.join(path.dirname(o.path), path.posix.basename(relpath)))) relpath = versionedRelpath(base, ++version);
+    while (this.relpathTaken(relpath) || existsSync(path.join(path.dirname(o.path), path.posix.basename(relpath))))
+      relpath = versionedRelpath(base, ++version);
     const id = this.insert(o, at, checkAt, version, firstId, relpath)!;
-    this.journal.event(this.jobId, row.id, 'file-changed-after-upload', { newVersion: version, relpath, size: o.size, mtimeMs: o.mtimeMs });
+    this.journal.event(this.jobId, row.id, 'file-changed-after-upload', {
+      newVersion: version,
+      relpath,
+      size: o.size,
+      mtimeMs: o.mtimeMs,
+    });
     return { kind: 'version', id, relpath, previous: row.relpath };
   }
 
@@ -148,12 +200,22 @@ export class SyncLedger {
         const checkAt = at + quietMs(o.relpath);
         // Most observations are new files: one insert, and a lookup only when the name is taken.
         const id = this.insert(o, at, checkAt);
-        if (id !== null) { effects.push({ kind: 'new', id, relpath: o.relpath }); continue; }
+        if (id !== null) {
+          effects.push({ kind: 'new', id, relpath: o.relpath });
+          continue;
+        }
         const row = this.latest(o.path, o.relpath);
-        if (!row) { effects.push({ kind: 'collision', relpath: o.relpath, path: o.path }); continue; }
+        if (!row) {
+          effects.push({ kind: 'collision', relpath: o.relpath, path: o.path });
+          continue;
+        }
         const same = row.size === o.size && row.mtimeMs === o.mtimeMs;
         // Deleted before it was ever stored, and back: it is simply queued again.
-        const neverStored = row.state === 'discovered' || row.state === 'stable' || row.state === 'failed' || (row.state === 'skipped' && row.errorCode === 'vanished');
+        const neverStored =
+          row.state === 'discovered' ||
+          row.state === 'stable' ||
+          row.state === 'failed' ||
+          (row.state === 'skipped' && row.errorCode === 'vanished');
         if (row.deletedAt !== null && neverStored) {
           this.requeue(row.id, at, checkAt, o);
           effects.push({ kind: 'requeued', id: row.id, relpath: row.relpath });
@@ -173,7 +235,10 @@ export class SyncLedger {
           case 'verified':
           case 'registered':
           case 'skipped':
-            if (onChange === 'version') { effects.push(this.newVersion(row, o, at, checkAt)); break; }
+            if (onChange === 'version') {
+              effects.push(this.newVersion(row, o, at, checkAt));
+              break;
+            }
             effects.push(this.flag(row, o));
             break;
           default:
@@ -188,7 +253,9 @@ export class SyncLedger {
 
   private flag(row: SyncRow, o: Observation): ObserveEffect {
     const error: ErrorInfo = {
-      code: 'conflict', retryable: false, file: row.relpath,
+      code: 'conflict',
+      retryable: false,
+      file: row.relpath,
       message: `${row.relpath} changed after it was uploaded (now ${o.size} bytes); the stored copy was kept and the new content was not uploaded (sync.onChange: flag). Upload it under another name if it is needed.`,
     };
     this.journal.setFileState(row.id, 'changed', { error });
@@ -220,7 +287,12 @@ export class SyncLedger {
 
   /** A file deleted before it was sent: `skipped`, with the reason, and out of every queue. */
   dropBeforeUpload(row: Pick<SyncRow, 'id' | 'relpath' | 'path'>, at: number): void {
-    const error: ErrorInfo = { code: 'vanished', retryable: false, file: row.relpath, message: `${row.path} was deleted locally before it was complete; nothing was uploaded.` };
+    const error: ErrorInfo = {
+      code: 'vanished',
+      retryable: false,
+      file: row.relpath,
+      message: `${row.path} was deleted locally before it was complete; nothing was uploaded.`,
+    };
     this.journal.db.transaction(() => {
       this.journal.setFileState(row.id, 'skipped', { error });
       this.setTimes(row.id, { deletedAt: at });
@@ -229,25 +301,34 @@ export class SyncLedger {
 
   /** Files waiting for a completeness check that is due. */
   due(now: number, limit: number): SyncRow[] {
-    return this.sql(`SELECT ${COLUMNS} FROM files WHERE job_id = ? AND state = 'discovered' AND deleted_at IS NULL AND check_at <= ? ORDER BY check_at LIMIT ?`)
-      .all(this.jobId, now, limit) as SyncRow[];
+    return this.sql(
+      `SELECT ${COLUMNS} FROM files WHERE job_id = ? AND state = 'discovered' AND deleted_at IS NULL AND check_at <= ? ORDER BY check_at LIMIT ?`,
+    ).all(this.jobId, now, limit) as SyncRow[];
   }
 
   /** When the next completeness check is due, or null when nothing waits. */
   nextDue(): number | null {
-    const r = this.sql(`SELECT MIN(check_at) AS t FROM files WHERE job_id = ? AND state = 'discovered' AND deleted_at IS NULL`).get(this.jobId) as { t: number | null };
+    const r = this.sql(
+      `SELECT MIN(check_at) AS t FROM files WHERE job_id = ? AND state = 'discovered' AND deleted_at IS NULL`,
+    ).get(this.jobId) as { t: number | null };
     return r.t;
   }
 
   waiting(limit = -1): SyncRow[] {
-    return this.sql(`SELECT ${COLUMNS} FROM files WHERE job_id = ? AND state = 'discovered' AND deleted_at IS NULL ORDER BY id LIMIT ?`).all(this.jobId, limit) as SyncRow[];
+    return this.sql(
+      `SELECT ${COLUMNS} FROM files WHERE job_id = ? AND state = 'discovered' AND deleted_at IS NULL ORDER BY id LIMIT ?`,
+    ).all(this.jobId, limit) as SyncRow[];
   }
 
   /** The next files to send: interrupted transfers first, then complete files in the order they became complete. */
   nextForTransfer(limit: number, busy: ReadonlySet<number>): SyncRow[] {
     const take = limit + busy.size;
-    const resumed = this.sql(`SELECT ${COLUMNS} FROM files WHERE job_id = ? AND state IN ('transferring', 'uploaded') AND deleted_at IS NULL ORDER BY id LIMIT ?`).all(this.jobId, take) as SyncRow[];
-    const stable = this.sql(`SELECT ${COLUMNS} FROM files WHERE job_id = ? AND state = 'stable' AND deleted_at IS NULL ORDER BY check_at LIMIT ?`).all(this.jobId, take) as SyncRow[];
+    const resumed = this.sql(
+      `SELECT ${COLUMNS} FROM files WHERE job_id = ? AND state IN ('transferring', 'uploaded') AND deleted_at IS NULL ORDER BY id LIMIT ?`,
+    ).all(this.jobId, take) as SyncRow[];
+    const stable = this.sql(
+      `SELECT ${COLUMNS} FROM files WHERE job_id = ? AND state = 'stable' AND deleted_at IS NULL ORDER BY check_at LIMIT ?`,
+    ).all(this.jobId, take) as SyncRow[];
     return [...resumed, ...stable].filter((r) => !busy.has(r.id)).slice(0, limit);
   }
 

@@ -6,7 +6,14 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import { BeamdropError } from '../../../shared/errors.js';
 import type { FacilityProfile } from '../../../shared/profile-schema.js';
-import { DEFAULT_FOLDER_RULES, mergeRules, type FolderRules, type MarkerRule, type SyncProfile, type SyncRuleSet } from '../../../shared/profile-sync-schema.js';
+import {
+  DEFAULT_FOLDER_RULES,
+  mergeRules,
+  type FolderRules,
+  type MarkerRule,
+  type SyncProfile,
+  type SyncRuleSet,
+} from '../../../shared/profile-sync-schema.js';
 import { pathPlatform, relativeUnder, sameLocalPath } from '../keys/local-path.js';
 import { createFilter } from '../scan/filters.js';
 
@@ -30,10 +37,21 @@ export interface SyncSettings {
 
 export function syncSettings(profile: FacilityProfile, technique: string | null): SyncSettings {
   const s = profile.sync;
-  return { onChange: s.onChange, reconcileIntervalMs: s.reconcileInterval, rescanIntervalMs: s.rescanInterval, stopGraceMs: s.stopGrace, technique };
+  return {
+    onChange: s.onChange,
+    reconcileIntervalMs: s.reconcileInterval,
+    rescanIntervalMs: s.rescanInterval,
+    stopGraceMs: s.stopGrace,
+    technique,
+  };
 }
 
-export function resolveSyncFolders(profile: FacilityProfile, folders: string[], technique: string | null, platform: NodeJS.Platform = process.platform): SyncFolder[] {
+export function resolveSyncFolders(
+  profile: FacilityProfile,
+  folders: string[],
+  technique: string | null,
+  platform: NodeJS.Platform = process.platform,
+): SyncFolder[] {
   const s = profile.sync;
   let techniqueRules: SyncRuleSet | undefined;
   if (technique !== null) {
@@ -41,15 +59,19 @@ export function resolveSyncFolders(profile: FacilityProfile, folders: string[], 
     if (!techniqueRules) {
       const known = Object.keys(s.techniques);
       throw new BeamdropError({
-        code: 'config-invalid', retryable: false, field: 'technique',
+        code: 'config-invalid',
+        retryable: false,
+        field: 'technique',
         message: `the profile has no sync rules for technique "${technique}"; ${known.length ? `use one of: ${known.join(', ')}` : 'define them under sync.techniques, or leave out --technique'}.`,
       });
     }
   }
   const p = pathPlatform(platform);
-  const entries = s.folders.map((e) => ({ entry: e, abs: path.resolve(e.path) }))
+  const entries = s.folders
+    .map((e) => ({ entry: e, abs: path.resolve(e.path) }))
     .sort((a, b) => a.abs.split(/[\\/]/).length - b.abs.split(/[\\/]/).length);
-  const containing = (abs: string) => entries.filter((e) => sameLocalPath(e.abs, abs, p) || relativeUnder(e.abs, abs, p) !== null);
+  const containing = (abs: string) =>
+    entries.filter((e) => sameLocalPath(e.abs, abs, p) || relativeUnder(e.abs, abs, p) !== null);
   return folders.map((folder) => {
     const abs = path.resolve(folder);
     // Every configured folder that is the watched folder or contains it, shallowest first.
@@ -57,7 +79,15 @@ export function resolveSyncFolders(profile: FacilityProfile, folders: string[], 
     const inner = entries
       .map((e) => ({ e, rel: relativeUnder(abs, e.abs, p) }))
       .filter((x): x is { e: (typeof entries)[number]; rel: string } => x.rel !== null)
-      .map(({ e, rel }) => ({ rel, rules: mergeRules(rules, ...containing(e.abs).filter((c) => relativeUnder(abs, c.abs, p) !== null).map((c) => c.entry)) }))
+      .map(({ e, rel }) => ({
+        rel,
+        rules: mergeRules(
+          rules,
+          ...containing(e.abs)
+            .filter((c) => relativeUnder(abs, c.abs, p) !== null)
+            .map((c) => c.entry),
+        ),
+      }))
       .sort((a, b) => b.rel.length - a.rel.length);
     return { path: abs, rules, inner };
   });
@@ -76,12 +106,18 @@ export interface SyncFilter {
   takesFile(relpath: string, name?: string): boolean;
 }
 
-export function createSyncFilter(folder: Pick<SyncFolder, 'rules' | 'inner'>, job: { include: string[]; exclude: string[] }, platform: NodeJS.Platform = process.platform): SyncFilter {
+export function createSyncFilter(
+  folder: Pick<SyncFolder, 'rules' | 'inner'>,
+  job: { include: string[]; exclude: string[] },
+  platform: NodeJS.Platform = process.platform,
+): SyncFilter {
   const nocase = platform === 'win32';
   const base = createFilter({ include: job.include, exclude: job.exclude, caseInsensitive: nocase });
   const matchers = new Map<FolderRules, IgnoreMatcher>();
-  for (const rules of [folder.rules, ...folder.inner.map((i) => i.rules)]) matchers.set(rules, ignoreMatcher(rules.ignore, nocase));
-  const ignored = (rel: string, name: string | undefined) => matchers.get(folder.inner.length ? rulesAt(folder, rel) : folder.rules)!(rel, name ?? rel.slice(rel.lastIndexOf('/') + 1));
+  for (const rules of [folder.rules, ...folder.inner.map((i) => i.rules)])
+    matchers.set(rules, ignoreMatcher(rules.ignore, nocase));
+  const ignored = (rel: string, name: string | undefined) =>
+    matchers.get(folder.inner.length ? rulesAt(folder, rel) : folder.rules)!(rel, name ?? rel.slice(rel.lastIndexOf('/') + 1));
   return {
     skipsDir: (rel, name) => ignored(rel, name) || base.excludes(rel),
     takesFile: (rel, name) => !ignored(rel, name) && base.takesFile(rel),
@@ -106,11 +142,19 @@ function ignoreMatcher(globs: string[], nocase: boolean): IgnoreMatcher {
     const byPath = paths.length ? picomatch(paths, options) : () => false;
     return (rel, name) => byName(name) || byPath(rel);
   } catch (e) {
-    throw new BeamdropError({ code: 'config-invalid', retryable: false, field: 'sync.ignore', message: `one of the sync ignore patterns (${patterns.map((x) => `"${x}"`).join(', ')}) is not a valid glob: ${(e as Error).message}; write patterns such as "*.tmp" or "scratch/**"` });
+    throw new BeamdropError({
+      code: 'config-invalid',
+      retryable: false,
+      field: 'sync.ignore',
+      message: `one of the sync ignore patterns (${patterns.map((x) => `"${x}"`).join(', ')}) is not a valid glob: ${(e as Error).message}; write patterns such as "*.tmp" or "scratch/**"`,
+    });
   }
 }
 
-export interface CompiledMarker { re: RegExp; marker: string }
+export interface CompiledMarker {
+  re: RegExp;
+  marker: string;
+}
 
 export function compileMarkers(rules: MarkerRule[]): CompiledMarker[] {
   return rules.map((r) => ({ re: new RegExp(`^(?:${r.match})$`, 'u'), marker: r.marker }));

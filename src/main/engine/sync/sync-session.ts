@@ -52,7 +52,10 @@ export interface SessionDeps {
   onDatasetFinished(summary: JobSummary): Promise<void>;
 }
 
-export interface WatchResult { summary: JobSummary; status: SyncStatus }
+export interface WatchResult {
+  summary: JobSummary;
+  status: SyncStatus;
+}
 
 const HEARTBEAT_MS = 1000;
 const STATUS_MS = 1000;
@@ -92,13 +95,23 @@ export class SyncSession {
     for (const f of this.folders) if (path.startsWith(f.path + sep) && f.path.length > best.path.length) best = f;
     const rules = rulesAt(best, relative(best.path, path).split(sep).join('/'));
     let c = this.compiled.get(rules);
-    if (!c) { c = { rules, markers: compileMarkers(rules.markers) }; this.compiled.set(rules, c); }
+    if (!c) {
+      c = { rules, markers: compileMarkers(rules.markers) };
+      this.compiled.set(rules, c);
+    }
     return c;
   }
 
   status(): SyncStatus {
     const job = this.d.journal.job(this.d.job.id)!;
-    return computeSyncStatus(this.ledger, job.id, job.state, this.folders.map((f) => ({ path: f.path, mode: f.rules.mode })), this.tracker.rate(), this.pool?.downReason ?? null);
+    return computeSyncStatus(
+      this.ledger,
+      job.id,
+      job.state,
+      this.folders.map((f) => ({ path: f.path, mode: f.rules.mode })),
+      this.tracker.rate(),
+      this.pool?.downReason ?? null,
+    );
   }
 
   async run(): Promise<WatchResult> {
@@ -110,37 +123,82 @@ export class SyncSession {
     d.onEvent({ type: 'job-started', jobId, dataset: d.job.dataset, destination: d.job.destination, resumed: d.resumed });
     const fs = new FsClient(d.options.followSymlinks);
     const stability = new StabilityLoop({
-      ledger: this.ledger, fs, now: () => d.clock.now(), platform: d.platform ?? process.platform,
-      folderOf: (p) => this.folderOf(p), onStable: () => this.pool?.wake(), reasons: new Map(),
+      ledger: this.ledger,
+      fs,
+      now: () => d.clock.now(),
+      platform: d.platform ?? process.platform,
+      folderOf: (p) => this.folderOf(p),
+      onStable: () => this.pool?.wake(),
+      reasons: new Map(),
       onFileStable: (row) => d.onEvent({ type: 'file-state', jobId, relpath: row.relpath, state: 'stable' }),
     });
-    const discovery = new Discovery({
-      jobId, folders: d.options.sync.folders, filterJob: d.options, settings: d.options.sync.settings, fs,
-      journal: d.journal, ledger: this.ledger, clock: d.clock, log: d.log, platform: d.platform ?? process.platform,
-      onEvent: d.onEvent, onObserved: () => stability.wake(),
-    }, d.resumed ? this.ledger.knownFiles() : new Map());
+    const discovery = new Discovery(
+      {
+        jobId,
+        folders: d.options.sync.folders,
+        filterJob: d.options,
+        settings: d.options.sync.settings,
+        fs,
+        journal: d.journal,
+        ledger: this.ledger,
+        clock: d.clock,
+        log: d.log,
+        platform: d.platform ?? process.platform,
+        onEvent: d.onEvent,
+        onObserved: () => stability.wake(),
+      },
+      d.resumed ? this.ledger.knownFiles() : new Map(),
+    );
     this.discovery = discovery;
     let failure: unknown = null;
     // Any loop that fails stops the session like a pause, with the error as the job's reason.
-    const fail = (e: unknown) => { failure ??= e; this.requestStop('pause'); };
-    const guarded = (what: string, fn: () => void) => () => {
-      try { fn(); } catch (e) { d.log.warn({ jobId, error: String(e) }, `${what} failed`); }
+    const fail = (e: unknown) => {
+      failure ??= e;
+      this.requestStop('pause');
     };
-    const heartbeatTimer = setInterval(guarded('heartbeat', () => {
-      const mode = heartbeat(d.journal, jobId, d.clock.now(), this.tracker.rate(), this.pool?.downReason ?? null);
-      if (mode) this.requestStop(mode);
-    }), HEARTBEAT_MS);
-    const statusTimer = setInterval(guarded('status', () => d.onEvent({ type: 'sync-status', status: this.status() })), STATUS_MS);
+    const guarded = (what: string, fn: () => void) => () => {
+      try {
+        fn();
+      } catch (e) {
+        d.log.warn({ jobId, error: String(e) }, `${what} failed`);
+      }
+    };
+    const heartbeatTimer = setInterval(
+      guarded('heartbeat', () => {
+        const mode = heartbeat(d.journal, jobId, d.clock.now(), this.tracker.rate(), this.pool?.downReason ?? null);
+        if (mode) this.requestStop(mode);
+      }),
+      HEARTBEAT_MS,
+    );
+    const statusTimer = setInterval(
+      guarded('status', () => d.onEvent({ type: 'sync-status', status: this.status() })),
+      STATUS_MS,
+    );
     let poolRun: Promise<void> | null = null;
     try {
       const existing = await this.listStored();
       const pool = new TransferPool({
-        jobId, dataset: d.job.dataset, journal: d.journal, ledger: this.ledger, sink: d.sink, hashes: d.hashes,
-        destination: d.destination, throttle: d.throttle, clock: d.clock, policy: d.policy, existing,
+        jobId,
+        dataset: d.job.dataset,
+        journal: d.journal,
+        ledger: this.ledger,
+        sink: d.sink,
+        hashes: d.hashes,
+        destination: d.destination,
+        throttle: d.throttle,
+        clock: d.clock,
+        policy: d.policy,
+        existing,
         keyOf: (relpath) => renderKey(d.options.keyTemplate, { ...d.options.vars, relpath }),
         quietMsOf: (p) => this.folderOf(p).rules.quietPeriodMs,
-        signal: this.pauseController.signal, onEvent: d.onEvent, onSent: (n) => this.tracker.add(n),
-        afterStored: (p) => { discovery.reobserve(p).catch((e: unknown) => d.log.warn({ jobId, file: p, error: String(e) }, 're-check after upload failed')); },
+        signal: this.pauseController.signal,
+        onEvent: d.onEvent,
+        onSent: (n) => this.tracker.add(n),
+        afterStored: (p) => {
+          discovery
+            .reobserve(p)
+            .catch((e: unknown) => d.log.warn({ jobId, file: p, error: String(e) }, 're-check after upload failed'));
+        },
       });
       this.pool = pool;
       stability.start(fail);
@@ -163,7 +221,11 @@ export class SyncSession {
     const job = d.journal.job(jobId)!;
     if (failure !== null) {
       const info = classifyError(failure, { destination: d.destination.name }).info;
-      d.journal.setJobState(jobId, 'paused', `stopped by an error: ${info.message} \`beamdrop watch --resume ${jobId}\` continues the job.`);
+      d.journal.setJobState(
+        jobId,
+        'paused',
+        `stopped by an error: ${info.message} \`beamdrop watch --resume ${jobId}\` continues the job.`,
+      );
       d.log.error({ jobId, error: info }, 'sync job stopped by an error');
     } else if (job.state !== 'done') {
       const reason = `paused before the acquisition was finished; \`beamdrop watch --resume ${jobId}\` continues it (files written meanwhile are found then).`;
@@ -195,7 +257,13 @@ export class SyncSession {
     const { d } = this;
     const jobId = d.job.id;
     d.journal.setJobState(jobId, 'stopping');
-    d.onEvent({ type: 'sync-note', jobId, kind: 'stop-requested', message: 'stopping: the last files are checked and sent, then the dataset is finalised (Ctrl-C again, or `beamdrop stop --pause`, pauses instead).' });
+    d.onEvent({
+      type: 'sync-note',
+      jobId,
+      kind: 'stop-requested',
+      message:
+        'stopping: the last files are checked and sent, then the dataset is finalised (Ctrl-C again, or `beamdrop stop --pause`, pauses instead).',
+    });
     await discovery.stop();
     await discovery.finalScan();
     stability.wake();
@@ -214,7 +282,12 @@ export class SyncSession {
     const summary = summarise(d.journal, jobId, this.tracker.bytesSent, d.clock.now() - started);
     await d.onDatasetFinished(summary);
     d.journal.setJobState(jobId, 'done');
-    d.onEvent({ type: 'sync-note', jobId, kind: 'dataset-finished', message: `dataset "${d.job.dataset}" finalised: ${summary.counts.verified ?? 0} file(s) verified.` });
+    d.onEvent({
+      type: 'sync-note',
+      jobId,
+      kind: 'dataset-finished',
+      message: `dataset "${d.job.dataset}" finalised: ${summary.counts.verified ?? 0} file(s) verified.`,
+    });
   }
 
   /** Files still not complete when the grace period after a stop ran out: failed, with why. */
@@ -222,7 +295,9 @@ export class SyncSession {
     for (const row of this.ledger.waiting()) {
       const why = stability.reason(row.id) ?? 'still being written';
       const error: ErrorInfo = {
-        code: why.startsWith('waiting for its marker') ? 'not-found' : 'unreadable', retryable: true, file: row.relpath,
+        code: why.startsWith('waiting for its marker') ? 'not-found' : 'unreadable',
+        retryable: true,
+        file: row.relpath,
         message: `${row.relpath} was not uploaded: when the acquisition was stopped it was ${why}. If it is complete now, upload it into the same dataset with \`beamdrop upload\`.`,
       };
       this.d.journal.setFileState(row.id, 'failed', { error });

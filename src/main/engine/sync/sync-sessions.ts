@@ -51,23 +51,40 @@ export function claimSession(journal: Journal, jobId: number, now: number): void
     const s = sessionOf(journal, jobId);
     if (isLive(s, now) && !(s!.pid === process.pid && s!.host === hostname())) {
       throw new BeamdropError({
-        code: 'config-invalid', retryable: false, field: 'job',
+        code: 'config-invalid',
+        retryable: false,
+        field: 'job',
         message: `job ${jobId} is being watched by process ${s!.pid} on ${s!.host}; stop it first with \`beamdrop stop ${jobId}\`.`,
       });
     }
-    journal.db.prepare(
-      `INSERT INTO sync_sessions (job_id, pid, host, started_at, heartbeat_at, ended_at, stop_request, rate, destination_down)
+    journal.db
+      .prepare(
+        `INSERT INTO sync_sessions (job_id, pid, host, started_at, heartbeat_at, ended_at, stop_request, rate, destination_down)
        VALUES (?, ?, ?, ?, ?, NULL, NULL, 0, NULL)
        ON CONFLICT (job_id) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at,
          heartbeat_at = excluded.heartbeat_at, ended_at = NULL, stop_request = NULL, rate = 0, destination_down = NULL`,
-    ).run(jobId, process.pid, hostname(), now, now);
+      )
+      .run(jobId, process.pid, hostname(), now, now);
   })();
 }
 
 /** Writes the heartbeat and returns the stop request, if another process wrote one. */
-export function heartbeat(journal: Journal, jobId: number, now: number, rate: number, destinationDown: string | null): StopMode | null {
-  journal.db.prepare('UPDATE sync_sessions SET heartbeat_at = ?, rate = ?, destination_down = ? WHERE job_id = ?').run(now, rate, destinationDown, jobId);
-  return (journal.db.prepare('SELECT stop_request AS r FROM sync_sessions WHERE job_id = ?').get(jobId) as { r: StopMode | null } | undefined)?.r ?? null;
+export function heartbeat(
+  journal: Journal,
+  jobId: number,
+  now: number,
+  rate: number,
+  destinationDown: string | null,
+): StopMode | null {
+  journal.db
+    .prepare('UPDATE sync_sessions SET heartbeat_at = ?, rate = ?, destination_down = ? WHERE job_id = ?')
+    .run(now, rate, destinationDown, jobId);
+  return (
+    (
+      journal.db.prepare('SELECT stop_request AS r FROM sync_sessions WHERE job_id = ?').get(jobId) as
+        { r: StopMode | null } | undefined
+    )?.r ?? null
+  );
 }
 
 export function endSession(journal: Journal, jobId: number, now: number): void {
@@ -78,15 +95,35 @@ export function endSession(journal: Journal, jobId: number, now: number): void {
  * Asks the watcher of a job to stop (from any process). `finish` ends the acquisition: the
  * watcher sends what is complete and finalises the dataset; `pause` stops at once, resumable.
  */
-export function requestStop(journal: Journal, jobId: number, mode: StopMode, now: number): { live: boolean; session: SessionRow | null } {
+export function requestStop(
+  journal: Journal,
+  jobId: number,
+  mode: StopMode,
+  now: number,
+): { live: boolean; session: SessionRow | null } {
   const job = journal.job(jobId);
-  if (!job) throw new BeamdropError({ code: 'job-not-found', retryable: false, message: `there is no job ${jobId}; \`beamdrop status\` lists the jobs.` });
-  if (job.kind !== 'sync') throw new BeamdropError({ code: 'config-invalid', retryable: false, field: 'job', message: `job ${jobId} is a batch upload, not a watch; stop a batch upload with Ctrl-C in its terminal.` });
+  if (!job)
+    throw new BeamdropError({
+      code: 'job-not-found',
+      retryable: false,
+      message: `there is no job ${jobId}; \`beamdrop status\` lists the jobs.`,
+    });
+  if (job.kind !== 'sync')
+    throw new BeamdropError({
+      code: 'config-invalid',
+      retryable: false,
+      field: 'job',
+      message: `job ${jobId} is a batch upload, not a watch; stop a batch upload with Ctrl-C in its terminal.`,
+    });
   const s = sessionOf(journal, jobId);
   if (!isLive(s, now)) return { live: false, session: s };
   journal.db.transaction(() => {
     // A pause request is never downgraded to finish by a later plain `stop`.
-    journal.db.prepare(`UPDATE sync_sessions SET stop_request = CASE WHEN stop_request = 'pause' THEN 'pause' ELSE ? END WHERE job_id = ?`).run(mode, jobId);
+    journal.db
+      .prepare(
+        `UPDATE sync_sessions SET stop_request = CASE WHEN stop_request = 'pause' THEN 'pause' ELSE ? END WHERE job_id = ?`,
+      )
+      .run(mode, jobId);
     journal.event(jobId, null, 'sync-stop-requested', { mode, by: process.pid });
   })();
   return { live: true, session: sessionOf(journal, jobId) };

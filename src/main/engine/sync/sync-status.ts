@@ -7,27 +7,59 @@ import type { Journal } from '../journal/journal.js';
 import { SyncLedger } from './sync-journal.js';
 import { isLive, sessionOf } from './sync-sessions.js';
 
-export function computeSyncStatus(ledger: SyncLedger, jobId: number, state: SyncStatus['state'], folders: SyncStatus['folders'], rate: number, destinationDown: string | null): SyncStatus {
+export function computeSyncStatus(
+  ledger: SyncLedger,
+  jobId: number,
+  state: SyncStatus['state'],
+  folders: SyncStatus['folders'],
+  rate: number,
+  destinationDown: string | null,
+): SyncStatus {
   const s: SyncStatus = {
-    jobId, state, folders,
-    waiting: { files: 0, bytes: 0 }, backlog: { files: 0, bytes: 0 }, done: { files: 0, bytes: 0 },
-    failed: 0, versions: 0, changed: 0, deletedLocally: 0, rate, eta: null, destinationDown,
+    jobId,
+    state,
+    folders,
+    waiting: { files: 0, bytes: 0 },
+    backlog: { files: 0, bytes: 0 },
+    done: { files: 0, bytes: 0 },
+    failed: 0,
+    versions: 0,
+    changed: 0,
+    deletedLocally: 0,
+    rate,
+    eta: null,
+    destinationDown,
   };
   for (const t of ledger.tally()) {
     s.versions += t.versions;
     if (t.deleted) s.deletedLocally += t.files;
     switch (t.state) {
       case 'discovered':
-        if (!t.deleted) { s.waiting.files += t.files; s.waiting.bytes += t.bytes; }
+        if (!t.deleted) {
+          s.waiting.files += t.files;
+          s.waiting.bytes += t.bytes;
+        }
         break;
-      case 'stable': case 'transferring': case 'uploaded':
-        if (!t.deleted) { s.backlog.files += t.files; s.backlog.bytes += t.bytes; }
+      case 'stable':
+      case 'transferring':
+      case 'uploaded':
+        if (!t.deleted) {
+          s.backlog.files += t.files;
+          s.backlog.bytes += t.bytes;
+        }
         break;
-      case 'verified': case 'registered': case 'skipped':
-        s.done.files += t.files; s.done.bytes += t.bytes;
+      case 'verified':
+      case 'registered':
+      case 'skipped':
+        s.done.files += t.files;
+        s.done.bytes += t.bytes;
         break;
-      case 'failed': s.failed += t.files; break;
-      case 'changed': s.changed += t.files; break;
+      case 'failed':
+        s.failed += t.files;
+        break;
+      case 'changed':
+        s.changed += t.files;
+        break;
     }
   }
   s.eta = s.backlog.bytes === 0 ? 0 : rate > 0 ? Math.ceil(s.backlog.bytes / rate) : null;
@@ -42,5 +74,12 @@ export function syncStatusOf(journal: Journal, jobId: number, now: number): Sync
   const live = isLive(session, now);
   const o = job.options as { sync?: { folders?: { path: string; rules: { mode: 'watch' | 'poll' } }[] } };
   const folders = (o.sync?.folders ?? []).map((f) => ({ path: f.path, mode: f.rules.mode }));
-  return computeSyncStatus(new SyncLedger(journal, jobId), jobId, job.state, folders, live ? session!.rate : 0, live ? session!.destinationDown : null);
+  return computeSyncStatus(
+    new SyncLedger(journal, jobId),
+    jobId,
+    job.state,
+    folders,
+    live ? session!.rate : 0,
+    live ? session!.destinationDown : null,
+  );
 }

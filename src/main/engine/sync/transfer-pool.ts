@@ -51,11 +51,18 @@ export class TransferPool {
 
   constructor(private readonly d: PoolDeps) {}
 
-  wake(): void { this.waker.wake(); }
-  get inFlight(): number { return this.busy.size; }
+  wake(): void {
+    this.waker.wake();
+  }
+  get inFlight(): number {
+    return this.busy.size;
+  }
 
   /** Stops taking files; the transfers in flight finish (or abort with the signal). */
-  stop(): void { this.stopping = true; this.waker.wake(); }
+  stop(): void {
+    this.stopping = true;
+    this.waker.wake();
+  }
 
   /** Runs `width` workers until stop(). */
   async run(width: number): Promise<void> {
@@ -66,9 +73,15 @@ export class TransferPool {
     const { signal } = this.d;
     while (!this.stopping && !signal.aborted) {
       const wait = this.downUntil - this.d.clock.now();
-      if (wait > 0) { await this.waker.wait(wait, signal); continue; }
+      if (wait > 0) {
+        await this.waker.wait(wait, signal);
+        continue;
+      }
       const row = this.take();
-      if (!row) { await this.waker.wait(null, signal); continue; }
+      if (!row) {
+        await this.waker.wait(null, signal);
+        continue;
+      }
       this.busy.add(row.id);
       try {
         await this.send(row);
@@ -87,7 +100,13 @@ export class TransferPool {
       if (!next) return null;
       // The page may be stale: take the row as it is now.
       const row = this.d.ledger.row(next.id);
-      if (row && !this.busy.has(row.id) && row.deletedAt === null && (row.state === 'stable' || row.state === 'transferring' || row.state === 'uploaded')) return row;
+      if (
+        row &&
+        !this.busy.has(row.id) &&
+        row.deletedAt === null &&
+        (row.state === 'stable' || row.state === 'transferring' || row.state === 'uploaded')
+      )
+        return row;
     }
   }
 
@@ -97,8 +116,13 @@ export class TransferPool {
     if (row.state !== 'uploaded') {
       // The last look before the bytes are read: a file that moved since it was found complete
       // must be complete again (transferFile itself would send its new size straight away).
-      const current = await stat(row.path).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? null : undefined));
-      if (current === null) { d.ledger.dropBeforeUpload(row, now); return; }
+      const current = await stat(row.path).catch((e: NodeJS.ErrnoException) =>
+        e.code === 'ENOENT' || e.code === 'ENOTDIR' ? null : undefined,
+      );
+      if (current === null) {
+        d.ledger.dropBeforeUpload(row, now);
+        return;
+      }
       if (current && (current.size !== row.size || current.mtimeMs !== row.mtimeMs)) {
         d.ledger.requeue(row.id, now, now + d.quietMsOf(row.path), { size: current.size, mtimeMs: current.mtimeMs });
         return;
@@ -109,10 +133,19 @@ export class TransferPool {
     const key = d.keyOf(row.relpath);
     try {
       await transferFile(file, key, {
-        journal: d.journal, sink: d.sink, hashes: d.hashes, destination: d.destination, throttle: d.throttle, clock: d.clock,
+        journal: d.journal,
+        sink: d.sink,
+        hashes: d.hashes,
+        destination: d.destination,
+        throttle: d.throttle,
+        clock: d.clock,
         // One attempt: a file problem comes back here (requeued below) and a destination problem
         // is thrown (DestinationDown), so retries never hold a worker while discovery goes on.
-        retries: { ...d.policy.retries, attempts: 1 }, dataset: d.dataset, existing: d.existing, signal: d.signal, dryRun: false,
+        retries: { ...d.policy.retries, attempts: 1 },
+        dataset: d.dataset,
+        existing: d.existing,
+        signal: d.signal,
+        dryRun: false,
         onState: (f, state, extra) => {
           // A retryable failure is not final here: it is requeued below, not shown as failed.
           if (state === 'failed' && extra.error && requeueable(extra.error)) return;
@@ -122,7 +155,10 @@ export class TransferPool {
         onRetry: () => undefined,
       });
     } catch (e) {
-      if (e instanceof DestinationDown) { this.down(e.info); return; }
+      if (e instanceof DestinationDown) {
+        this.down(e.info);
+        return;
+      }
       if (d.signal.aborted) return;
       throw e;
     }
@@ -145,7 +181,12 @@ export class TransferPool {
     const delay = backoffDelay(this.downCount, this.d.policy.retries.baseDelayMs, this.d.policy.retries.maxDelayMs);
     this.downUntil = this.d.clock.now() + delay;
     if (this.downReason === null) {
-      this.d.onEvent({ type: 'sync-note', jobId: this.d.jobId, kind: 'destination-down', message: `${info.message} Transfers wait and are tried again (next in ${(delay / 1000).toFixed(1)} s); new files keep being journaled.` });
+      this.d.onEvent({
+        type: 'sync-note',
+        jobId: this.d.jobId,
+        kind: 'destination-down',
+        message: `${info.message} Transfers wait and are tried again (next in ${(delay / 1000).toFixed(1)} s); new files keep being journaled.`,
+      });
     }
     this.downReason = info.message;
     this.queue = [];
@@ -153,7 +194,12 @@ export class TransferPool {
 
   private up(): void {
     if (this.downReason !== null) {
-      this.d.onEvent({ type: 'sync-note', jobId: this.d.jobId, kind: 'destination-back', message: `destination "${this.d.destination.name}" takes files again.` });
+      this.d.onEvent({
+        type: 'sync-note',
+        jobId: this.d.jobId,
+        kind: 'destination-back',
+        message: `destination "${this.d.destination.name}" takes files again.`,
+      });
     }
     this.downReason = null;
     this.downCount = 0;

@@ -8,7 +8,11 @@ import type { ScanNote } from '../../../shared/model.js';
 import { KIND, type Listing } from './fs-client.js';
 import type { SyncFilter } from './sync-rules.js';
 
-export interface Snap { size: number; mtimeMs: number; ino: number }
+export interface Snap {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
 
 interface DirNode {
   mtimeMs: number;
@@ -20,7 +24,12 @@ interface DirNode {
   readable: boolean;
 }
 
-export interface Observation { path: string; relpath: string; size: number; mtimeMs: number }
+export interface Observation {
+  path: string;
+  relpath: string;
+  size: number;
+  mtimeMs: number;
+}
 
 /** What one listing or stat changed; the caller journals it. */
 export interface TreeChanges {
@@ -43,7 +52,11 @@ export class TreeState {
 
   private readonly prefix: string;
 
-  constructor(readonly root: string, private readonly filter: SyncFilter, private seed: Map<string, { size: number; mtimeMs: number }> | null = null) {
+  constructor(
+    readonly root: string,
+    private readonly filter: SyncFilter,
+    private seed: Map<string, { size: number; mtimeMs: number }> | null = null,
+  ) {
     this.prefix = root.endsWith(path.sep) ? root : root + path.sep;
   }
 
@@ -61,7 +74,9 @@ export class TreeState {
     return r.split(path.sep).join('/');
   }
 
-  knownDirs(): string[] { return [...this.dirs.keys()]; }
+  knownDirs(): string[] {
+    return [...this.dirs.keys()];
+  }
   dirTime(rel: string): { mtimeMs: number; ino: number; changedAt: number } | null {
     const d = this.dirs.get(rel);
     return d ? { mtimeMs: d.mtimeMs, ino: d.ino, changedAt: d.changedAt } : null;
@@ -70,7 +85,11 @@ export class TreeState {
   totals(): { files: number; bytes: number } {
     let files = 0;
     let bytes = 0;
-    for (const d of this.dirs.values()) for (const f of d.files.values()) { files++; bytes += f.size; }
+    for (const d of this.dirs.values())
+      for (const f of d.files.values()) {
+        files++;
+        bytes += f.size;
+      }
     return { files, bytes };
   }
   hasFile(abs: string): boolean {
@@ -111,14 +130,20 @@ export class TreeState {
   }
 
   private dropFile(d: DirNode, rel: string, name: string, out: TreeChanges): void {
-    if (d.files.delete(name)) { const relpath = join(rel, name); out.deleted.push({ path: this.abs(relpath), relpath }); }
+    if (d.files.delete(name)) {
+      const relpath = join(rel, name);
+      out.deleted.push({ path: this.abs(relpath), relpath });
+    }
   }
 
   /** Forgets a folder and everything below it; its files are reported deleted. */
   private dropDir(rel: string, out: TreeChanges): void {
     const d = this.dirs.get(rel);
     if (!d) return;
-    for (const name of d.files.keys()) { const relpath = join(rel, name); out.deleted.push({ path: this.abs(relpath), relpath }); }
+    for (const name of d.files.keys()) {
+      const relpath = join(rel, name);
+      out.deleted.push({ path: this.abs(relpath), relpath });
+    }
     for (const sub of d.dirs) this.dropDir(join(rel, sub), out);
     this.dirs.delete(rel);
     if (rel !== '') {
@@ -133,11 +158,19 @@ export class TreeState {
    */
   applyListing(rel: string, l: Listing, now: number, out: TreeChanges, initial = false, activeWindowMs = 600_000): void {
     if (l.error !== null) {
-      if ((l.error === 'ENOENT' || l.error === 'ENOTDIR') && rel !== '') { this.dropDir(rel, out); return; }
+      if ((l.error === 'ENOENT' || l.error === 'ENOTDIR') && rel !== '') {
+        this.dropDir(rel, out);
+        return;
+      }
       // Unreadable or unreachable (a share that went away): keep what was seen, infer nothing.
       const d = this.dirs.get(rel);
       if (d) d.readable = false;
-      this.note(out, this.abs(rel), 'unreadable', `${l.error}: the folder cannot be read; nothing below it is taken until it can (check the disk, share or permissions)`);
+      this.note(
+        out,
+        this.abs(rel),
+        'unreadable',
+        `${l.error}: the folder cannot be read; nothing below it is taken until it can (check the disk, share or permissions)`,
+      );
       return;
     }
     let d = this.dirs.get(rel);
@@ -160,25 +193,58 @@ export class TreeState {
       if (kind === KIND.dir) {
         if (this.filter.skipsDir(childRel, name)) continue;
         present?.add(name);
-        if (!d.dirs.has(name)) { d.dirs.add(name); out.newDirs.push(childRel); changed = true; }
+        if (!d.dirs.has(name)) {
+          d.dirs.add(name);
+          out.newDirs.push(childRel);
+          changed = true;
+        }
         continue;
       }
       if (kind === KIND.gone || !this.filter.takesFile(childRel, name)) continue;
-      if (kind === KIND.symlink) { this.note(out, this.abs(childRel), 'symlink', 'not followed (symlinks are skipped in sync mode unless --follow-symlinks, and never into folders)'); continue; }
-      if (kind === KIND.other) { this.note(out, this.abs(childRel), 'excluded-special', 'not a regular file (or it cannot be read); only regular files are uploaded'); continue; }
+      if (kind === KIND.symlink) {
+        this.note(
+          out,
+          this.abs(childRel),
+          'symlink',
+          'not followed (symlinks are skipped in sync mode unless --follow-symlinks, and never into folders)',
+        );
+        continue;
+      }
+      if (kind === KIND.other) {
+        this.note(
+          out,
+          this.abs(childRel),
+          'excluded-special',
+          'not a regular file (or it cannot be read); only regular files are uploaded',
+        );
+        continue;
+      }
       present?.add(name);
       newest = Math.max(newest, l.mtimes[i]!);
       if (this.seeFile(d, rel, name, l.sizes[i]!, l.mtimes[i]!, l.inos[i]!, out)) changed = true;
     }
     if (present) {
-      for (const name of [...d.files.keys()]) if (!present.has(name)) { this.dropFile(d, rel, name, out); changed = true; }
-      for (const name of [...d.dirs]) if (!present.has(name)) { this.dropDir(join(rel, name), out); changed = true; }
+      for (const name of [...d.files.keys()])
+        if (!present.has(name)) {
+          this.dropFile(d, rel, name, out);
+          changed = true;
+        }
+      for (const name of [...d.dirs])
+        if (!present.has(name)) {
+          this.dropDir(join(rel, name), out);
+          changed = true;
+        }
     }
     if (initial ? newest >= Date.now() - activeWindowMs : changed) d.changedAt = now;
   }
 
   /** Applies the stat of one path (a watcher's hint): a file, a new folder, or a deletion. */
-  applyStat(abs: string, s: { kind: number; size: number; mtimeMs: number; ino: number; error: string | null }, now: number, out: TreeChanges): void {
+  applyStat(
+    abs: string,
+    s: { kind: number; size: number; mtimeMs: number; ino: number; error: string | null },
+    now: number,
+    out: TreeChanges,
+  ): void {
     const rel = this.relOf(abs);
     if (rel === null || rel === '') return;
     const slash = rel.lastIndexOf('/');
@@ -193,7 +259,10 @@ export class TreeState {
       else if (d.dirs.has(name)) this.dropDir(rel, out);
     } else if (s.kind === KIND.dir) {
       if (d.files.has(name)) this.dropFile(d, parentRel, name, out);
-      if (!d.dirs.has(name) && !this.filter.skipsDir(rel, name)) { d.dirs.add(name); out.newDirs.push(rel); }
+      if (!d.dirs.has(name) && !this.filter.skipsDir(rel, name)) {
+        d.dirs.add(name);
+        out.newDirs.push(rel);
+      }
     } else if (s.kind === KIND.file && this.filter.takesFile(rel, name)) {
       this.seeFile(d, parentRel, name, s.size, s.mtimeMs, s.ino, out);
     }
@@ -218,7 +287,10 @@ export class TreeState {
         const slash: number = rel.lastIndexOf('/');
         rel = slash < 0 ? '' : rel.slice(0, slash);
         const d = this.dirs.get(rel);
-        if (d) { if (d.readable) gone.push({ path: abs, relpath }); break; }
+        if (d) {
+          if (d.readable) gone.push({ path: abs, relpath });
+          break;
+        }
         if (rel === '') break;
       }
     }

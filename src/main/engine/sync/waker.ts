@@ -6,13 +6,19 @@ export class Waker {
   private readonly waiters = new Set<() => void>();
 
   wake(): void {
-    if (!this.waiters.size) { this.poked = true; return; }
+    if (!this.waiters.size) {
+      this.poked = true;
+      return;
+    }
     for (const release of [...this.waiters]) release();
   }
 
   /** Waits up to `ms` (null: until woken). */
   wait(ms: number | null, signal: AbortSignal): Promise<void> {
-    if (this.poked || signal.aborted) { this.poked = false; return Promise.resolve(); }
+    if (this.poked || signal.aborted) {
+      this.poked = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | null = null;
       const done = () => {

@@ -30,7 +30,8 @@ function parseRate(text: string): number | null {
 
 function parseTime(text: string, entry: string): number {
   const m = /^(\d{1,2}):(\d{2})$/.exec(text);
-  if (!m || Number(m[1]) > 23 || Number(m[2]) > 59) throw new BandwidthError(`"${entry}": write the time as HH:MM, e.g. Mon-08:00,20M`);
+  if (!m || Number(m[1]) > 23 || Number(m[2]) > 59)
+    throw new BandwidthError(`"${entry}": write the time as HH:MM, e.g. Mon-08:00,20M`);
   return Number(m[1]) * 60 + Number(m[2]);
 }
 
@@ -53,7 +54,8 @@ export function parseBandwidthSchedule(text: string): BandwidthSchedule {
     weekly = isWeekly;
     if (!isWeekly) return { at: parseTime(when, entry), rate };
     const day = DAYS.indexOf(when.slice(0, 3).toLowerCase());
-    if (day < 0 || when.slice(0, dash).length < 3) throw new BandwidthError(`"${entry}": the weekday is one of Mon Tue Wed Thu Fri Sat Sun`);
+    if (day < 0 || when.slice(0, dash).length < 3)
+      throw new BandwidthError(`"${entry}": the weekday is one of Mon Tue Wed Thu Fri Sat Sun`);
     return { at: day * 1440 + parseTime(when.slice(dash + 1), entry), rate };
   });
   slots.sort((a, b) => a.at - b.at);

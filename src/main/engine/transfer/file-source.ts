@@ -26,7 +26,11 @@ export interface FileSourceDeps {
   signal?: AbortSignal;
 }
 
-interface Identity { size: number; mtimeMs: number; ino: number }
+interface Identity {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
 
 export class FileSource implements UploadSource {
   private position = 0;
@@ -43,7 +47,12 @@ export class FileSource implements UploadSource {
   ) {}
 
   /** Opens the file and checks it is still the one that was scanned (size and mtime). */
-  static async open(path: string, relpath: string, expected: { size: number; mtimeMs: number }, deps: FileSourceDeps): Promise<FileSource> {
+  static async open(
+    path: string,
+    relpath: string,
+    expected: { size: number; mtimeMs: number },
+    deps: FileSourceDeps,
+  ): Promise<FileSource> {
     let handle: FileHandle;
     try {
       handle = await open(path, 'r');
@@ -55,7 +64,15 @@ export class FileSource implements UploadSource {
       if (st.size !== expected.size || Math.trunc(st.mtimeMs) !== Math.trunc(expected.mtimeMs)) {
         throw changed(relpath, `its size or modification time differs from the scan (${expected.size} → ${st.size} bytes)`);
       }
-      return new FileSource(path, relpath, st.size, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }, handle, deps.hashes.sha256Stream(), deps);
+      return new FileSource(
+        path,
+        relpath,
+        st.size,
+        { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino },
+        handle,
+        deps.hashes.sha256Stream(),
+        deps,
+      );
     } catch (e) {
       await handle.close();
       throw e;
@@ -93,7 +110,8 @@ export class FileSource implements UploadSource {
       const step = Math.min(CHUNK, want - got);
       if (this.deps.throttle) await this.deps.throttle.take(step, this.deps.signal);
       const { bytesRead } = await this.handle.read(buf, got, step, offset + got);
-      if (bytesRead === 0) throw changed(this.relpath, `it became shorter while being read (${offset + got} of ${this.size} bytes)`);
+      if (bytesRead === 0)
+        throw changed(this.relpath, `it became shorter while being read (${offset + got} of ${this.size} bytes)`);
       got += bytesRead;
     }
     this.deps.onRead?.(want);
@@ -148,7 +166,9 @@ export class FileSource implements UploadSource {
 
 function changed(relpath: string, why: string): BeamdropError {
   return new BeamdropError({
-    code: 'changed-during-upload', retryable: true, file: relpath,
+    code: 'changed-during-upload',
+    retryable: true,
+    file: relpath,
     message: `${relpath}: ${why}; the upload was discarded and the file will be sent again.`,
   });
 }
@@ -157,16 +177,41 @@ function changed(relpath: string, why: string): BeamdropError {
 export function fileError(e: unknown, path: string, relpath: string): BeamdropError {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') {
-    return new BeamdropError({ code: 'vanished', retryable: false, file: relpath, message: `vanished: ${path} was deleted or moved after the scan.` }, { cause: e });
+    return new BeamdropError(
+      { code: 'vanished', retryable: false, file: relpath, message: `vanished: ${path} was deleted or moved after the scan.` },
+      { cause: e },
+    );
   }
   if (code === 'EACCES' || code === 'EPERM') {
-    return new BeamdropError({ code: 'unreadable', retryable: false, file: relpath, message: `unreadable: no permission to read ${path}; fix its permissions (chmod/ACL) and retry the job.` }, { cause: e });
+    return new BeamdropError(
+      {
+        code: 'unreadable',
+        retryable: false,
+        file: relpath,
+        message: `unreadable: no permission to read ${path}; fix its permissions (chmod/ACL) and retry the job.`,
+      },
+      { cause: e },
+    );
   }
   if (code === 'EBUSY') {
-    return new BeamdropError({ code: 'unreadable', retryable: true, file: relpath, message: `${path} is held open by another program (sharing violation); it will be tried again.` }, { cause: e });
+    return new BeamdropError(
+      {
+        code: 'unreadable',
+        retryable: true,
+        file: relpath,
+        message: `${path} is held open by another program (sharing violation); it will be tried again.`,
+      },
+      { cause: e },
+    );
   }
   if (code === 'EISDIR') {
-    return new BeamdropError({ code: 'unreadable', retryable: false, file: relpath, message: `unreadable: ${path} is a folder, not a file.` }, { cause: e });
+    return new BeamdropError(
+      { code: 'unreadable', retryable: false, file: relpath, message: `unreadable: ${path} is a folder, not a file.` },
+      { cause: e },
+    );
   }
-  return new BeamdropError({ code: 'unreadable', retryable: false, file: relpath, message: `unreadable: ${path}: ${(e as Error).message}` }, { cause: e });
+  return new BeamdropError(
+    { code: 'unreadable', retryable: false, file: relpath, message: `unreadable: ${path}: ${(e as Error).message}` },
+    { cause: e },
+  );
 }

@@ -23,12 +23,17 @@ export class Throttle {
   private last: number;
   private override: number | null | undefined;
 
-  constructor(private readonly schedule: BandwidthSchedule, private readonly clock: Clock = systemClock) {
+  constructor(
+    private readonly schedule: BandwidthSchedule,
+    private readonly clock: Clock = systemClock,
+  ) {
     this.last = clock.now();
   }
 
   /** Sets a limit in bytes/s that replaces the timetable (null = unlimited, undefined = timetable). */
-  setOverride(rate: number | null | undefined): void { this.override = rate; }
+  setOverride(rate: number | null | undefined): void {
+    this.override = rate;
+  }
 
   rateNow(): number | null {
     return this.override !== undefined ? this.override : this.schedule.rateAt(new Date(this.clock.now()));
@@ -38,7 +43,11 @@ export class Throttle {
     for (;;) {
       const rate = this.rateNow();
       const now = this.clock.now();
-      if (rate === null) { this.tokens = 0; this.last = now; return; }
+      if (rate === null) {
+        this.tokens = 0;
+        this.last = now;
+        return;
+      }
       this.tokens = Math.min(rate * BURST_SECONDS, this.tokens + ((now - this.last) / 1000) * rate);
       this.last = now;
       if (this.tokens >= bytes || (bytes > rate * BURST_SECONDS && this.tokens >= rate * BURST_SECONDS)) {
@@ -47,7 +56,11 @@ export class Throttle {
         while (this.tokens < 0) {
           signal?.throwIfAborted();
           const r = this.rateNow();
-          if (r === null) { this.tokens = 0; this.last = this.clock.now(); return; }
+          if (r === null) {
+            this.tokens = 0;
+            this.last = this.clock.now();
+            return;
+          }
           await this.clock.sleep(Math.min(MAX_SLEEP_MS, Math.ceil((-this.tokens / r) * 1000)));
           const t = this.clock.now();
           this.tokens += ((t - this.last) / 1000) * r;

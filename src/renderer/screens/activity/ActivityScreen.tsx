@@ -30,7 +30,14 @@ export function ActivityScreen() {
     setBusy({ jobId, action });
     setError(null);
     try {
-      const command = action === 'pause' ? 'jobs.pause' : action === 'resume' ? 'jobs.resume' : action === 'retryFailed' ? 'jobs.retryFailed' : 'jobs.stop';
+      const command =
+        action === 'pause'
+          ? 'jobs.pause'
+          : action === 'resume'
+            ? 'jobs.resume'
+            : action === 'retryFailed'
+              ? 'jobs.retryFailed'
+              : 'jobs.stop';
       store.putJob(await client.call(command, { jobId }));
     } catch (e) {
       setError(errorInfoOf(e));
@@ -46,12 +53,20 @@ export function ActivityScreen() {
     <section className="screen screen--wide activity">
       <ScreenHeader title="Activity" />
       <ErrorBanner error={error} onDismiss={() => setError(null)} />
-      {snapshot.jobs.length === 0 ? <p className="empty">No jobs yet. Define a dataset under “New dataset” to start one.</p> : null}
+      {snapshot.jobs.length === 0 ? (
+        <p className="empty">No jobs yet. Define a dataset under “New dataset” to start one.</p>
+      ) : null}
       <div className="activity__layout">
         <div className="activity__jobs" aria-label="Jobs">
           {snapshot.jobs.map((j) => (
-            <JobCard key={j.id} job={j} selected={j.id === snapshot.selected} busy={busy?.jobId === j.id ? busy.action : null}
-              onSelect={() => store.select(j.id)} onAction={(a) => void act(j.id, a)} />
+            <JobCard
+              key={j.id}
+              job={j}
+              selected={j.id === snapshot.selected}
+              busy={busy?.jobId === j.id ? busy.action : null}
+              onSelect={() => store.select(j.id)}
+              onAction={(a) => void act(j.id, a)}
+            />
           ))}
         </div>
         {selectedJob ? (
@@ -59,9 +74,16 @@ export function ActivityScreen() {
             <div className="activity__files-head">
               <h2>Files of {selectedJob.dataset}</h2>
               <Field name="state-filter" label="Show">
-                <select value={filterValue} onChange={(e) => store.setFilter(e.target.value ? [e.target.value as FileState] : [])}>
+                <select
+                  value={filterValue}
+                  onChange={(e) => store.setFilter(e.target.value ? [e.target.value as FileState] : [])}
+                >
                   <option value="">All states ({selectedJob.filesTotal.toLocaleString()})</option>
-                  {FILE_STATES.map((s) => <option key={s} value={s}>{s} ({(counts[s] ?? 0).toLocaleString()})</option>)}
+                  {FILE_STATES.map((s) => (
+                    <option key={s} value={s}>
+                      {s} ({(counts[s] ?? 0).toLocaleString()})
+                    </option>
+                  ))}
                 </select>
               </Field>
             </div>

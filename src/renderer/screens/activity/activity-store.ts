@@ -37,17 +37,25 @@ export class ActivityStore {
   start(): void {
     if (this.unsubscribe) return;
     this.unsubscribe = this.client.on('jobs.update', (u) => this.onUpdate(u));
-    void this.client.call('jobs.list', { limit: 200 }).then((list) => {
-      for (const j of list) if (!this.jobs.has(j.id)) this.jobs.set(j.id, j);
-      this.publish();
-    }).catch((e: unknown) => this.client.log('warn', `jobs.list failed: ${(e as Error).message}`));
+    void this.client
+      .call('jobs.list', { limit: 200 })
+      .then((list) => {
+        for (const j of list) if (!this.jobs.has(j.id)) this.jobs.set(j.id, j);
+        this.publish();
+      })
+      .catch((e: unknown) => this.client.log('warn', `jobs.list failed: ${(e as Error).message}`));
   }
 
-  stop(): void { this.unsubscribe?.(); this.unsubscribe = null; }
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
 
   subscribe = (fn: () => void): (() => void) => {
     this.listeners.add(fn);
-    return () => { this.listeners.delete(fn); };
+    return () => {
+      this.listeners.delete(fn);
+    };
   };
 
   getSnapshot = (): ActivitySnapshot => this.snapshot;
@@ -57,7 +65,9 @@ export class ActivityStore {
     this.resetTable(jobId, this.snapshot.filter);
   }
 
-  setFilter(filter: FileState[]): void { this.resetTable(this.snapshot.selected, filter); }
+  setFilter(filter: FileState[]): void {
+    this.resetTable(this.snapshot.selected, filter);
+  }
 
   /** The virtualiser tells which rows are on screen; missing pages are fetched. */
   setVisibleRows(first: number, last: number): void {
@@ -108,41 +118,61 @@ export class ActivityStore {
     const generation = this.generation;
     const filter = [...this.snapshot.filter];
     for (const p of missing) this.fetching.add(p);
-    Promise.all(missing.map((p) => this.client.call('jobs.files', { jobId, states: filter, offset: p * PAGE_SIZE, limit: PAGE_SIZE })))
+    Promise.all(
+      missing.map((p) => this.client.call('jobs.files', { jobId, states: filter, offset: p * PAGE_SIZE, limit: PAGE_SIZE })),
+    )
       .then((results) => {
         if (generation !== this.generation) return;
         const pages = new Map(this.pages);
-        results.forEach((r, i) => { if (!pages.has(missing[i]!)) pages.set(missing[i]!, r.rows); });
+        results.forEach((r, i) => {
+          if (!pages.has(missing[i]!)) pages.set(missing[i]!, r.rows);
+        });
         this.pages = pages;
         this.publish({ total: results.at(-1)?.total ?? this.snapshot.total, pages, loaded: true });
       })
       .catch((e: unknown) => this.client.log('warn', `jobs.files failed: ${(e as Error).message}`, { jobId }))
-      .finally(() => { for (const p of missing) this.fetching.delete(p); });
+      .finally(() => {
+        for (const p of missing) this.fetching.delete(p);
+      });
   }
 
   /** Re-reads the visible pages of the selected job, then publishes everything at once. */
   private refresh(): void {
-    if (this.inFlight) { this.again = true; return; }
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
     const jobId = this.snapshot.selected;
-    if (jobId === null) { this.publish(); return; }
+    if (jobId === null) {
+      this.publish();
+      return;
+    }
     this.inFlight = true;
     const generation = this.generation;
     const filter = [...this.snapshot.filter];
     const wanted = this.visiblePages();
-    Promise.all(wanted.map((p) => this.client.call('jobs.files', { jobId, states: filter, offset: p * PAGE_SIZE, limit: PAGE_SIZE })))
+    Promise.all(
+      wanted.map((p) => this.client.call('jobs.files', { jobId, states: filter, offset: p * PAGE_SIZE, limit: PAGE_SIZE })),
+    )
       .then((results) => {
         if (generation !== this.generation) return;
         const pages = new Map<number, readonly FileRow[]>();
         for (const [p, rows] of this.pages) if (Math.abs(p - this.visible[0]) <= KEEP_PAGES) pages.set(p, rows);
         let total = this.snapshot.total;
-        results.forEach((r, i) => { pages.set(wanted[i]!, r.rows); total = r.total; });
+        results.forEach((r, i) => {
+          pages.set(wanted[i]!, r.rows);
+          total = r.total;
+        });
         this.pages = pages;
         this.publish({ total, pages, loaded: true });
       })
       .catch((e: unknown) => this.client.log('warn', `jobs.files failed: ${(e as Error).message}`, { jobId }))
       .finally(() => {
         this.inFlight = false;
-        if (this.again) { this.again = false; this.refresh(); }
+        if (this.again) {
+          this.again = false;
+          this.refresh();
+        }
       });
   }
 

@@ -42,15 +42,21 @@ export function DatasetScreen({ investigation, onChangeInvestigation, onStarted 
 
   useEffect(() => {
     client.call('techniques.list', undefined).then(setTemplates, (e: unknown) => setTemplatesNote(errorInfoOf(e)));
-    client.call('settings.get', undefined).then((s) => {
-      setDestinations(s.destinations);
-      setDef((d) => (d.destination ? d : { ...d, destination: s.defaultDestination ?? '' }));
-    }, (e: unknown) => setServerError(errorInfoOf(e)));
+    client.call('settings.get', undefined).then(
+      (s) => {
+        setDestinations(s.destinations);
+        setDef((d) => (d.destination ? d : { ...d, destination: s.defaultDestination ?? '' }));
+      },
+      (e: unknown) => setServerError(errorInfoOf(e)),
+    );
   }, [client]);
   useEffect(() => setDef((d) => ({ ...d, investigation: investigation.id })), [investigation.id]);
 
   const template = templates.find((t) => t.id === def.technique) ?? null;
-  const errors = useMemo(() => validateDefinition(def, { template, destinations: destinations.map((d) => d.name) }), [def, template, destinations]);
+  const errors = useMemo(
+    () => validateDefinition(def, { template, destinations: destinations.map((d) => d.name) }),
+    [def, template, destinations],
+  );
   const serverField = serverError ? fieldOfServerError(serverError) : null;
   const errorOf = (field: string): string | undefined => {
     if (serverError && serverField === field) return serverError.message;
@@ -74,7 +80,10 @@ export function DatasetScreen({ investigation, onChangeInvestigation, onStarted 
     setSubmitted(true);
     setServerError(null);
     const first = errors[0];
-    if (first) { focusField(first.field); return; }
+    if (first) {
+      focusField(first.field);
+      return;
+    }
     setBusy(true);
     try {
       const { jobId } = await client.call('jobs.start', { definition: def });
@@ -95,11 +104,25 @@ export function DatasetScreen({ investigation, onChangeInvestigation, onStarted 
       <fieldset className="form-section">
         <legend>Investigation</legend>
         <div className="investigation-line">
-          <span><strong>{investigation.id}</strong>{investigation.title ? ` — ${investigation.title}` : ''}</span>
-          <button type="button" className="button button--quiet" onClick={onChangeInvestigation}>Change</button>
+          <span>
+            <strong>{investigation.id}</strong>
+            {investigation.title ? ` — ${investigation.title}` : ''}
+          </span>
+          <button type="button" className="button button--quiet" onClick={onChangeInvestigation}>
+            Change
+          </button>
         </div>
-        {errorOf('investigation') ? <p className="field__error" role="alert">{errorOf('investigation')}</p> : null}
-        <Field name="visit" label="Visit / session" hint="Optional; part of the storage path when the profile uses {visit}" error={errorOf('visit')}>
+        {errorOf('investigation') ? (
+          <p className="field__error" role="alert">
+            {errorOf('investigation')}
+          </p>
+        ) : null}
+        <Field
+          name="visit"
+          label="Visit / session"
+          hint="Optional; part of the storage path when the profile uses {visit}"
+          error={errorOf('visit')}
+        >
           <input type="text" value={def.visit} onChange={(e) => change({ visit: e.target.value })} />
         </Field>
       </fieldset>
@@ -111,40 +134,86 @@ export function DatasetScreen({ investigation, onChangeInvestigation, onStarted 
         <Field name="description" label="Description">
           <textarea rows={2} value={def.description} onChange={(e) => change({ description: e.target.value })} />
         </Field>
-        <Field name="sample" label="Sample" required={template?.fields.some((f) => f.key === 'sample' && f.required) ?? false} error={errorOf('sample')}
-          hint={template?.fields.find((f) => f.key === 'sample')?.description}>
-          <input type="text" value={def.sample} onChange={(e) => change({ sample: e.target.value })} onBlur={() => touch('sample')} />
+        <Field
+          name="sample"
+          label="Sample"
+          required={template?.fields.some((f) => f.key === 'sample' && f.required) ?? false}
+          error={errorOf('sample')}
+          hint={template?.fields.find((f) => f.key === 'sample')?.description}
+        >
+          <input
+            type="text"
+            value={def.sample}
+            onChange={(e) => change({ sample: e.target.value })}
+            onBlur={() => touch('sample')}
+          />
         </Field>
         <div className="radio-row" role="radiogroup" aria-label="Dataset type">
-          <label className="radio"><input type="radio" name="type" checked={def.type === 'raw'} onChange={() => change({ type: 'raw' })} /> Raw data</label>
-          <label className="radio"><input type="radio" name="type" checked={def.type === 'derived'} onChange={() => change({ type: 'derived' })} /> Derived (processed from other datasets)</label>
+          <label className="radio">
+            <input type="radio" name="type" checked={def.type === 'raw'} onChange={() => change({ type: 'raw' })} /> Raw data
+          </label>
+          <label className="radio">
+            <input type="radio" name="type" checked={def.type === 'derived'} onChange={() => change({ type: 'derived' })} />{' '}
+            Derived (processed from other datasets)
+          </label>
         </div>
-        {def.type === 'derived' ? <InputDatasetsField value={def.inputDatasets} change={(inputDatasets) => change({ inputDatasets })} error={errorOf('inputDatasets')} /> : null}
+        {def.type === 'derived' ? (
+          <InputDatasetsField
+            value={def.inputDatasets}
+            change={(inputDatasets) => change({ inputDatasets })}
+            error={errorOf('inputDatasets')}
+          />
+        ) : null}
       </fieldset>
       <fieldset className="form-section">
         <legend>Technique and metadata</legend>
-        <Field name="technique" label="Technique" error={errorOf('technique')} hint={templatesNote ? templatesNote.message : template?.description}>
+        <Field
+          name="technique"
+          label="Technique"
+          error={errorOf('technique')}
+          hint={templatesNote ? templatesNote.message : template?.description}
+        >
           <select value={def.technique ?? ''} onChange={(e) => chooseTechnique(e.target.value)}>
             <option value="">(no technique template)</option>
-            {templates.map((t) => <option key={t.id} value={t.id}>{t.name}</option>)}
+            {templates.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name}
+              </option>
+            ))}
           </select>
         </Field>
-        <MetadataFields template={template} values={def.metadata} errorOf={errorOf} touch={touch}
-          set={(key, value) => { setDef((d) => ({ ...d, metadata: { ...d.metadata, [key]: value } })); setServerError(null); }} />
+        <MetadataFields
+          template={template}
+          values={def.metadata}
+          errorOf={errorOf}
+          touch={touch}
+          set={(key, value) => {
+            setDef((d) => ({ ...d, metadata: { ...d.metadata, [key]: value } }));
+            setServerError(null);
+          }}
+        />
       </fieldset>
       <SourcesSection def={def} change={change} errorOf={errorOf} />
       <ModeDestination def={def} change={change} errorOf={errorOf} destinations={destinations} />
       {serverError && !serverField ? <ErrorBanner error={serverError} /> : null}
       <div className="form__actions form__actions--sticky">
-        {submitted && errors.length ? <span className="text-error" role="status">{errors.length} problem{errors.length === 1 ? '' : 's'} to fix before the upload can start</span> : null}
-        <button type="submit" className="button button--primary" disabled={busy}>{busy ? 'Starting…' : def.mode === 'sync' ? 'Start sync session' : 'Start upload'}</button>
+        {submitted && errors.length ? (
+          <span className="text-error" role="status">
+            {errors.length} problem{errors.length === 1 ? '' : 's'} to fix before the upload can start
+          </span>
+        ) : null}
+        <button type="submit" className="button button--primary" disabled={busy}>
+          {busy ? 'Starting…' : def.mode === 'sync' ? 'Start sync session' : 'Start upload'}
+        </button>
       </div>
     </form>
   );
 }
 
 function focusField(field: string): void {
-  const root = document.querySelector(`[data-field="${CSS.escape(field)}"]`) ?? document.querySelector(`[data-field="${CSS.escape(field.split('.')[0]!)}"]`);
+  const root =
+    document.querySelector(`[data-field="${CSS.escape(field)}"]`) ??
+    document.querySelector(`[data-field="${CSS.escape(field.split('.')[0]!)}"]`);
   const control = root?.querySelector<HTMLElement>('input, select, textarea, button');
   control?.focus();
   root?.scrollIntoView({ block: 'center' });

@@ -20,9 +20,17 @@ export function InputDatasetsField({ value, change, error }: Props) {
   useEffect(() => {
     let current = true;
     const t = setTimeout(() => {
-      client.call('history.search', { query: typed }).then((r) => { if (current) setKnown(r.map((d) => d.name)); }, () => undefined);
+      client.call('history.search', { query: typed }).then(
+        (r) => {
+          if (current) setKnown(r.map((d) => d.name));
+        },
+        () => undefined,
+      );
     }, 150);
-    return () => { current = false; clearTimeout(t); };
+    return () => {
+      current = false;
+      clearTimeout(t);
+    };
   }, [client, typed]);
 
   const add = () => {
@@ -33,18 +41,51 @@ export function InputDatasetsField({ value, change, error }: Props) {
 
   return (
     <div className="input-datasets">
-      <Field name="inputDatasets" label="Input datasets" required hint="The datasets it was made from; suggestions come from History" error={error}>
+      <Field
+        name="inputDatasets"
+        label="Input datasets"
+        required
+        hint="The datasets it was made from; suggestions come from History"
+        error={error}
+      >
         <input
-          type="text" list={listId} value={typed} onChange={(e) => setTyped(e.target.value)}
-          onKeyDown={(e) => { if (e.key === 'Enter') { e.preventDefault(); add(); } }}
+          type="text"
+          list={listId}
+          value={typed}
+          onChange={(e) => setTyped(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') {
+              e.preventDefault();
+              add();
+            }
+          }}
         />
       </Field>
-      <datalist id={listId}>{known.filter((k) => !chosen.includes(k)).slice(0, 50).map((k) => <option key={k} value={k} />)}</datalist>
-      <button type="button" className="button" disabled={!typed.trim()} onClick={add}>Add input</button>
+      <datalist id={listId}>
+        {known
+          .filter((k) => !chosen.includes(k))
+          .slice(0, 50)
+          .map((k) => (
+            <option key={k} value={k} />
+          ))}
+      </datalist>
+      <button type="button" className="button" disabled={!typed.trim()} onClick={add}>
+        Add input
+      </button>
       {chosen.length ? (
         <ul className="source-list" aria-label="Input datasets">
           {chosen.map((name) => (
-            <li key={name}><code>{name}</code><button type="button" className="button button--quiet" aria-label={`Remove ${name}`} onClick={() => change(chosen.filter((c) => c !== name))}>Remove</button></li>
+            <li key={name}>
+              <code>{name}</code>
+              <button
+                type="button"
+                className="button button--quiet"
+                aria-label={`Remove ${name}`}
+                onClick={() => change(chosen.filter((c) => c !== name))}
+              >
+                Remove
+              </button>
+            </li>
           ))}
         </ul>
       ) : null}

@@ -20,8 +20,21 @@ export function MetadataFields({ template, values, set, errorOf, touch }: Props)
   return (
     <div className="metadata-grid">
       {fields.map((f) => (
-        <Field key={f.key} name={`metadata.${f.key}`} label={f.label} unit={f.unit} required={f.required} hint={hintOf(f)} error={errorOf(`metadata.${f.key}`)}>
-          {control(f, values[f.key] ?? '', (v) => set(f.key, v), () => touch(`metadata.${f.key}`))}
+        <Field
+          key={f.key}
+          name={`metadata.${f.key}`}
+          label={f.label}
+          unit={f.unit}
+          required={f.required}
+          hint={hintOf(f)}
+          error={errorOf(`metadata.${f.key}`)}
+        >
+          {control(
+            f,
+            values[f.key] ?? '',
+            (v) => set(f.key, v),
+            () => touch(`metadata.${f.key}`),
+          )}
         </Field>
       ))}
     </div>
@@ -33,7 +46,11 @@ function control(f: TemplateFieldView, value: string, onChange: (v: string) => v
     return (
       <select value={value} onChange={(e) => onChange(e.target.value)} onBlur={onBlur}>
         <option value="">{f.required ? 'Choose…' : '(none)'}</option>
-        {(f.allowed ?? []).map((a) => <option key={a} value={a}>{a}</option>)}
+        {(f.allowed ?? []).map((a) => (
+          <option key={a} value={a}>
+            {a}
+          </option>
+        ))}
       </select>
     );
   }
@@ -49,13 +66,27 @@ function control(f: TemplateFieldView, value: string, onChange: (v: string) => v
   if (f.type === 'date') return <input type="date" value={value} onChange={(e) => onChange(e.target.value)} onBlur={onBlur} />;
   if (f.type === 'number' || f.type === 'integer') {
     // Text with a numeric keyboard, not type=number: the browser would silently drop "12,4".
-    return <input type="text" inputMode={f.type === 'integer' ? 'numeric' : 'decimal'} value={value} onChange={(e) => onChange(e.target.value)} onBlur={onBlur} />;
+    return (
+      <input
+        type="text"
+        inputMode={f.type === 'integer' ? 'numeric' : 'decimal'}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        onBlur={onBlur}
+      />
+    );
   }
   return <input type="text" value={value} onChange={(e) => onChange(e.target.value)} onBlur={onBlur} />;
 }
 
 function hintOf(f: TemplateFieldView): string | undefined {
-  const range = f.min !== undefined && f.max !== undefined ? `${f.min}–${f.max}${f.unit ? ` ${f.unit}` : ''}`
-    : f.min !== undefined ? `at least ${f.min}` : f.max !== undefined ? `at most ${f.max}` : '';
+  const range =
+    f.min !== undefined && f.max !== undefined
+      ? `${f.min}–${f.max}${f.unit ? ` ${f.unit}` : ''}`
+      : f.min !== undefined
+        ? `at least ${f.min}`
+        : f.max !== undefined
+          ? `at most ${f.max}`
+          : '';
   return [f.description, range].filter(Boolean).join(' · ') || undefined;
 }

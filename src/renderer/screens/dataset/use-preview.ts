@@ -20,19 +20,33 @@ export function usePreview(sources: string[], include: string[], exclude: string
   useEffect(() => {
     const [s, inc, exc, follow] = JSON.parse(key) as [string[], string[], string[], boolean];
     const usable = s.filter((x) => x.trim());
-    if (!usable.length) { setState({ preview: null, error: null, scanning: false }); return; }
+    if (!usable.length) {
+      setState({ preview: null, error: null, scanning: false });
+      return;
+    }
     let current = true;
     setState((old) => ({ ...old, scanning: true }));
     const t = setTimeout(() => {
-      client.call('dataset.preview', { sources: usable, include: inc.filter((x) => x.trim()), exclude: exc.filter((x) => x.trim()), followSymlinks: follow })
-        .then((preview) => { if (current) setState({ preview, error: null, scanning: false }); })
+      client
+        .call('dataset.preview', {
+          sources: usable,
+          include: inc.filter((x) => x.trim()),
+          exclude: exc.filter((x) => x.trim()),
+          followSymlinks: follow,
+        })
+        .then((preview) => {
+          if (current) setState({ preview, error: null, scanning: false });
+        })
         .catch((e: unknown) => {
           const error = errorInfoOf(e);
           // A newer preview cancelled this one: not an error to show.
           if (current && error.code !== 'cancelled') setState({ preview: null, error, scanning: false });
         });
     }, 300);
-    return () => { current = false; clearTimeout(t); };
+    return () => {
+      current = false;
+      clearTimeout(t);
+    };
   }, [client, key]);
 
   return state;

@@ -29,14 +29,22 @@ export function DatasetDetail({ name, onBack }: { name: string; onBack(): void }
     setVerifying(true);
     setReport(null);
     setError(null);
-    try { setReport(await client.call('history.verify', { name, deep })); } catch (e) { setError(errorInfoOf(e)); } finally { setVerifying(false); }
+    try {
+      setReport(await client.call('history.verify', { name, deep }));
+    } catch (e) {
+      setError(errorInfoOf(e));
+    } finally {
+      setVerifying(false);
+    }
   };
 
   const d = detail?.dataset;
   return (
     <section className="screen">
       <ScreenHeader title={name}>
-        <button type="button" className="button" onClick={onBack}>Back to history</button>
+        <button type="button" className="button" onClick={onBack}>
+          Back to history
+        </button>
       </ScreenHeader>
       <ErrorBanner error={error} onDismiss={() => setError(null)} />
       {d ? (
@@ -44,16 +52,37 @@ export function DatasetDetail({ name, onBack }: { name: string; onBack(): void }
           <section className="card" aria-labelledby="ds-about">
             <h2 id="ds-about">About</h2>
             <dl className="kv">
-              <div><dt>Proposal</dt><dd>{d.proposal ?? '—'}</dd></div>
-              <div><dt>Files</dt><dd>{d.files.toLocaleString()} ({formatBytes(d.bytes)})</dd></div>
-              <div><dt>Recorded</dt><dd>{formatTime(d.createdAt)}</dd></div>
-              {Object.entries(d.about).map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v}</dd></div>)}
+              <div>
+                <dt>Proposal</dt>
+                <dd>{d.proposal ?? '—'}</dd>
+              </div>
+              <div>
+                <dt>Files</dt>
+                <dd>
+                  {d.files.toLocaleString()} ({formatBytes(d.bytes)})
+                </dd>
+              </div>
+              <div>
+                <dt>Recorded</dt>
+                <dd>{formatTime(d.createdAt)}</dd>
+              </div>
+              {Object.entries(d.about).map(([k, v]) => (
+                <div key={k}>
+                  <dt>{k}</dt>
+                  <dd>{v}</dd>
+                </div>
+              ))}
             </dl>
             {Object.keys(d.metadata).length ? (
               <>
                 <h3 className="subheading">Scientific metadata</h3>
                 <dl className="kv" data-testid="scientific-metadata">
-                  {Object.entries(d.metadata).map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v}</dd></div>)}
+                  {Object.entries(d.metadata).map(([k, v]) => (
+                    <div key={k}>
+                      <dt>{k}</dt>
+                      <dd>{v}</dd>
+                    </div>
+                  ))}
                 </dl>
               </>
             ) : null}
@@ -63,20 +92,46 @@ export function DatasetDetail({ name, onBack }: { name: string; onBack(): void }
             {detail.registrations.length ? (
               <ul className="plain-list">
                 {detail.registrations.map((r) => (
-                  <li key={r.catalogue}><strong>{r.catalogue}</strong>: {r.state}{r.pid ? <> · PID <code data-testid="pid">{r.pid}</code></> : ' · no PID'}{r.detail ? <span className="muted"> — {r.detail}</span> : null}</li>
+                  <li key={r.catalogue}>
+                    <strong>{r.catalogue}</strong>: {r.state}
+                    {r.pid ? (
+                      <>
+                        {' '}
+                        · PID <code data-testid="pid">{r.pid}</code>
+                      </>
+                    ) : (
+                      ' · no PID'
+                    )}
+                    {r.detail ? <span className="muted"> — {r.detail}</span> : null}
+                  </li>
                 ))}
               </ul>
-            ) : <p className="muted">Not registered in any catalogue.</p>}
+            ) : (
+              <p className="muted">Not registered in any catalogue.</p>
+            )}
             <h2>Verify</h2>
-            <label className="checkbox"><input type="checkbox" checked={deep} onChange={(e) => setDeep(e.target.checked)} /> Read every file back and re-hash it (slow, definitive)</label>
-            <button type="button" className="button button--primary" onClick={() => void verify()} disabled={verifying}>{verifying ? 'Verifying…' : 'Verify now'}</button>
+            <label className="checkbox">
+              <input type="checkbox" checked={deep} onChange={(e) => setDeep(e.target.checked)} /> Read every file back and
+              re-hash it (slow, definitive)
+            </label>
+            <button type="button" className="button button--primary" onClick={() => void verify()} disabled={verifying}>
+              {verifying ? 'Verifying…' : 'Verify now'}
+            </button>
             <div aria-live="polite">
               {report ? (
                 <p className={report.failed ? 'text-error' : 'text-ok'} data-testid="verify-result">
-                  {report.failed ? `${report.failed} of ${plural(report.checked, 'file')} FAILED verification.` : `All ${plural(report.checked, 'file')} verified${deep ? ' (read back and re-hashed)' : ''}.`}
+                  {report.failed
+                    ? `${report.failed} of ${plural(report.checked, 'file')} FAILED verification.`
+                    : `All ${plural(report.checked, 'file')} verified${deep ? ' (read back and re-hashed)' : ''}.`}
                 </p>
               ) : null}
-              {report?.results.filter((r) => !r.ok).map((r) => <p key={r.relpath} className="text-error"><code>{r.relpath}</code>: {r.problem}</p>)}
+              {report?.results
+                .filter((r) => !r.ok)
+                .map((r) => (
+                  <p key={r.relpath} className="text-error">
+                    <code>{r.relpath}</code>: {r.problem}
+                  </p>
+                ))}
             </div>
           </section>
         </div>
@@ -85,13 +140,26 @@ export function DatasetDetail({ name, onBack }: { name: string; onBack(): void }
         <section aria-labelledby="ds-files">
           <h2 id="ds-files">Files</h2>
           <table className="table table--files">
-            <thead><tr><th scope="col">Path</th><th scope="col" className="num">Size</th><th scope="col">SHA-256</th><th scope="col">Storage URI</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Path</th>
+                <th scope="col" className="num">
+                  Size
+                </th>
+                <th scope="col">SHA-256</th>
+                <th scope="col">Storage URI</th>
+              </tr>
+            </thead>
             <tbody>
               {detail.files.map((f) => (
                 <tr key={`${f.relpath}:${f.sha256}`} data-relpath={f.relpath}>
-                  <th scope="row"><code>{f.relpath}</code></th>
+                  <th scope="row">
+                    <code>{f.relpath}</code>
+                  </th>
                   <td className="num">{formatBytes(f.size)}</td>
-                  <td className="mono hash" data-testid="sha256">{f.sha256}</td>
+                  <td className="mono hash" data-testid="sha256">
+                    {f.sha256}
+                  </td>
                   <td className="mono uri">{f.storageUri}</td>
                 </tr>
               ))}
@@ -99,9 +167,25 @@ export function DatasetDetail({ name, onBack }: { name: string; onBack(): void }
           </table>
           {detail.total > PAGE ? (
             <div className="button-row">
-              <button type="button" className="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>Previous</button>
-              <span>{offset + 1}–{Math.min(offset + PAGE, detail.total)} of {detail.total.toLocaleString()}</span>
-              <button type="button" className="button" disabled={offset + PAGE >= detail.total} onClick={() => setOffset(offset + PAGE)}>Next</button>
+              <button
+                type="button"
+                className="button"
+                disabled={offset === 0}
+                onClick={() => setOffset(Math.max(0, offset - PAGE))}
+              >
+                Previous
+              </button>
+              <span>
+                {offset + 1}–{Math.min(offset + PAGE, detail.total)} of {detail.total.toLocaleString()}
+              </span>
+              <button
+                type="button"
+                className="button"
+                disabled={offset + PAGE >= detail.total}
+                onClick={() => setOffset(offset + PAGE)}
+              >
+                Next
+              </button>
             </div>
           ) : null}
         </section>

@@ -20,11 +20,22 @@ export function HistoryScreen() {
   useEffect(() => {
     let current = true;
     const t = setTimeout(() => {
-      client.call('history.search', { query })
-        .then((r) => { if (current) { setResults(r); setError(null); } })
-        .catch((e: unknown) => { if (current) setError(errorInfoOf(e)); });
+      client
+        .call('history.search', { query })
+        .then((r) => {
+          if (current) {
+            setResults(r);
+            setError(null);
+          }
+        })
+        .catch((e: unknown) => {
+          if (current) setError(errorInfoOf(e));
+        });
     }, 150);
-    return () => { current = false; clearTimeout(t); };
+    return () => {
+      current = false;
+      clearTimeout(t);
+    };
   }, [client, query]);
 
   if (open) return <DatasetDetail name={open} onBack={() => setOpen(null)} />;
@@ -32,21 +43,47 @@ export function HistoryScreen() {
   return (
     <section className="screen">
       <ScreenHeader title="History" />
-      <Field name="history-search" label="Search datasets" hint="Words in the name, proposal, technique, sample, metadata or file names">
+      <Field
+        name="history-search"
+        label="Search datasets"
+        hint="Words in the name, proposal, technique, sample, metadata or file names"
+      >
         <input type="search" value={query} onChange={(e) => setQuery(e.target.value)} />
       </Field>
       <ErrorBanner error={error} />
-      <div aria-live="polite" className="sr-status">{results ? `${results.length} dataset${results.length === 1 ? '' : 's'}` : ''}</div>
+      <div aria-live="polite" className="sr-status">
+        {results ? `${results.length} dataset${results.length === 1 ? '' : 's'}` : ''}
+      </div>
       {results && results.length ? (
         <table className="table">
           <caption className="sr-only">Datasets in the local catalogue, newest first</caption>
-          <thead><tr><th scope="col">Dataset</th><th scope="col">Proposal</th><th scope="col">Technique</th><th scope="col" className="num">Files</th><th scope="col" className="num">Size</th><th scope="col">Recorded</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">Dataset</th>
+              <th scope="col">Proposal</th>
+              <th scope="col">Technique</th>
+              <th scope="col" className="num">
+                Files
+              </th>
+              <th scope="col" className="num">
+                Size
+              </th>
+              <th scope="col">Recorded</th>
+            </tr>
+          </thead>
           <tbody>
             {results.map((d) => (
               <tr key={d.name} data-dataset={d.name}>
-                <th scope="row"><button type="button" className="link-button" onClick={() => setOpen(d.name)}>{d.name}</button></th>
+                <th scope="row">
+                  <button type="button" className="link-button" onClick={() => setOpen(d.name)}>
+                    {d.name}
+                  </button>
+                </th>
                 <td>{d.proposal ?? '—'}</td>
-                <td>{d.technique ?? '—'}{d.status === 'acquiring' ? <span className="muted"> (acquiring)</span> : null}</td>
+                <td>
+                  {d.technique ?? '—'}
+                  {d.status === 'acquiring' ? <span className="muted"> (acquiring)</span> : null}
+                </td>
                 <td className="num">{d.files.toLocaleString()}</td>
                 <td className="num">{formatBytes(d.bytes)}</td>
                 <td>{formatTime(d.createdAt)}</td>
@@ -54,7 +91,9 @@ export function HistoryScreen() {
             ))}
           </tbody>
         </table>
-      ) : results ? <p className="empty">No dataset{query ? ` matches “${query}”` : ' recorded yet'}.</p> : null}
+      ) : results ? (
+        <p className="empty">No dataset{query ? ` matches “${query}”` : ' recorded yet'}.</p>
+      ) : null}
     </section>
   );
 }

@@ -21,7 +21,13 @@ export function LogsScreen() {
   const [live, setLive] = useState(true);
 
   const load = useCallback(() => {
-    client.call('logs.recent', { minLevel, limit: 500, query }).then((l) => { setLines(l); setError(null); }, (e: unknown) => setError(errorInfoOf(e)));
+    client.call('logs.recent', { minLevel, limit: 500, query }).then(
+      (l) => {
+        setLines(l);
+        setError(null);
+      },
+      (e: unknown) => setError(errorInfoOf(e)),
+    );
   }, [client, minLevel, query]);
   useEffect(() => {
     load();
@@ -33,18 +39,25 @@ export function LogsScreen() {
   return (
     <section className="screen screen--wide">
       <ScreenHeader title="Logs">
-        <button type="button" className="button" onClick={load}>Refresh</button>
+        <button type="button" className="button" onClick={load}>
+          Refresh
+        </button>
       </ScreenHeader>
       <div className="toolbar">
         <Field name="level" label="Level at least">
           <select value={minLevel} onChange={(e) => setMinLevel(e.target.value as LogLevel)}>
-            <option value="debug">debug</option><option value="info">info</option><option value="warn">warn</option><option value="error">error</option>
+            <option value="debug">debug</option>
+            <option value="info">info</option>
+            <option value="warn">warn</option>
+            <option value="error">error</option>
           </select>
         </Field>
         <Field name="log-search" label="Contains">
           <input type="search" value={query} onChange={(e) => setQuery(e.target.value)} />
         </Field>
-        <label className="checkbox"><input type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} /> Refresh every {REFRESH_MS / 1000} s</label>
+        <label className="checkbox">
+          <input type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} /> Refresh every {REFRESH_MS / 1000} s
+        </label>
       </div>
       <ErrorBanner error={error} />
       {lines && lines.length === 0 ? <p className="empty">No log lines at this level.</p> : null}

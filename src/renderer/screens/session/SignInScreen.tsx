@@ -33,16 +33,34 @@ export function SignInScreen({ session, onDone }: { session: SessionView; onDone
 
   const useLocal = async () => {
     setError(null);
-    try { onDone(await client.call('session.useLocal', undefined)); } catch (err) { setError(errorInfoOf(err)); }
+    try {
+      onDone(await client.call('session.useLocal', undefined));
+    } catch (err) {
+      setError(errorInfoOf(err));
+    }
   };
 
   return (
     <section className="screen screen--narrow" aria-labelledby="signin-title">
       <ScreenHeader title="Sign in" />
       <p className="lead">
-        {remote
-          ? <>Datasets are registered in <strong>{session.catalogue.name}</strong>{session.catalogue.url ? <> at <code>{session.catalogue.url}</code></> : null} under the user who signs in here.</>
-          : <>This facility profile uses the <strong>local catalogue</strong>: datasets, files and checksums are recorded on this computer. No sign-in is needed.</>}
+        {remote ? (
+          <>
+            Datasets are registered in <strong>{session.catalogue.name}</strong>
+            {session.catalogue.url ? (
+              <>
+                {' '}
+                at <code>{session.catalogue.url}</code>
+              </>
+            ) : null}{' '}
+            under the user who signs in here.
+          </>
+        ) : (
+          <>
+            This facility profile uses the <strong>local catalogue</strong>: datasets, files and checksums are recorded on this
+            computer. No sign-in is needed.
+          </>
+        )}
       </p>
       <ErrorBanner error={error} />
       {remote ? (
@@ -51,17 +69,31 @@ export function SignInScreen({ session, onDone }: { session: SessionView; onDone
             <input type="text" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required />
           </Field>
           <Field name="password" label="Password" required error={error?.field === 'password' ? error.message : undefined}>
-            <input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+            <input
+              type="password"
+              autoComplete="current-password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              required
+            />
           </Field>
           <div className="form__actions">
-            <button type="submit" className="button button--primary" disabled={busy || !username.trim() || !password}>{busy ? 'Signing in…' : 'Sign in'}</button>
+            <button type="submit" className="button button--primary" disabled={busy || !username.trim() || !password}>
+              {busy ? 'Signing in…' : 'Sign in'}
+            </button>
           </div>
         </form>
       ) : null}
       <div className="card">
         <h2>{remote ? 'Or work without the facility catalogue' : 'Local catalogue'}</h2>
-        <p>{remote ? 'Uploads are recorded in the local catalogue only; sign in later to register them.' : 'Pick an investigation next, then define the dataset.'}</p>
-        <button type="button" className={`button ${remote ? '' : 'button--primary'}`} onClick={() => void useLocal()}>Continue with the local catalogue</button>
+        <p>
+          {remote
+            ? 'Uploads are recorded in the local catalogue only; sign in later to register them.'
+            : 'Pick an investigation next, then define the dataset.'}
+        </p>
+        <button type="button" className={`button ${remote ? '' : 'button--primary'}`} onClick={() => void useLocal()}>
+          Continue with the local catalogue
+        </button>
       </div>
     </section>
   );

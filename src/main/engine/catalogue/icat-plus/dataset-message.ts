@@ -67,22 +67,29 @@ export function messageParameters(msg: DatasetMessage): [string, string][] {
 
 export function buildDatasetMessage(msg: DatasetMessage): string {
   const el = (name: string, text: string): string => `<tns:${name}>${xmlText(text)}</tns:${name}>`;
-  const params = messageParameters(msg).map(([n, v]) => `<tns:parameter>${el('name', n)}${el('value', v)}</tns:parameter>`).join('');
-  return '<?xml version="1.0" encoding="UTF-8"?>'
-    + `<tns:dataset xmlns:tns="${ICAT_NS}" complete="${msg.complete ? 'true' : 'false'}">`
-    + el('investigation', msg.proposal.toLowerCase())
-    + el('instrument', msg.beamline.toLowerCase())
-    + el('name', msg.name)
-    + el('location', msg.location)
-    + el('startDate', messageDate(msg.startDate))
-    + el('endDate', messageDate(msg.endDate))
-    + `<tns:sample>${el('name', msg.sample)}</tns:sample>`
-    + params
-    + '</tns:dataset>';
+  const params = messageParameters(msg)
+    .map(([n, v]) => `<tns:parameter>${el('name', n)}${el('value', v)}</tns:parameter>`)
+    .join('');
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>' +
+    `<tns:dataset xmlns:tns="${ICAT_NS}" complete="${msg.complete ? 'true' : 'false'}">` +
+    el('investigation', msg.proposal.toLowerCase()) +
+    el('instrument', msg.beamline.toLowerCase()) +
+    el('name', msg.name) +
+    el('location', msg.location) +
+    el('startDate', messageDate(msg.startDate)) +
+    el('endDate', messageDate(msg.endDate)) +
+    `<tns:sample>${el('name', msg.sample)}</tns:sample>` +
+    params +
+    '</tns:dataset>'
+  );
 }
 
 export class MessageFieldMissing extends Error {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -90,10 +97,13 @@ export class MessageFieldMissing extends Error {
 /** The message for a finished dataset; the location is the folder path of its storage URI. */
 export function draftMessage(draft: DatasetDraft, machine: string, software: string): DatasetMessage {
   const need = (value: string | null | undefined, field: string, what: string): string => {
-    if (value === null || value === undefined || value.trim() === '') throw new MessageFieldMissing(field, `ICAT+ needs ${what} for dataset "${draft.name}"`);
+    if (value === null || value === undefined || value.trim() === '')
+      throw new MessageFieldMissing(field, `ICAT+ needs ${what} for dataset "${draft.name}"`);
     return value;
   };
-  const location = /^[a-z][a-z0-9+.-]*:\/\//i.test(draft.sourceFolder) ? decodeURI(new URL(draft.sourceFolder).pathname) : draft.sourceFolder;
+  const location = /^[a-z][a-z0-9+.-]*:\/\//i.test(draft.sourceFolder)
+    ? decodeURI(new URL(draft.sourceFolder).pathname)
+    : draft.sourceFolder;
   return {
     proposal: need(draft.proposalId, 'proposalId', 'the proposal (investigation)'),
     beamline: need(draft.instrument, 'instrument', 'the beamline (instrument)'),

@@ -7,8 +7,15 @@
 import { hostname } from 'node:os';
 import type { IcatPlusCatalogueConfig } from '../../../../shared/profile-catalogue-schema.js';
 import {
-  CatalogueError, type AdapterDeps, type CatalogueAdapter, type CatalogueCredentials, type CatalogueSession,
-  type CatalogueUser, type DatasetDraft, type DatasetRef, type Proposal,
+  CatalogueError,
+  type AdapterDeps,
+  type CatalogueAdapter,
+  type CatalogueCredentials,
+  type CatalogueSession,
+  type CatalogueUser,
+  type DatasetDraft,
+  type DatasetRef,
+  type Proposal,
 } from '../catalogue-adapter.js';
 import { buildDatasetMessage, draftMessage, MessageFieldMissing } from './dataset-message.js';
 import { bufferFolder, MessageBuffer } from './message-buffer.js';
@@ -40,7 +47,10 @@ class IcatPlusAdapter implements CatalogueAdapter {
   readonly canCreateProposals = false;
   private readonly buffer: MessageBuffer;
 
-  constructor(private readonly config: IcatPlusCatalogueConfig, deps: AdapterDeps) {
+  constructor(
+    private readonly config: IcatPlusCatalogueConfig,
+    deps: AdapterDeps,
+  ) {
     this.buffer = new MessageBuffer(bufferFolder(config, deps));
   }
 
@@ -76,7 +86,11 @@ class IcatPlusAdapter implements CatalogueAdapter {
   }
 
   async createProposal(): Promise<Proposal> {
-    throw new CatalogueError({ problem: 'forbidden', message: 'ICAT+ ingestion cannot create proposals: they come from the facility\'s user office. Choose the proposal by its name.' });
+    throw new CatalogueError({
+      problem: 'forbidden',
+      message:
+        "ICAT+ ingestion cannot create proposals: they come from the facility's user office. Choose the proposal by its name.",
+    });
   }
 
   async findDataset(_session: CatalogueSession, draft: DatasetDraft): Promise<DatasetRef | null> {
@@ -116,7 +130,12 @@ class IcatPlusAdapter implements CatalogueAdapter {
       return buildDatasetMessage(draftMessage(draft, hostname(), SOFTWARE));
     } catch (e) {
       if (!(e instanceof MessageFieldMissing)) throw e;
-      throw new CatalogueError({ problem: 'rejected', field: e.field, dataset: draft.name, message: `${e.message}; add it to the dataset (or the profile) and retry the registration.` });
+      throw new CatalogueError({
+        problem: 'rejected',
+        field: e.field,
+        dataset: draft.name,
+        message: `${e.message}; add it to the dataset (or the profile) and retry the registration.`,
+      });
     }
   }
 }

@@ -28,7 +28,12 @@ export function bufferFolder(config: Pick<IcatPlusCatalogueConfig, 'bufferFolder
 
 /** A name that is safe on every filesystem and still tells a person which dataset it is. */
 function safe(name: string): string {
-  return name.normalize('NFC').replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(0, 80) || 'dataset';
+  return (
+    name
+      .normalize('NFC')
+      .replace(/[^\p{L}\p{N}._-]+/gu, '_')
+      .slice(0, 80) || 'dataset'
+  );
 }
 
 function writeDurably(path: string, data: string): void {
@@ -109,6 +114,9 @@ export class MessageBuffer {
 }
 
 /** What waits in the buffer, for `beamdrop status` and the app. */
-export function bufferedIcatPlusMessages(config: Pick<IcatPlusCatalogueConfig, 'bufferFolder'>, deps: Pick<AdapterDeps, 'dataDir'>): Promise<BufferedMessage[]> {
+export function bufferedIcatPlusMessages(
+  config: Pick<IcatPlusCatalogueConfig, 'bufferFolder'>,
+  deps: Pick<AdapterDeps, 'dataDir'>,
+): Promise<BufferedMessage[]> {
   return new MessageBuffer(bufferFolder(config, deps)).list();
 }

@@ -3,7 +3,12 @@
 // (as ESRF's icat-store-from-file does for BLISS's __icat__ folder). Stops at the first failure
 // and reports what was sent and what remains, so running it again is always safe.
 import type { IcatPlusCatalogueConfig } from '../../../../shared/profile-catalogue-schema.js';
-import { classifyCatalogueError, type AdapterDeps, type CatalogueCredentials, type CatalogueError } from '../catalogue-adapter.js';
+import {
+  classifyCatalogueError,
+  type AdapterDeps,
+  type CatalogueCredentials,
+  type CatalogueError,
+} from '../catalogue-adapter.js';
 import { brokerTarget } from './icat-plus-adapter.js';
 import { bufferFolder, MessageBuffer } from './message-buffer.js';
 import { withBroker } from './stomp-sender.js';
@@ -17,14 +22,17 @@ export interface ResendReport {
 }
 
 export async function resendIcatPlusBuffer(
-  config: IcatPlusCatalogueConfig, deps: Pick<AdapterDeps, 'dataDir'>, credentials: Pick<CatalogueCredentials, 'username' | 'password'> | null,
+  config: IcatPlusCatalogueConfig,
+  deps: Pick<AdapterDeps, 'dataDir'>,
+  credentials: Pick<CatalogueCredentials, 'username' | 'password'> | null,
 ): Promise<ResendReport> {
   const buffer = new MessageBuffer(bufferFolder(config, deps));
   const pending = await buffer.list();
   const sent: string[] = [];
   let error: CatalogueError | undefined;
   if (pending.length > 0) {
-    const session = credentials === null ? null : { token: JSON.stringify({ username: credentials.username, password: credentials.password }) };
+    const session =
+      credentials === null ? null : { token: JSON.stringify({ username: credentials.username, password: credentials.password }) };
     try {
       await withBroker(brokerTarget(config, session), async (c) => {
         for (const m of pending) {

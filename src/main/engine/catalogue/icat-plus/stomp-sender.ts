@@ -25,7 +25,12 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 
 export function parseBrokerUrl(url: string): { host: string; port: number; tls: boolean } {
   const m = /^stomp(\+ssl)?:\/\/([^/:\s]+)(?::(\d+))?\/?$/.exec(url);
-  if (m === null) throw new CatalogueError({ problem: 'rejected', field: 'catalogue.url', message: `the ICAT+ broker URL "${url}" is not stomp://HOST:PORT; correct catalogue.url in the facility profile.` });
+  if (m === null)
+    throw new CatalogueError({
+      problem: 'rejected',
+      field: 'catalogue.url',
+      message: `the ICAT+ broker URL "${url}" is not stomp://HOST:PORT; correct catalogue.url in the facility profile.`,
+    });
   return { host: m[2] as string, port: m[3] === undefined ? 61613 : Number(m[3]), tls: m[1] !== undefined };
 }
 
@@ -39,13 +44,22 @@ class TlsWrapper extends TCPWrapper {
 const AUTH = /password|credential|user ?name|authenticat|not authori[sz]ed|login/i;
 
 /** Connects, runs `work` with a sender, and always disconnects. Errors are CatalogueErrors. */
-export async function withBroker<T>(target: BrokerTarget, work: (c: BrokerConnection) => Promise<T>, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
+export async function withBroker<T>(
+  target: BrokerTarget,
+  work: (c: BrokerConnection) => Promise<T>,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): Promise<T> {
   const { host, port, tls: secure } = parseBrokerUrl(target.url);
   const where = `the ICAT+ broker at ${target.url}`;
-  const unreachable = (why: string, cause?: unknown): CatalogueError => new CatalogueError({
-    problem: 'retryable', reason: why,
-    message: `cannot reach ${where} (${why}); the message stays in the buffer folder and is sent when the broker is back (\`beamdrop catalogue resend\`).`,
-  }, { cause });
+  const unreachable = (why: string, cause?: unknown): CatalogueError =>
+    new CatalogueError(
+      {
+        problem: 'retryable',
+        reason: why,
+        message: `cannot reach ${where} (${why}); the message stays in the buffer folder and is sent when the broker is back (\`beamdrop catalogue resend\`).`,
+      },
+      { cause },
+    );
   let failure: CatalogueError | undefined;
   let onFailure: ((e: CatalogueError) => void) | undefined;
   const fail = (e: CatalogueError): void => {
@@ -55,7 +69,11 @@ export async function withBroker<T>(target: BrokerTarget, work: (c: BrokerConnec
 
   const client = new Client({
     webSocketFactory: () => (secure ? new TlsWrapper(host, port) : new TCPWrapper(host, port)),
-    connectHeaders: { host, ...(target.username === undefined ? {} : { login: target.username }), ...(target.password === undefined ? {} : { passcode: target.password }) },
+    connectHeaders: {
+      host,
+      ...(target.username === undefined ? {} : { login: target.username }),
+      ...(target.password === undefined ? {} : { passcode: target.password }),
+    },
     reconnectDelay: 0,
     heartbeatIncoming: 0,
     heartbeatOutgoing: 0,
@@ -70,18 +88,35 @@ export async function withBroker<T>(target: BrokerTarget, work: (c: BrokerConnec
   client.onWebSocketClose = () => fail(unreachable(socketError || 'connection closed'));
   client.onStompError = (frame) => {
     const text = frame.headers.message ?? frame.body;
-    fail(AUTH.test(text)
-      ? new CatalogueError({ problem: 'needs-login', reason: text, message: `${where} refused the sign-in (${text}); run \`beamdrop login\` with the broker's user name and password. Messages wait in the buffer folder.` })
-      : unreachable(`broker error: ${text}`));
+    fail(
+      AUTH.test(text)
+        ? new CatalogueError({
+            problem: 'needs-login',
+            reason: text,
+            message: `${where} refused the sign-in (${text}); run \`beamdrop login\` with the broker's user name and password. Messages wait in the buffer folder.`,
+          })
+        : unreachable(`broker error: ${text}`),
+    );
   };
 
   /** Waits for `p`, or for the connection to fail, or for the timeout. */
-  const guarded = <V>(what: string, start: (resolve: (v: V) => void) => void): Promise<V> => new Promise<V>((resolve, reject) => {
-    if (failure !== undefined) { reject(failure); return; }
-    const timer = setTimeout(() => reject(unreachable(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
-    onFailure = (e) => { clearTimeout(timer); reject(e); };
-    start((v) => { clearTimeout(timer); onFailure = undefined; resolve(v); });
-  });
+  const guarded = <V>(what: string, start: (resolve: (v: V) => void) => void): Promise<V> =>
+    new Promise<V>((resolve, reject) => {
+      if (failure !== undefined) {
+        reject(failure);
+        return;
+      }
+      const timer = setTimeout(() => reject(unreachable(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
+      onFailure = (e) => {
+        clearTimeout(timer);
+        reject(e);
+      };
+      start((v) => {
+        clearTimeout(timer);
+        onFailure = undefined;
+        resolve(v);
+      });
+    });
 
   try {
     await guarded<void>('answer to CONNECT', (resolve) => {
@@ -89,11 +124,17 @@ export async function withBroker<T>(target: BrokerTarget, work: (c: BrokerConnec
       client.activate();
     });
     return await work({
-      send: (body) => guarded<void>('RECEIPT', (resolve) => {
-        const receipt = randomUUID();
-        client.watchForReceipt(receipt, () => resolve());
-        client.publish({ destination: target.queue, body, headers: { receipt, persistent: 'true' }, skipContentLengthHeader: true });
-      }),
+      send: (body) =>
+        guarded<void>('RECEIPT', (resolve) => {
+          const receipt = randomUUID();
+          client.watchForReceipt(receipt, () => resolve());
+          client.publish({
+            destination: target.queue,
+            body,
+            headers: { receipt, persistent: 'true' },
+            skipContentLengthHeader: true,
+          });
+        }),
     });
   } finally {
     onFailure = undefined;

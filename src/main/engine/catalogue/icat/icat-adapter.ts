@@ -5,8 +5,17 @@
 // safe to repeat: OBJECT_ALREADY_EXISTS leads to a lookup, never to a second record.
 import type { IcatCatalogueConfig } from '../../../../shared/profile-catalogue-schema.js';
 import {
-  CatalogueError, type AdapterDeps, type CatalogueAdapter, type CatalogueCredentials, type CatalogueFileEntry,
-  type CatalogueSession, type CatalogueUser, type DatasetDraft, type DatasetRef, type NewProposal, type Proposal,
+  CatalogueError,
+  type AdapterDeps,
+  type CatalogueAdapter,
+  type CatalogueCredentials,
+  type CatalogueFileEntry,
+  type CatalogueSession,
+  type CatalogueUser,
+  type DatasetDraft,
+  type DatasetRef,
+  type NewProposal,
+  type Proposal,
 } from '../catalogue-adapter.js';
 import { icatCode, icatRejected } from './icat-errors.js';
 import { icatDate, IcatHttp, jpql } from './icat-http.js';
@@ -26,7 +35,10 @@ class IcatAdapter implements CatalogueAdapter {
   private readonly http: IcatHttp;
   private readonly lookups: IcatLookups;
 
-  constructor(private readonly config: IcatCatalogueConfig, private readonly deps: AdapterDeps) {
+  constructor(
+    private readonly config: IcatCatalogueConfig,
+    private readonly deps: AdapterDeps,
+  ) {
     this.http = new IcatHttp(config.url);
     this.lookups = new IcatLookups(this.http, config);
     this.maxBlockFiles = config.blockFiles;
@@ -40,7 +52,14 @@ class IcatAdapter implements CatalogueAdapter {
       sessionId = await this.http.login(plugin, credentials.username, credentials.password);
     } catch (e) {
       if (icatCode(e) !== 'SESSION') throw e;
-      throw new CatalogueError({ problem: 'needs-login', status: 403, message: `ICAT at ${this.http.base} did not accept the user name or password of "${credentials.username}" (authenticator ${plugin}); check them and try \`beamdrop login\` again.` }, { cause: e });
+      throw new CatalogueError(
+        {
+          problem: 'needs-login',
+          status: 403,
+          message: `ICAT at ${this.http.base} did not accept the user name or password of "${credentials.username}" (authenticator ${plugin}); check them and try \`beamdrop login\` again.`,
+        },
+        { cause: e },
+      );
     }
     return this.describe(sessionId);
   }
@@ -63,34 +82,57 @@ class IcatAdapter implements CatalogueAdapter {
   }
 
   async proposals(session: CatalogueSession, search?: string): Promise<Proposal[]> {
-    const rows = await this.http.entities<IcatInvestigation>(session.token, 'Investigation',
+    const rows = await this.http.entities<IcatInvestigation>(
+      session.token,
+      'Investigation',
       `SELECT DISTINCT i FROM Investigation i JOIN i.investigationUsers iu JOIN iu.user u WHERE u.name = ${jpql(session.user.username)} AND i.facility.name = ${jpql(this.config.facility)} ORDER BY i.name`,
-      { action: 'listing investigations' });
+      { action: 'listing investigations' },
+    );
     const text = search?.trim().toLowerCase() ?? '';
-    return rows.filter((i) => text === '' || i.name.toLowerCase().includes(text) || (i.title ?? '').toLowerCase().includes(text)).map(toProposal);
+    return rows
+      .filter((i) => text === '' || i.name.toLowerCase().includes(text) || (i.title ?? '').toLowerCase().includes(text))
+      .map(toProposal);
   }
 
   async createProposal(session: CatalogueSession, p: NewProposal): Promise<Proposal> {
     if (!this.config.allowCreateProposal) {
-      throw new CatalogueError({ problem: 'forbidden', message: `the facility profile does not allow creating investigations in ICAT (allowCreateProposal is false); choose an existing one or ask the facility to create ${p.id}.` });
+      throw new CatalogueError({
+        problem: 'forbidden',
+        message: `the facility profile does not allow creating investigations in ICAT (allowCreateProposal is false); choose an existing one or ask the facility to create ${p.id}.`,
+      });
     }
     const visit = p.visit ?? '1';
     const [facilityId, typeId, user] = await Promise.all([
-      this.lookups.facilityId(session.token), this.lookups.investigationTypeId(session.token), this.lookups.user(session.token, session.user.username),
+      this.lookups.facilityId(session.token),
+      this.lookups.investigationTypeId(session.token),
+      this.lookups.user(session.token, session.user.username),
     ]);
     try {
-      await this.http.write(session.token, [{
-        Investigation: {
-          facility: { id: facilityId }, name: p.id, visitId: visit, title: p.title, type: { id: typeId },
-          // The creator becomes a member, so that ICAT's rules let them add datasets to it.
-          investigationUsers: user === null ? [] : [{ user: { id: user.id }, role: 'PRINCIPAL_EXPERIMENTER' }],
-        },
-      }], { action: `creating investigation ${p.id} (visit ${visit})` });
+      await this.http.write(
+        session.token,
+        [
+          {
+            Investigation: {
+              facility: { id: facilityId },
+              name: p.id,
+              visitId: visit,
+              title: p.title,
+              type: { id: typeId },
+              // The creator becomes a member, so that ICAT's rules let them add datasets to it.
+              investigationUsers: user === null ? [] : [{ user: { id: user.id }, role: 'PRINCIPAL_EXPERIMENTER' }],
+            },
+          },
+        ],
+        { action: `creating investigation ${p.id} (visit ${visit})` },
+      );
     } catch (e) {
       if (icatCode(e) !== 'OBJECT_ALREADY_EXISTS') throw e;
     }
     const inv = await this.lookups.investigation(session.token, p.id, visit);
-    if (inv === null) throw icatRejected(`ICAT reported investigation ${p.id} (visit ${visit}) as created, but it cannot be found; check its permissions in ICAT.`);
+    if (inv === null)
+      throw icatRejected(
+        `ICAT reported investigation ${p.id} (visit ${visit}) as created, but it cannot be found; check its permissions in ICAT.`,
+      );
     return toProposal(inv);
   }
 
@@ -98,33 +140,61 @@ class IcatAdapter implements CatalogueAdapter {
     if (draft.proposalId === null) return null;
     const inv = await this.lookups.investigation(session.token, draft.proposalId, draft.visit, draft.name);
     if (inv === null) return null;
-    const found = await this.http.entities<{ id: number }>(session.token, 'Dataset',
+    const found = await this.http.entities<{ id: number }>(
+      session.token,
+      'Dataset',
       `SELECT ds FROM Dataset ds WHERE ds.investigation.id = ${inv.id} AND ds.name = ${jpql(draft.name)}`,
-      { action: `looking up dataset "${draft.name}"`, dataset: draft.name });
+      { action: `looking up dataset "${draft.name}"`, dataset: draft.name },
+    );
     return found[0] === undefined ? null : { id: String(found[0].id), extra: { investigationId: String(inv.id) } };
   }
 
   async createDataset(session: CatalogueSession, draft: DatasetDraft): Promise<DatasetRef> {
     if (draft.proposalId === null) {
-      throw icatRejected(`dataset "${draft.name}" has no proposal: in ICAT every dataset belongs to an investigation; choose one.`, 'proposalId', draft.name);
+      throw icatRejected(
+        `dataset "${draft.name}" has no proposal: in ICAT every dataset belongs to an investigation; choose one.`,
+        'proposalId',
+        draft.name,
+      );
     }
     let inv = await this.lookups.investigation(session.token, draft.proposalId, draft.visit, draft.name);
     if (inv === null) {
       if (!this.config.allowCreateProposal) {
-        throw icatRejected(`investigation ${draft.proposalId}${draft.visit ? ` (visit ${draft.visit})` : ''} does not exist in ICAT facility ${this.config.facility}; choose an existing proposal, or ask the facility to create it.`, 'proposalId', draft.name);
+        throw icatRejected(
+          `investigation ${draft.proposalId}${draft.visit ? ` (visit ${draft.visit})` : ''} does not exist in ICAT facility ${this.config.facility}; choose an existing proposal, or ask the facility to create it.`,
+          'proposalId',
+          draft.name,
+        );
       }
-      const p = await this.createProposal(session, { id: draft.proposalId, title: draft.proposalId, ownerGroup: draft.ownerGroup, email: draft.contactEmail, ...(draft.visit ? { visit: draft.visit } : {}) });
+      const p = await this.createProposal(session, {
+        id: draft.proposalId,
+        title: draft.proposalId,
+        ownerGroup: draft.ownerGroup,
+        email: draft.contactEmail,
+        ...(draft.visit ? { visit: draft.visit } : {}),
+      });
       inv = { id: Number(p.remoteId), name: p.id, visitId: p.visit ?? '1' };
     }
-    const [typeId, parameters] = await Promise.all([this.lookups.datasetTypeId(session.token, draft.name), this.lookups.parameters(session.token, draft)]);
+    const [typeId, parameters] = await Promise.all([
+      this.lookups.datasetTypeId(session.token, draft.name),
+      this.lookups.parameters(session.token, draft),
+    ]);
     const dataset: Record<string, unknown> = {
-      investigation: { id: inv.id }, name: draft.name, type: { id: typeId }, complete: false, location: draft.sourceFolder, parameters,
+      investigation: { id: inv.id },
+      name: draft.name,
+      type: { id: typeId },
+      complete: false,
+      location: draft.sourceFolder,
+      parameters,
     };
     if (draft.description !== undefined) dataset.description = draft.description;
     if (draft.startTime !== undefined) dataset.startDate = icatDate(draft.startTime);
     if (draft.endTime !== undefined) dataset.endDate = icatDate(draft.endTime);
     try {
-      const [id] = await this.http.write(session.token, [{ Dataset: dataset }], { action: `creating dataset "${draft.name}" in investigation ${inv.name} (visit ${inv.visitId})`, dataset: draft.name });
+      const [id] = await this.http.write(session.token, [{ Dataset: dataset }], {
+        action: `creating dataset "${draft.name}" in investigation ${inv.name} (visit ${inv.visitId})`,
+        dataset: draft.name,
+      });
       return { id: String(id), extra: { investigationId: String(inv.id) } };
     } catch (e) {
       if (icatCode(e) !== 'OBJECT_ALREADY_EXISTS') throw e;
@@ -144,13 +214,22 @@ class IcatAdapter implements CatalogueAdapter {
       const batch = files.slice(i, i + this.maxBlockFiles);
       const action = `registering ${batch.length} files of dataset ${dataset.id}`;
       try {
-        await this.http.write(session.token, batch.map((f) => datafile(dataset, f)), { action });
+        await this.http.write(
+          session.token,
+          batch.map((f) => datafile(dataset, f)),
+          { action },
+        );
       } catch (e) {
         if (icatCode(e) !== 'OBJECT_ALREADY_EXISTS') throw e;
         // The whole batch was rolled back because some files were registered before: send the rest.
         const known = await this.datafileNames(session, dataset);
         const rest = batch.filter((f) => !known.has(f.path));
-        if (rest.length > 0) await this.http.write(session.token, rest.map((f) => datafile(dataset, f)), { action });
+        if (rest.length > 0)
+          await this.http.write(
+            session.token,
+            rest.map((f) => datafile(dataset, f)),
+            { action },
+          );
       }
     }
   }
@@ -158,7 +237,10 @@ class IcatAdapter implements CatalogueAdapter {
   async finishDataset(session: CatalogueSession, dataset: DatasetRef, draft: DatasetDraft): Promise<void> {
     const update: Record<string, unknown> = { id: Number(dataset.id), complete: true };
     if (draft.endTime !== undefined) update.endDate = icatDate(draft.endTime);
-    await this.http.write(session.token, [{ Dataset: update }], { action: `marking dataset "${draft.name}" complete`, dataset: draft.name });
+    await this.http.write(session.token, [{ Dataset: update }], {
+      action: `marking dataset "${draft.name}" complete`,
+      dataset: draft.name,
+    });
   }
 
   async close(): Promise<void> {}
@@ -175,9 +257,11 @@ class IcatAdapter implements CatalogueAdapter {
   private async datafileNames(session: CatalogueSession, dataset: DatasetRef): Promise<Set<string>> {
     const names = new Set<string>();
     for (let offset = 0; ; offset += NAME_PAGE) {
-      const page = await this.http.query<string>(session.token,
+      const page = await this.http.query<string>(
+        session.token,
         `SELECT df.name FROM Datafile df WHERE df.dataset.id = ${Number(dataset.id)} ORDER BY df.id LIMIT ${offset}, ${NAME_PAGE}`,
-        { action: `listing the files already registered for dataset ${dataset.id}` });
+        { action: `listing the files already registered for dataset ${dataset.id}` },
+      );
       for (const n of page) names.add(n);
       if (page.length < NAME_PAGE) return names;
     }
@@ -186,7 +270,16 @@ class IcatAdapter implements CatalogueAdapter {
 
 function datafile(dataset: DatasetRef, f: CatalogueFileEntry): Record<string, Record<string, unknown>> {
   // ICAT's checksum is free text and IDS writes CRC32 there: name the algorithm.
-  return { Datafile: { dataset: { id: Number(dataset.id) }, name: f.path, location: f.storageUri, fileSize: f.size, checksum: `sha256:${f.sha256}`, datafileModTime: icatDate(f.time) } };
+  return {
+    Datafile: {
+      dataset: { id: Number(dataset.id) },
+      name: f.path,
+      location: f.storageUri,
+      fileSize: f.size,
+      checksum: `sha256:${f.sha256}`,
+      datafileModTime: icatDate(f.time),
+    },
+  };
 }
 
 function toProposal(i: IcatInvestigation): Proposal {

@@ -19,7 +19,10 @@ export interface IcatErrorBody {
 
 /** A CatalogueError that remembers ICAT's own code, so callers can react to OBJECT_ALREADY_EXISTS. */
 export class IcatCallError extends CatalogueError {
-  constructor(init: CatalogueErrorInit, readonly icatCode: string) {
+  constructor(
+    init: CatalogueErrorInit,
+    readonly icatCode: string,
+  ) {
     super(init);
   }
 }
@@ -31,7 +34,8 @@ export function icatCode(e: unknown): string | undefined {
 function parseBody(status: number, text: string): IcatErrorBody {
   try {
     const b = JSON.parse(text) as Partial<IcatErrorBody>;
-    if (typeof b.code === 'string') return { code: b.code, message: String(b.message ?? ''), ...(typeof b.offset === 'number' ? { offset: b.offset } : {}) };
+    if (typeof b.code === 'string')
+      return { code: b.code, message: String(b.message ?? ''), ...(typeof b.offset === 'number' ? { offset: b.offset } : {}) };
   } catch {
     // not JSON: a proxy or the application server answered, not ICAT
   }
@@ -48,25 +52,48 @@ export function icatHttpError(status: number, text: string, ctx: IcatCallContext
   const body = parseBody(status, text);
   const at = `ICAT at ${ctx.server}`;
   const field = body.code === 'VALIDATION' || body.code === 'BAD_PARAMETER' ? fieldOf(body.message) : undefined;
-  const make = (problem: CatalogueProblem, message: string): CatalogueError => new IcatCallError({
-    problem, message, status, reason: `${body.code}: ${body.message}`,
-    ...(field === undefined ? {} : { field }), ...(ctx.dataset === undefined ? {} : { dataset: ctx.dataset }),
-  }, body.code);
+  const make = (problem: CatalogueProblem, message: string): CatalogueError =>
+    new IcatCallError(
+      {
+        problem,
+        message,
+        status,
+        reason: `${body.code}: ${body.message}`,
+        ...(field === undefined ? {} : { field }),
+        ...(ctx.dataset === undefined ? {} : { dataset: ctx.dataset }),
+      },
+      body.code,
+    );
   switch (body.code) {
     case 'SESSION':
-      return make('needs-login', `${at} ended the session while ${ctx.action} (SESSION: ${body.message}); run \`beamdrop login\` again — registration waits and then resumes.`);
+      return make(
+        'needs-login',
+        `${at} ended the session while ${ctx.action} (SESSION: ${body.message}); run \`beamdrop login\` again — registration waits and then resumes.`,
+      );
     case 'INSUFFICIENT_PRIVILEGES':
-      return make('forbidden', `${at} refused ${ctx.action} (INSUFFICIENT_PRIVILEGES: ${body.message}); the signed-in user is not allowed to do this — ask the ICAT administrators to add the user to the investigation, or sign in as a member.`);
+      return make(
+        'forbidden',
+        `${at} refused ${ctx.action} (INSUFFICIENT_PRIVILEGES: ${body.message}); the signed-in user is not allowed to do this — ask the ICAT administrators to add the user to the investigation, or sign in as a member.`,
+      );
     case 'NO_SUCH_OBJECT_FOUND': {
       const what = /([A-Z][A-Za-z]+)\[id:(\d+)\]/.exec(body.message);
       const entity = what === null ? 'an entity it refers to' : `${what[1]} ${what[2]}`;
-      return make('rejected', `${at} could not find ${entity} while ${ctx.action} (NO_SUCH_OBJECT_FOUND: ${body.message}); it may have been deleted in ICAT — check the proposal and dataset there.`);
+      return make(
+        'rejected',
+        `${at} could not find ${entity} while ${ctx.action} (NO_SUCH_OBJECT_FOUND: ${body.message}); it may have been deleted in ICAT — check the proposal and dataset there.`,
+      );
     }
     case 'OBJECT_ALREADY_EXISTS':
-      return make('rejected', `${at} already holds what Beamdrop tried to create while ${ctx.action} (OBJECT_ALREADY_EXISTS: ${body.message}).`);
+      return make(
+        'rejected',
+        `${at} already holds what Beamdrop tried to create while ${ctx.action} (OBJECT_ALREADY_EXISTS: ${body.message}).`,
+      );
     case 'VALIDATION':
     case 'BAD_PARAMETER':
-      return make('rejected', `${at} rejected ${ctx.action} (${body.code}: ${body.message}). Correct ${field === undefined ? 'the dataset description' : `"${field}"`} (profile, technique template or metadata), then retry the registration; the uploaded files stay as they are.`);
+      return make(
+        'rejected',
+        `${at} rejected ${ctx.action} (${body.code}: ${body.message}). Correct ${field === undefined ? 'the dataset description' : `"${field}"`} (profile, technique template or metadata), then retry the registration; the uploaded files stay as they are.`,
+      );
     default:
       if (status >= 500 || status === 408 || status === 429) {
         return make('retryable', `${at} failed ${ctx.action} (${body.code}: ${body.message}); registration will be retried.`);
@@ -78,14 +105,25 @@ export function icatHttpError(status: number, text: string, ctx: IcatCallContext
 export function icatNetworkError(e: unknown, ctx: IcatCallContext): CatalogueError {
   if (e instanceof CatalogueError) return e;
   const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  const why = err.name === 'TimeoutError' ? 'no answer in time' : (err.cause?.code ?? err.cause?.message ?? err.message ?? String(e));
-  return new CatalogueError({
-    problem: 'retryable', reason: why, ...(ctx.dataset === undefined ? {} : { dataset: ctx.dataset }),
-    message: `cannot reach ICAT at ${ctx.server} (${why}) while ${ctx.action}; check the network and the catalogue URL in the facility profile. Registration will be retried.`,
-  }, { cause: e });
+  const why =
+    err.name === 'TimeoutError' ? 'no answer in time' : (err.cause?.code ?? err.cause?.message ?? err.message ?? String(e));
+  return new CatalogueError(
+    {
+      problem: 'retryable',
+      reason: why,
+      ...(ctx.dataset === undefined ? {} : { dataset: ctx.dataset }),
+      message: `cannot reach ICAT at ${ctx.server} (${why}) while ${ctx.action}; check the network and the catalogue URL in the facility profile. Registration will be retried.`,
+    },
+    { cause: e },
+  );
 }
 
 /** An error of ours about the request itself (nothing was sent). */
 export function icatRejected(message: string, field?: string, dataset?: string): CatalogueError {
-  return new CatalogueError({ problem: 'rejected', message, ...(field === undefined ? {} : { field }), ...(dataset === undefined ? {} : { dataset }) });
+  return new CatalogueError({
+    problem: 'rejected',
+    message,
+    ...(field === undefined ? {} : { field }),
+    ...(dataset === undefined ? {} : { dataset }),
+  });
 }

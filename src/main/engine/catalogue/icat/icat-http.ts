@@ -19,7 +19,13 @@ export class IcatHttp {
     this.base = url.replace(/\/+$/, '').replace(/\/icat$/, '');
   }
 
-  private async call<T>(method: string, path: string, ctx: Omit<IcatCallContext, 'server'>, form?: Record<string, string>, query?: Record<string, string>): Promise<T> {
+  private async call<T>(
+    method: string,
+    path: string,
+    ctx: Omit<IcatCallContext, 'server'>,
+    form?: Record<string, string>,
+    query?: Record<string, string>,
+  ): Promise<T> {
     const full: IcatCallContext = { server: this.base, ...ctx };
     const qs = query === undefined ? '' : `?${new URLSearchParams(query).toString()}`;
     let res: Response;
@@ -27,7 +33,10 @@ export class IcatHttp {
     try {
       res = await fetch(`${this.base}/icat${path}${qs}`, {
         method,
-        headers: { Accept: 'application/json', ...(form === undefined ? {} : { 'Content-Type': 'application/x-www-form-urlencoded' }) },
+        headers: {
+          Accept: 'application/json',
+          ...(form === undefined ? {} : { 'Content-Type': 'application/x-www-form-urlencoded' }),
+        },
         ...(form === undefined ? {} : { body: new URLSearchParams(form).toString() }),
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
@@ -46,7 +55,12 @@ export class IcatHttp {
 
   async login(plugin: string, username: string, password: string): Promise<string> {
     const json = JSON.stringify({ plugin, credentials: [{ username }, { password }] });
-    const r = await this.call<{ sessionId: string }>('POST', '/session', { action: `signing in as ${username} (${plugin})` }, { json });
+    const r = await this.call<{ sessionId: string }>(
+      'POST',
+      '/session',
+      { action: `signing in as ${username} (${plugin})` },
+      { json },
+    );
     return r.sessionId;
   }
 
@@ -63,7 +77,11 @@ export class IcatHttp {
   }
 
   /** Creates (no id) or updates (with id) entities in one transaction; returns their ids. */
-  write(sessionId: string, entities: Record<string, Record<string, unknown>>[], ctx: Omit<IcatCallContext, 'server'>): Promise<number[]> {
+  write(
+    sessionId: string,
+    entities: Record<string, Record<string, unknown>>[],
+    ctx: Omit<IcatCallContext, 'server'>,
+  ): Promise<number[]> {
     return this.call('POST', '/entityManager', ctx, { sessionId, entities: JSON.stringify(entities) });
   }
 

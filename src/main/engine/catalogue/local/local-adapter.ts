@@ -3,7 +3,18 @@
 // only names the operator. Files registered through it are pointers (destination "uri", the
 // storage URI as key), which fetch/verify read by URI.
 import { userInfo } from 'node:os';
-import { CatalogueError, type CatalogueAdapter, type CatalogueCredentials, type CatalogueFileEntry, type CatalogueSession, type CatalogueUser, type DatasetDraft, type DatasetRef, type NewProposal, type Proposal } from '../catalogue-adapter.js';
+import {
+  CatalogueError,
+  type CatalogueAdapter,
+  type CatalogueCredentials,
+  type CatalogueFileEntry,
+  type CatalogueSession,
+  type CatalogueUser,
+  type DatasetDraft,
+  type DatasetRef,
+  type NewProposal,
+  type Proposal,
+} from '../catalogue-adapter.js';
 import type { LocalCatalogue } from '../local-catalogue.js';
 
 /** Destination name of files the local catalogue knows only by their storage URI. */
@@ -20,22 +31,31 @@ export class LocalCatalogueAdapter implements CatalogueAdapter {
     return { token: '', user: localUser(credentials.username), expiresAt: null };
   }
 
-  async refresh(session: CatalogueSession): Promise<CatalogueSession> { return session; }
-  async whoami(session: CatalogueSession): Promise<CatalogueUser> { return session.user; }
+  async refresh(session: CatalogueSession): Promise<CatalogueSession> {
+    return session;
+  }
+  async whoami(session: CatalogueSession): Promise<CatalogueUser> {
+    return session.user;
+  }
   async logout(): Promise<void> {}
 
   async proposals(_session: CatalogueSession, search?: string): Promise<Proposal[]> {
     const like = `%${search ?? ''}%`;
-    const rows = this.catalogue.db.prepare(
-      `SELECT code, title, owner_group AS ownerGroup, email FROM proposals WHERE code LIKE ? OR title LIKE ?
+    const rows = this.catalogue.db
+      .prepare(
+        `SELECT code, title, owner_group AS ownerGroup, email FROM proposals WHERE code LIKE ? OR title LIKE ?
        UNION SELECT DISTINCT proposal, proposal, NULL, NULL FROM datasets WHERE proposal IS NOT NULL AND proposal LIKE ? AND proposal NOT IN (SELECT code FROM proposals)
        ORDER BY 1`,
-    ).all(like, like, like) as { code: string; title: string; ownerGroup: string | null; email: string | null }[];
+      )
+      .all(like, like, like) as { code: string; title: string; ownerGroup: string | null; email: string | null }[];
     return rows.map((r) => ({ id: r.code, title: r.title, ownerGroup: r.ownerGroup, accessGroups: [], email: r.email }));
   }
 
   async createProposal(_session: CatalogueSession, p: NewProposal): Promise<Proposal> {
-    this.catalogue.db.prepare('INSERT INTO proposals (code, title, owner_group, email, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING')
+    this.catalogue.db
+      .prepare(
+        'INSERT INTO proposals (code, title, owner_group, email, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING',
+      )
       .run(p.id, p.title, p.ownerGroup, p.email || null, Date.now());
     return { id: p.id, title: p.title, ownerGroup: p.ownerGroup, accessGroups: p.accessGroups ?? [], email: p.email || null };
   }
@@ -48,12 +68,30 @@ export class LocalCatalogueAdapter implements CatalogueAdapter {
   async createDataset(_session: CatalogueSession, draft: DatasetDraft): Promise<DatasetRef> {
     const existing = this.catalogue.dataset(draft.name);
     if (existing?.key && existing.key !== draft.key) {
-      throw new CatalogueError({ problem: 'rejected', field: 'datasetName', dataset: draft.name, reason: 'name taken', message: `the local catalogue already has another dataset named "${draft.name}" (of another proposal); choose another dataset name.` });
+      throw new CatalogueError({
+        problem: 'rejected',
+        field: 'datasetName',
+        dataset: draft.name,
+        reason: 'name taken',
+        message: `the local catalogue already has another dataset named "${draft.name}" (of another proposal); choose another dataset name.`,
+      });
     }
-    const id = this.catalogue.ensureDataset(draft.name, draft.proposalId, { ...draft.scientificMetadata }, {
-      key: draft.key, type: draft.type, technique: draft.technique, operator: draft.owner, description: draft.description ?? null,
-      instrument: draft.instrument, facility: draft.facility, sample: draft.sample, status: 'acquiring',
-    });
+    const id = this.catalogue.ensureDataset(
+      draft.name,
+      draft.proposalId,
+      { ...draft.scientificMetadata },
+      {
+        key: draft.key,
+        type: draft.type,
+        technique: draft.technique,
+        operator: draft.owner,
+        description: draft.description ?? null,
+        instrument: draft.instrument,
+        facility: draft.facility,
+        sample: draft.sample,
+        status: 'acquiring',
+      },
+    );
     return { id: String(id) };
   }
 
@@ -61,7 +99,8 @@ export class LocalCatalogueAdapter implements CatalogueAdapter {
     const out = new Set<string>();
     for (let i = 0; i < paths.length; i += 500) {
       const chunk = paths.slice(i, i + 500);
-      const rows = this.catalogue.db.prepare(`SELECT relpath FROM data_files WHERE dataset_id = ? AND relpath IN (${chunk.map(() => '?').join(',')})`)
+      const rows = this.catalogue.db
+        .prepare(`SELECT relpath FROM data_files WHERE dataset_id = ? AND relpath IN (${chunk.map(() => '?').join(',')})`)
         .all(Number(dataset.id), ...chunk) as { relpath: string }[];
       for (const r of rows) out.add(r.relpath);
     }
@@ -72,8 +111,13 @@ export class LocalCatalogueAdapter implements CatalogueAdapter {
     this.catalogue.db.transaction(() => {
       for (const f of files) {
         this.catalogue.recordFile(Number(dataset.id), {
-          relpath: f.path, destination: POINTER_DESTINATION, remoteKey: f.storageUri, storageUri: f.storageUri,
-          size: f.size, sha256: f.sha256, mtimeMs: Date.parse(f.time),
+          relpath: f.path,
+          destination: POINTER_DESTINATION,
+          remoteKey: f.storageUri,
+          storageUri: f.storageUri,
+          size: f.size,
+          sha256: f.sha256,
+          mtimeMs: Date.parse(f.time),
         });
       }
     })();
@@ -89,7 +133,11 @@ export class LocalCatalogueAdapter implements CatalogueAdapter {
 export function localUser(name?: string): CatalogueUser {
   let username = name?.trim();
   if (!username) {
-    try { username = userInfo().username; } catch { username = 'operator'; }
+    try {
+      username = userInfo().username;
+    } catch {
+      username = 'operator';
+    }
   }
   return { username, email: null, groups: [] };
 }

@@ -15,21 +15,36 @@ export interface FindQuery {
 export function findDatasets(catalogue: LocalCatalogue, q: FindQuery): DatasetInfo[] {
   const where: string[] = [];
   const args: Record<string, unknown> = {};
-  const param = (v: unknown) => { const name = `p${Object.keys(args).length}`; args[name] = v; return `@${name}`; };
+  const param = (v: unknown) => {
+    const name = `p${Object.keys(args).length}`;
+    args[name] = v;
+    return `@${name}`;
+  };
   for (const word of (q.text ?? '').split(/\s+/).filter(Boolean)) {
     const like = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    where.push(`(d.name LIKE ?1 ESCAPE '\\' OR d.proposal LIKE ?1 ESCAPE '\\' OR d.technique LIKE ?1 ESCAPE '\\'
+    where.push(
+      `(d.name LIKE ?1 ESCAPE '\\' OR d.proposal LIKE ?1 ESCAPE '\\' OR d.technique LIKE ?1 ESCAPE '\\'
       OR d.description LIKE ?1 ESCAPE '\\' OR d.metadata LIKE ?1 ESCAPE '\\' OR d.operator_id LIKE ?1 ESCAPE '\\'
       OR EXISTS (SELECT 1 FROM experiment_samples es JOIN samples s ON s.id = es.sample_id WHERE es.experiment_id = d.id AND s.name LIKE ?1 ESCAPE '\\')
       OR EXISTS (SELECT 1 FROM experiment_instruments ei JOIN instruments i ON i.id = ei.instrument_id WHERE ei.experiment_id = d.id AND i.code LIKE ?1 ESCAPE '\\')
-      OR EXISTS (SELECT 1 FROM data_files f WHERE f.dataset_id = d.id AND f.file_name LIKE ?1 ESCAPE '\\'))`.replaceAll('?1', param(like)));
+      OR EXISTS (SELECT 1 FROM data_files f WHERE f.dataset_id = d.id AND f.file_name LIKE ?1 ESCAPE '\\'))`.replaceAll(
+        '?1',
+        param(like),
+      ),
+    );
   }
   if (q.technique) {
     where.push(`d.technique = ${param(q.technique)} COLLATE NOCASE`);
   }
   if (q.since) {
     const t = Date.parse(q.since);
-    if (Number.isNaN(t)) throw new BeamdropError({ code: 'config-invalid', retryable: false, field: '--since', message: `--since ${q.since}: write a date such as 2026-03-01` });
+    if (Number.isNaN(t))
+      throw new BeamdropError({
+        code: 'config-invalid',
+        retryable: false,
+        field: '--since',
+        message: `--since ${q.since}: write a date such as 2026-03-01`,
+      });
     where.push(`d.experiment_date >= ${param(new Date(t).toISOString().slice(0, 10))}`);
   }
   const sql = `${DATASET_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.experiment_date DESC, d.id DESC LIMIT ${Math.max(1, Math.min(q.limit ?? 500, 10_000))}`;

@@ -8,11 +8,21 @@ export class OutboxSink implements VerifiedFileSink {
   private queued = 0;
 
   /** `blockSize`: the worker is woken when a block may be full; partial blocks go on its own timer. */
-  constructor(private readonly store: OutboxStore, private readonly registrationId: number, private readonly wake: () => void, private readonly blockSize: number) {}
+  constructor(
+    private readonly store: OutboxStore,
+    private readonly registrationId: number,
+    private readonly wake: () => void,
+    private readonly blockSize: number,
+  ) {}
 
   fileVerified(f: VerifiedFile): void {
     const settled = this.store.queueFile(this.registrationId, {
-      fileId: f.fileId > 0 ? f.fileId : null, relpath: f.relpath, size: f.size, sha256: f.sha256, mtimeMs: f.mtimeMs, storageUri: f.storageUri,
+      fileId: f.fileId > 0 ? f.fileId : null,
+      relpath: f.relpath,
+      size: f.size,
+      sha256: f.sha256,
+      mtimeMs: f.mtimeMs,
+      storageUri: f.storageUri,
     });
     // Waking per file would make 20,000 files 20,000 passes of the worker.
     if (settled || this.queued++ === 0 || this.queued % this.blockSize === 0) this.wake();

@@ -37,29 +37,66 @@ export interface QueuedFile {
   queuedAt: number;
 }
 
-type RegRow = { id: number; catalogue: string; dataset: string; proposal: string | null; idem_key: string; request: string; state: RegistrationState; remote_id: string | null; remote_extra: string | null; finish_wanted: number; finished_at: number | null; attempts: number; next_at: number; last_error: string | null; updated_at: number };
+type RegRow = {
+  id: number;
+  catalogue: string;
+  dataset: string;
+  proposal: string | null;
+  idem_key: string;
+  request: string;
+  state: RegistrationState;
+  remote_id: string | null;
+  remote_extra: string | null;
+  finish_wanted: number;
+  finished_at: number | null;
+  attempts: number;
+  next_at: number;
+  last_error: string | null;
+  updated_at: number;
+};
 
 const toReg = (r: RegRow): Registration => ({
-  id: r.id, catalogue: r.catalogue, dataset: r.dataset, proposal: r.proposal, key: r.idem_key,
-  request: JSON.parse(r.request) as RegistrationRequest, state: r.state,
-  remote: r.remote_id === null ? null : { id: r.remote_id, ...(r.remote_extra ? { extra: JSON.parse(r.remote_extra) as Record<string, string> } : {}) },
-  finishWanted: r.finish_wanted === 1, finishedAt: r.finished_at, attempts: r.attempts, nextAt: r.next_at,
-  lastError: r.last_error ? (JSON.parse(r.last_error) as ErrorInfo & { reason?: string }) : null, updatedAt: r.updated_at,
+  id: r.id,
+  catalogue: r.catalogue,
+  dataset: r.dataset,
+  proposal: r.proposal,
+  key: r.idem_key,
+  request: JSON.parse(r.request) as RegistrationRequest,
+  state: r.state,
+  remote:
+    r.remote_id === null
+      ? null
+      : { id: r.remote_id, ...(r.remote_extra ? { extra: JSON.parse(r.remote_extra) as Record<string, string> } : {}) },
+  finishWanted: r.finish_wanted === 1,
+  finishedAt: r.finished_at,
+  attempts: r.attempts,
+  nextAt: r.next_at,
+  lastError: r.last_error ? (JSON.parse(r.last_error) as ErrorInfo & { reason?: string }) : null,
+  updatedAt: r.updated_at,
 });
 
-const FILE_COLUMNS = 'id, file_id AS fileId, relpath, size, sha256, mtime_ms AS mtimeMs, storage_uri AS storageUri, queued_at AS queuedAt';
+const FILE_COLUMNS =
+  'id, file_id AS fileId, relpath, size, sha256, mtime_ms AS mtimeMs, storage_uri AS storageUri, queued_at AS queuedAt';
 
 export class OutboxStore {
   private readonly statements = new Map<string, Statement<unknown[]>>();
 
-  constructor(private readonly journal: Journal, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly journal: Journal,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  private get db() { return this.journal.db; }
+  private get db() {
+    return this.journal.db;
+  }
 
   /** Prepared once: the same few statements run for every queued file. */
   private sql(text: string): Statement<unknown[]> {
     let st = this.statements.get(text);
-    if (!st) { st = this.db.prepare<unknown[]>(text); this.statements.set(text, st); }
+    if (!st) {
+      st = this.db.prepare<unknown[]>(text);
+      this.statements.set(text, st);
+    }
     return st;
   }
 
@@ -96,14 +133,18 @@ export class OutboxStore {
 
   /** Registrations the worker should look at now (not waiting for the operator). */
   due(catalogue: string, at: number): Registration[] {
-    return (this.sql(
-      `SELECT * FROM registrations WHERE catalogue = ? AND state IN ('pending', 'waiting-login') AND next_at <= ? ORDER BY next_at, id`,
-    ).all(catalogue, at) as RegRow[]).map(toReg);
+    return (
+      this.sql(
+        `SELECT * FROM registrations WHERE catalogue = ? AND state IN ('pending', 'waiting-login') AND next_at <= ? ORDER BY next_at, id`,
+      ).all(catalogue, at) as RegRow[]
+    ).map(toReg);
   }
 
   /** The earliest moment something of this catalogue becomes due (for the worker's sleep). */
   nextDueAt(catalogue: string): number | null {
-    const r = this.sql(`SELECT MIN(next_at) AS at FROM registrations WHERE catalogue = ? AND state IN ('pending', 'waiting-login')`).get(catalogue) as { at: number | null };
+    const r = this.sql(
+      `SELECT MIN(next_at) AS at FROM registrations WHERE catalogue = ? AND state IN ('pending', 'waiting-login')`,
+    ).get(catalogue) as { at: number | null };
     return r.at;
   }
 
@@ -119,11 +160,24 @@ export class OutboxStore {
     ).run(registrationId, f.fileId, f.relpath, f.size, f.sha256, f.mtimeMs, f.storageUri, t);
     if (info.changes) {
       // More files for a finished dataset: it is open again until this job (or session) finishes it.
-      return this.sql(`UPDATE registrations SET state = 'pending', finish_wanted = 0, finished_at = NULL, next_at = 0, updated_at = ? WHERE id = ? AND state IN ('open', 'registered')`).run(t, registrationId).changes > 0;
+      return (
+        this.sql(
+          `UPDATE registrations SET state = 'pending', finish_wanted = 0, finished_at = NULL, next_at = 0, updated_at = ? WHERE id = ? AND state IN ('open', 'registered')`,
+        ).run(t, registrationId).changes > 0
+      );
     } else {
-      const old = this.sql('SELECT sha256 FROM registration_files WHERE registration_id = ? AND relpath = ?').get(registrationId, f.relpath) as { sha256: string };
+      const old = this.sql('SELECT sha256 FROM registration_files WHERE registration_id = ? AND relpath = ?').get(
+        registrationId,
+        f.relpath,
+      ) as { sha256: string };
       // Never re-register a path with other content behind the catalogue's back: leave a trace.
-      if (old.sha256 !== f.sha256) this.journal.event(null, f.fileId, 'catalogue-file-differs', { registrationId, relpath: f.relpath, registered: old.sha256, now: f.sha256 });
+      if (old.sha256 !== f.sha256)
+        this.journal.event(null, f.fileId, 'catalogue-file-differs', {
+          registrationId,
+          relpath: f.relpath,
+          registered: old.sha256,
+          now: f.sha256,
+        });
       return false;
     }
   }
@@ -136,11 +190,18 @@ export class OutboxStore {
   }
 
   unsent(registrationId: number, limit: number): QueuedFile[] {
-    return this.sql(`SELECT ${FILE_COLUMNS} FROM registration_files WHERE registration_id = ? AND block_id IS NULL ORDER BY id LIMIT ?`)
-      .all(registrationId, limit) as QueuedFile[];
+    return this.sql(
+      `SELECT ${FILE_COLUMNS} FROM registration_files WHERE registration_id = ? AND block_id IS NULL ORDER BY id LIMIT ?`,
+    ).all(registrationId, limit) as QueuedFile[];
   }
 
-  counts(registrationId: number): { queued: number; sent: number; unsent: number; oldestUnsentAt: number | null; newestUnsentAt: number | null } {
+  counts(registrationId: number): {
+    queued: number;
+    sent: number;
+    unsent: number;
+    oldestUnsentAt: number | null;
+    newestUnsentAt: number | null;
+  } {
     return this.sql(
       `SELECT COUNT(*) AS queued,
               COALESCE(SUM(b.state = 'sent'), 0) AS sent,
@@ -148,14 +209,25 @@ export class OutboxStore {
               MIN(CASE WHEN f.block_id IS NULL THEN f.queued_at END) AS oldestUnsentAt,
               MAX(CASE WHEN f.block_id IS NULL THEN f.queued_at END) AS newestUnsentAt
        FROM registration_files f LEFT JOIN registration_blocks b ON b.id = f.block_id WHERE f.registration_id = ?`,
-    ).get(registrationId) as { queued: number; sent: number; unsent: number; oldestUnsentAt: number | null; newestUnsentAt: number | null };
+    ).get(registrationId) as {
+      queued: number;
+      sent: number;
+      unsent: number;
+      oldestUnsentAt: number | null;
+      newestUnsentAt: number | null;
+    };
   }
 
   /** Written before the catalogue is called: these files are now "being sent in block N". */
   openBlock(registrationId: number, fileIds: number[]): number {
     return this.db.transaction(() => {
-      const id = Number(this.sql(`INSERT INTO registration_blocks (registration_id, state, files, created_at) VALUES (?, 'sending', ?, ?)`)
-        .run(registrationId, fileIds.length, this.now()).lastInsertRowid);
+      const id = Number(
+        this.sql(`INSERT INTO registration_blocks (registration_id, state, files, created_at) VALUES (?, 'sending', ?, ?)`).run(
+          registrationId,
+          fileIds.length,
+          this.now(),
+        ).lastInsertRowid,
+      );
       const set = this.sql('UPDATE registration_files SET block_id = ? WHERE id = ? AND block_id IS NULL');
       for (const f of fileIds) set.run(id, f);
       return id;
@@ -164,8 +236,13 @@ export class OutboxStore {
 
   /** Blocks whose outcome is unknown: the process stopped or the call failed after they were opened. */
   sendingBlocks(registrationId: number): { id: number; files: QueuedFile[] }[] {
-    const blocks = this.sql(`SELECT id FROM registration_blocks WHERE registration_id = ? AND state = 'sending' ORDER BY id`).all(registrationId) as { id: number }[];
-    return blocks.map((b) => ({ id: b.id, files: this.sql(`SELECT ${FILE_COLUMNS} FROM registration_files WHERE block_id = ? ORDER BY id`).all(b.id) as QueuedFile[] }));
+    const blocks = this.sql(`SELECT id FROM registration_blocks WHERE registration_id = ? AND state = 'sending' ORDER BY id`).all(
+      registrationId,
+    ) as { id: number }[];
+    return blocks.map((b) => ({
+      id: b.id,
+      files: this.sql(`SELECT ${FILE_COLUMNS} FROM registration_files WHERE block_id = ? ORDER BY id`).all(b.id) as QueuedFile[],
+    }));
   }
 
   /**
@@ -174,10 +251,16 @@ export class OutboxStore {
    */
   settleBlock(blockId: number, registered: Set<string>): void {
     this.db.transaction(() => {
-      const files = this.sql('SELECT id, relpath FROM registration_files WHERE block_id = ?').all(blockId) as { id: number; relpath: string }[];
+      const files = this.sql('SELECT id, relpath FROM registration_files WHERE block_id = ?').all(blockId) as {
+        id: number;
+        relpath: string;
+      }[];
       const back = this.sql('UPDATE registration_files SET block_id = NULL WHERE id = ?');
       let kept = 0;
-      for (const f of files) { if (registered.has(f.relpath)) kept++; else back.run(f.id); }
+      for (const f of files) {
+        if (registered.has(f.relpath)) kept++;
+        else back.run(f.id);
+      }
       if (kept) this.markBlockSent(blockId, kept);
       else this.sql('DELETE FROM registration_blocks WHERE id = ?').run(blockId);
     })();
@@ -189,8 +272,14 @@ export class OutboxStore {
   }
 
   private markBlockSent(blockId: number, files: number | null): void {
-    this.sql(`UPDATE registration_blocks SET state = 'sent', sent_at = ?, files = COALESCE(?, files) WHERE id = ?`).run(this.now(), files, blockId);
-    const ids = this.sql('SELECT file_id FROM registration_files WHERE block_id = ? AND file_id IS NOT NULL').all(blockId) as { file_id: number }[];
+    this.sql(`UPDATE registration_blocks SET state = 'sent', sent_at = ?, files = COALESCE(?, files) WHERE id = ?`).run(
+      this.now(),
+      files,
+      blockId,
+    );
+    const ids = this.sql('SELECT file_id FROM registration_files WHERE block_id = ? AND file_id IS NOT NULL').all(blockId) as {
+      file_id: number;
+    }[];
     for (const { file_id } of ids) {
       const f = this.journal.file(file_id);
       if (f?.state === 'verified') this.journal.setFileState(file_id, 'registered');
@@ -200,19 +289,30 @@ export class OutboxStore {
   /** Files the catalogue turned out not to have (reconcile): queue them again. */
   requeue(registrationId: number, relpaths: string[]): void {
     this.db.transaction(() => {
-      const back = this.sql('UPDATE registration_files SET block_id = NULL, queued_at = ? WHERE registration_id = ? AND relpath = ?');
+      const back = this.sql(
+        'UPDATE registration_files SET block_id = NULL, queued_at = ? WHERE registration_id = ? AND relpath = ?',
+      );
       for (const r of relpaths) back.run(this.now(), registrationId, r);
-      this.sql(`UPDATE registrations SET state = 'pending', finished_at = NULL, next_at = 0, updated_at = ? WHERE id = ?`).run(this.now(), registrationId);
+      this.sql(`UPDATE registrations SET state = 'pending', finished_at = NULL, next_at = 0, updated_at = ? WHERE id = ?`).run(
+        this.now(),
+        registrationId,
+      );
     })();
   }
 
   setRemote(id: number, ref: DatasetRef): void {
-    this.sql('UPDATE registrations SET remote_id = ?, remote_extra = ?, updated_at = ? WHERE id = ?')
-      .run(ref.id, ref.extra ? JSON.stringify(ref.extra) : null, this.now(), id);
+    this.sql('UPDATE registrations SET remote_id = ?, remote_extra = ?, updated_at = ? WHERE id = ?').run(
+      ref.id,
+      ref.extra ? JSON.stringify(ref.extra) : null,
+      this.now(),
+      id,
+    );
   }
 
   wantFinish(id: number): void {
-    this.sql(`UPDATE registrations SET finish_wanted = 1, state = CASE WHEN state = 'open' THEN 'pending' ELSE state END, updated_at = ? WHERE id = ?`).run(this.now(), id);
+    this.sql(
+      `UPDATE registrations SET finish_wanted = 1, state = CASE WHEN state = 'open' THEN 'pending' ELSE state END, updated_at = ? WHERE id = ?`,
+    ).run(this.now(), id);
   }
 
   finished(id: number): void {
@@ -220,18 +320,31 @@ export class OutboxStore {
   }
 
   /** A new state; success clears the error and the attempt count, a failure keeps both. */
-  setState(id: number, state: RegistrationState, opts: { error?: (ErrorInfo & { reason?: string }) | null; nextAt?: number; countAttempt?: boolean } = {}): void {
+  setState(
+    id: number,
+    state: RegistrationState,
+    opts: { error?: (ErrorInfo & { reason?: string }) | null; nextAt?: number; countAttempt?: boolean } = {},
+  ): void {
     this.sql(
       `UPDATE registrations SET state = ?, last_error = CASE WHEN ? THEN ? ELSE last_error END,
          attempts = CASE WHEN ? THEN attempts + 1 WHEN ? THEN 0 ELSE attempts END, next_at = ?, updated_at = ? WHERE id = ?`,
-    ).run(state, opts.error !== undefined ? 1 : 0, opts.error ? JSON.stringify(opts.error) : null,
-      opts.countAttempt ? 1 : 0, opts.error === null ? 1 : 0, opts.nextAt ?? 0, this.now(), id);
+    ).run(
+      state,
+      opts.error !== undefined ? 1 : 0,
+      opts.error ? JSON.stringify(opts.error) : null,
+      opts.countAttempt ? 1 : 0,
+      opts.error === null ? 1 : 0,
+      opts.nextAt ?? 0,
+      this.now(),
+      id,
+    );
   }
 
   /** The operator fixed something (metadata, login, profile): try again now. */
   retry(id: number, request?: RegistrationRequest): void {
-    this.sql(`UPDATE registrations SET state = 'pending', next_at = 0, attempts = 0, request = COALESCE(?, request), updated_at = ? WHERE id = ?`)
-      .run(request ? JSON.stringify(request) : null, this.now(), id);
+    this.sql(
+      `UPDATE registrations SET state = 'pending', next_at = 0, attempts = 0, request = COALESCE(?, request), updated_at = ? WHERE id = ?`,
+    ).run(request ? JSON.stringify(request) : null, this.now(), id);
   }
 
   /**
@@ -239,14 +352,19 @@ export class OutboxStore {
    * a holder whose process is gone (killed) loses it at once instead of when it expires.
    */
   lease(catalogue: string, owner: string, ms: number): boolean {
-    return this.db.transaction(() => {
-      const t = this.now();
-      const cur = this.sql('SELECT owner, pid, expires_at AS expiresAt FROM outbox_leases WHERE catalogue = ?').get(catalogue) as { owner: string; pid: number; expiresAt: number } | undefined;
-      if (cur && cur.owner !== owner && cur.expiresAt > t && processAlive(cur.pid)) return false;
-      this.sql('INSERT INTO outbox_leases (catalogue, owner, pid, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (catalogue) DO UPDATE SET owner = excluded.owner, pid = excluded.pid, expires_at = excluded.expires_at')
-        .run(catalogue, owner, process.pid, t + ms);
-      return true;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const t = this.now();
+        const cur = this.sql('SELECT owner, pid, expires_at AS expiresAt FROM outbox_leases WHERE catalogue = ?').get(
+          catalogue,
+        ) as { owner: string; pid: number; expiresAt: number } | undefined;
+        if (cur && cur.owner !== owner && cur.expiresAt > t && processAlive(cur.pid)) return false;
+        this.sql(
+          'INSERT INTO outbox_leases (catalogue, owner, pid, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (catalogue) DO UPDATE SET owner = excluded.owner, pid = excluded.pid, expires_at = excluded.expires_at',
+        ).run(catalogue, owner, process.pid, t + ms);
+        return true;
+      })
+      .immediate();
   }
 
   releaseLease(catalogue: string, owner: string): void {
@@ -256,10 +374,16 @@ export class OutboxStore {
   status(r: Registration): RegistrationStatus {
     const c = this.counts(r.id);
     return {
-      dataset: r.dataset, catalogue: r.catalogue, state: r.state, remoteId: r.remote?.id ?? null,
-      filesQueued: c.queued, filesRegistered: c.sent, lastError: r.lastError,
+      dataset: r.dataset,
+      catalogue: r.catalogue,
+      state: r.state,
+      remoteId: r.remote?.id ?? null,
+      filesQueued: c.queued,
+      filesRegistered: c.sent,
+      lastError: r.lastError,
       nextAttemptAt: r.state === 'pending' && r.nextAt > this.now() ? r.nextAt : null,
-      finished: r.finishedAt !== null, updatedAt: r.updatedAt,
+      finished: r.finishedAt !== null,
+      updatedAt: r.updatedAt,
     };
   }
 }

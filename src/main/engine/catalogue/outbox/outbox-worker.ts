@@ -9,7 +9,16 @@ import type { CatalogueConfig } from '../../../../shared/profile-catalogue-schem
 import type { Journal } from '../../journal/journal.js';
 import { backoffDelay } from '../../jobs/classify-error.js';
 import type { Clock } from '../../transfer/throttle.js';
-import { CatalogueError, classifyCatalogueError, type CatalogueAdapter, type CatalogueFileEntry, type CatalogueSession, type DatasetDraft, type DatasetRef, type Proposal } from '../catalogue-adapter.js';
+import {
+  CatalogueError,
+  classifyCatalogueError,
+  type CatalogueAdapter,
+  type CatalogueFileEntry,
+  type CatalogueSession,
+  type DatasetDraft,
+  type DatasetRef,
+  type Proposal,
+} from '../catalogue-adapter.js';
 import { fileFormatOf } from '../file-format.js';
 import type { OutboxStore, QueuedFile, Registration } from './outbox-store.js';
 import { buildDraft, type RegistrationRequest } from './registration-request.js';
@@ -25,7 +34,12 @@ export interface OutboxTiming {
   loginPollMs: number;
 }
 
-export const DEFAULT_TIMING: OutboxTiming = { retries: { baseDelayMs: 500, maxDelayMs: 30_000 }, lingerMs: 2_000, maxWaitMs: 120_000, loginPollMs: 2_000 };
+export const DEFAULT_TIMING: OutboxTiming = {
+  retries: { baseDelayMs: 500, maxDelayMs: 30_000 },
+  lingerMs: 2_000,
+  maxWaitMs: 120_000,
+  loginPollMs: 2_000,
+};
 
 export interface OutboxWorkerDeps {
   identity: string;
@@ -86,10 +100,17 @@ export class OutboxWorker {
         if (this.stopped || (this.kicked && leased)) continue;
         const next = this.d.store.nextDueAt(this.d.identity);
         // Another process (the app, another upload) sends for now: look again in a while.
-        const delay = !leased ? LEASE_MS / 10 : next === null ? 30_000 : Math.min(30_000, Math.max(20, next - this.d.clock.now()));
+        const delay = !leased
+          ? LEASE_MS / 10
+          : next === null
+            ? 30_000
+            : Math.min(30_000, Math.max(20, next - this.d.clock.now()));
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);
-          this.wake = () => { clearTimeout(timer); resolve(); };
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
         this.wake = null;
       }
@@ -128,7 +149,11 @@ export class OutboxWorker {
           } catch (r) {
             return this.failed(this.d.store.get(reg.id)!, classifyCatalogueError(r, this.d.identity));
           }
-          if (fresh) { session = fresh; reg = this.d.store.get(reg.id)!; continue; }
+          if (fresh) {
+            session = fresh;
+            reg = this.d.store.get(reg.id)!;
+            continue;
+          }
           await this.d.sessions.invalidate(session.token).catch(() => undefined);
         }
         return this.failed(this.d.store.get(reg.id)!, c);
@@ -151,7 +176,11 @@ export class OutboxWorker {
       if (this.stopped) return;
     }
     for (const block of store.sendingBlocks(reg.id)) {
-      const have = await adapter.registeredFiles(session, ref, block.files.map((f) => f.relpath));
+      const have = await adapter.registeredFiles(
+        session,
+        ref,
+        block.files.map((f) => f.relpath),
+      );
       store.settleBlock(block.id, have);
       if (this.stopped) return;
     }
@@ -159,7 +188,10 @@ export class OutboxWorker {
       const c = store.unsentInfo(reg.id);
       if (!c.unsent || !this.blockReady(reg, c.unsent, c.oldestUnsentAt, c.newestUnsentAt)) break;
       const files = store.unsent(reg.id, this.blockSize);
-      const block = store.openBlock(reg.id, files.map((f) => f.id));
+      const block = store.openBlock(
+        reg.id,
+        files.map((f) => f.id),
+      );
       await adapter.addFiles(session, ref, files.map(entryOf));
       store.blockSent(block);
       if (this.stopped) return;
@@ -174,7 +206,10 @@ export class OutboxWorker {
       this.d.journal.event(null, null, 'catalogue-finished', { catalogue: this.d.identity, dataset: reg.dataset, id: ref.id });
     }
     if (c.unsent) {
-      const lingerUntil = Math.min((c.newestUnsentAt ?? 0) + this.timing.lingerMs, (c.oldestUnsentAt ?? 0) + this.timing.maxWaitMs);
+      const lingerUntil = Math.min(
+        (c.newestUnsentAt ?? 0) + this.timing.lingerMs,
+        (c.oldestUnsentAt ?? 0) + this.timing.maxWaitMs,
+      );
       store.setState(reg.id, 'pending', { error: null, nextAt: lingerUntil });
     } else {
       store.setState(reg.id, reg.finishWanted ? 'registered' : 'open', { error: null });
@@ -200,20 +235,34 @@ export class OutboxWorker {
     const allow = this.d.config.kind === 'local' || ('allowCreateProposal' in this.d.config && this.d.config.allowCreateProposal);
     if (allow && this.d.adapter.canCreateProposals) {
       const user = req.owner ?? session.user;
-      const ownerGroup = ('ownerGroup' in this.d.config ? this.d.config.ownerGroup : undefined) ?? user.groups[0] ?? user.username;
-      return this.d.adapter.createProposal(session, { id: req.proposal, title: req.proposal, ownerGroup, email: user.email ?? '', ...(req.visit ? { visit: req.visit } : {}) });
+      const ownerGroup =
+        ('ownerGroup' in this.d.config ? this.d.config.ownerGroup : undefined) ?? user.groups[0] ?? user.username;
+      return this.d.adapter.createProposal(session, {
+        id: req.proposal,
+        title: req.proposal,
+        ownerGroup,
+        email: user.email ?? '',
+        ...(req.visit ? { visit: req.visit } : {}),
+      });
     }
     throw new CatalogueError({
-      problem: 'rejected', field: 'proposal', dataset: req.dataset, reason: `proposal ${req.proposal} not found`,
+      problem: 'rejected',
+      field: 'proposal',
+      dataset: req.dataset,
+      reason: `proposal ${req.proposal} not found`,
       message: `proposal "${req.proposal}" is not in the catalogue ${this.d.identity} (or ${session.user.username} may not see it); check --proposal, or ask the catalogue's admins to add you to it.`,
     });
   }
 
   private waitForLogin(reg: Registration, error: CatalogueError | null): void {
-    const info = error ? { ...error.toJSON(), ...(error.reason ? { reason: error.reason } : {}) } : {
-      code: 'credentials-missing' as const, retryable: true, dataset: reg.dataset,
-      message: `dataset "${reg.dataset}" waits for a sign-in to ${this.d.identity}: run \`beamdrop login\`. Nothing is lost; registration continues once someone signs in.`,
-    };
+    const info = error
+      ? { ...error.toJSON(), ...(error.reason ? { reason: error.reason } : {}) }
+      : {
+          code: 'credentials-missing' as const,
+          retryable: true,
+          dataset: reg.dataset,
+          message: `dataset "${reg.dataset}" waits for a sign-in to ${this.d.identity}: run \`beamdrop login\`. Nothing is lost; registration continues once someone signs in.`,
+        };
     this.d.store.setState(reg.id, 'waiting-login', { error: info, nextAt: this.d.clock.now() + this.timing.loginPollMs });
   }
 
@@ -228,14 +277,22 @@ export class OutboxWorker {
       return this.waitForLogin(reg, c);
     }
     const field = c.field ? ` (field ${c.field})` : '';
-    const fix = c.problem === 'forbidden'
-      ? `ask the catalogue's admins for access, or choose another proposal, then run \`beamdrop catalogue retry ${reg.dataset}\``
-      : `fix it and run \`beamdrop catalogue retry ${reg.dataset}${c.field ? ` -p ${c.field.replace(/^scientificMetadata\./, '')}=VALUE` : ''}\``;
+    const fix =
+      c.problem === 'forbidden'
+        ? `ask the catalogue's admins for access, or choose another proposal, then run \`beamdrop catalogue retry ${reg.dataset}\``
+        : `fix it and run \`beamdrop catalogue retry ${reg.dataset}${c.field ? ` -p ${c.field.replace(/^scientificMetadata\./, '')}=VALUE` : ''}\``;
     const message = `dataset "${reg.dataset}" needs attention: the catalogue ${this.d.identity} ${c.problem === 'forbidden' ? 'refused access' : 'rejected the registration'}${field}: ${c.reason ?? c.message}. The files stay uploaded and verified; ${fix}.`;
     this.d.store.setState(reg.id, 'needs-attention', { error: { ...base, message } });
   }
 }
 
 function entryOf(f: QueuedFile): CatalogueFileEntry {
-  return { path: f.relpath, size: f.size, sha256: f.sha256, storageUri: f.storageUri, time: new Date(f.mtimeMs).toISOString(), format: fileFormatOf(f.relpath)?.format ?? null };
+  return {
+    path: f.relpath,
+    size: f.size,
+    sha256: f.sha256,
+    storageUri: f.storageUri,
+    time: new Date(f.mtimeMs).toISOString(),
+    format: fileFormatOf(f.relpath)?.format ?? null,
+  };
 }

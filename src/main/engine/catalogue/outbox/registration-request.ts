@@ -3,7 +3,13 @@
 // who started the upload and the proposal as the catalogue knows it then.
 import { createHash } from 'node:crypto';
 import type { CatalogueConfig } from '../../../../shared/profile-catalogue-schema.js';
-import { CatalogueError, type CatalogueUser, type DatasetDraft, type MetadataValue, type Proposal } from '../catalogue-adapter.js';
+import {
+  CatalogueError,
+  type CatalogueUser,
+  type DatasetDraft,
+  type MetadataValue,
+  type Proposal,
+} from '../catalogue-adapter.js';
 
 export interface RegistrationRequest {
   dataset: string;
@@ -36,33 +42,76 @@ export function catalogueIdentity(config: CatalogueConfig): string {
 
 /** Stable per catalogue, proposal and dataset name, so every rerun and sync append finds the same record. */
 export function idempotencyKey(catalogue: string, proposal: string | null, dataset: string): string {
-  return 'bd-' + createHash('sha256').update(JSON.stringify([catalogue, proposal ?? '', dataset])).digest('hex').slice(0, 32);
+  return (
+    'bd-' +
+    createHash('sha256')
+      .update(JSON.stringify([catalogue, proposal ?? '', dataset]))
+      .digest('hex')
+      .slice(0, 32)
+  );
 }
 
 function rejected(dataset: string, field: string, message: string): CatalogueError {
-  return new CatalogueError({ problem: 'rejected', dataset, field, reason: message, message: `dataset "${dataset}": ${message}` });
+  return new CatalogueError({
+    problem: 'rejected',
+    dataset,
+    field,
+    reason: message,
+    message: `dataset "${dataset}": ${message}`,
+  });
 }
 
 /** The dataset as the catalogue receives it; a missing owner group or contact is "needs attention" naming the field. */
-export function buildDraft(key: string, req: RegistrationRequest, user: CatalogueUser, proposal: Proposal | null, config: CatalogueConfig): DatasetDraft {
+export function buildDraft(
+  key: string,
+  req: RegistrationRequest,
+  user: CatalogueUser,
+  proposal: Proposal | null,
+  config: CatalogueConfig,
+): DatasetDraft {
   const own = config.kind === 'local' ? { ownerGroup: undefined, accessGroups: [] as string[], contactEmail: undefined } : config;
   const owner = req.owner ?? user;
   // The local catalogue has no groups or mail: its owner is the operator.
   const local = config.kind === 'local' ? owner.username : undefined;
   const ownerGroup = proposal?.ownerGroup ?? own.ownerGroup ?? owner.groups[0] ?? local;
-  if (!ownerGroup) throw rejected(req.dataset, 'ownerGroup', `no owner group: the proposal names none and user "${owner.username}" is in no group. Set catalogue.ownerGroup in the facility profile or choose a proposal with an owner group, then run \`beamdrop catalogue retry ${req.dataset}\`.`);
+  if (!ownerGroup)
+    throw rejected(
+      req.dataset,
+      'ownerGroup',
+      `no owner group: the proposal names none and user "${owner.username}" is in no group. Set catalogue.ownerGroup in the facility profile or choose a proposal with an owner group, then run \`beamdrop catalogue retry ${req.dataset}\`.`,
+    );
   const contactEmail = owner.email ?? proposal?.email ?? own.contactEmail ?? (local !== undefined ? '' : undefined);
-  if (contactEmail === undefined || contactEmail === null) throw rejected(req.dataset, 'contactEmail', `no contact email: user "${owner.username}" has none in the catalogue. Set catalogue.contactEmail in the facility profile, then run \`beamdrop catalogue retry ${req.dataset}\`.`);
+  if (contactEmail === undefined || contactEmail === null)
+    throw rejected(
+      req.dataset,
+      'contactEmail',
+      `no contact email: user "${owner.username}" has none in the catalogue. Set catalogue.contactEmail in the facility profile, then run \`beamdrop catalogue retry ${req.dataset}\`.`,
+    );
   const accessGroups = [...new Set([...(proposal?.accessGroups ?? []), ...own.accessGroups])].filter((g) => g !== ownerGroup);
   const draft: DatasetDraft = {
-    key, name: req.dataset, type: req.type, proposalId: req.proposal, visit: req.visit,
-    instrument: req.instrument, facility: req.facility, sample: req.sample, technique: req.technique,
-    sourceFolder: req.sourceFolder, creationTime: req.creationTime,
-    owner: owner.username, ownerGroup, accessGroups, contactEmail,
+    key,
+    name: req.dataset,
+    type: req.type,
+    proposalId: req.proposal,
+    visit: req.visit,
+    instrument: req.instrument,
+    facility: req.facility,
+    sample: req.sample,
+    technique: req.technique,
+    sourceFolder: req.sourceFolder,
+    creationTime: req.creationTime,
+    owner: owner.username,
+    ownerGroup,
+    accessGroups,
+    contactEmail,
     principalInvestigator: proposal?.principalInvestigator ?? owner.displayName ?? owner.username,
-    scientificMetadata: req.metadata, complete: req.complete,
+    scientificMetadata: req.metadata,
+    complete: req.complete,
   };
   if (req.description) draft.description = req.description;
-  if (req.type === 'derived') { draft.inputDatasets = req.inputDatasets; draft.usedSoftware = req.usedSoftware; }
+  if (req.type === 'derived') {
+    draft.inputDatasets = req.inputDatasets;
+    draft.usedSoftware = req.usedSoftware;
+  }
   return draft;
 }

@@ -17,10 +17,14 @@ export class SessionKeeper {
     private readonly now: () => number = Date.now,
   ) {}
 
-  private get account(): string { return `catalogue:${this.identity}`; }
+  private get account(): string {
+    return `catalogue:${this.identity}`;
+  }
 
   /** The session in memory, without asking the keychain. */
-  current(): CatalogueSession | null { return this.session; }
+  current(): CatalogueSession | null {
+    return this.session;
+  }
 
   /** Re-reads the keychain (another process may have signed in); returns the session to use. */
   async reload(): Promise<CatalogueSession | null> {
@@ -28,7 +32,14 @@ export class SessionKeeper {
     try {
       text = await this.keeper.get(this.account);
     } catch (e) {
-      throw new BeamdropError({ code: 'credentials-missing', retryable: false, message: `the OS keychain could not be read for the catalogue ${this.identity} (${(e as Error).message}); unlock the keychain and run \`beamdrop login\` again.` }, { cause: e });
+      throw new BeamdropError(
+        {
+          code: 'credentials-missing',
+          retryable: false,
+          message: `the OS keychain could not be read for the catalogue ${this.identity} (${(e as Error).message}); unlock the keychain and run \`beamdrop login\` again.`,
+        },
+        { cause: e },
+      );
     }
     if (text) {
       try {
@@ -55,7 +66,14 @@ export class SessionKeeper {
     try {
       await this.keeper.set(this.account, JSON.stringify(session));
     } catch (e) {
-      throw new BeamdropError({ code: 'credentials-missing', retryable: false, message: `signed in to ${this.identity}, but the OS keychain refused to keep the session (${(e as Error).message}); unlock the keychain, or stay in this window until the upload ends.` }, { cause: e });
+      throw new BeamdropError(
+        {
+          code: 'credentials-missing',
+          retryable: false,
+          message: `signed in to ${this.identity}, but the OS keychain refused to keep the session (${(e as Error).message}); unlock the keychain, or stay in this window until the upload ends.`,
+        },
+        { cause: e },
+      );
     }
     for (const l of this.listeners) l();
   }
@@ -72,7 +90,8 @@ export class SessionKeeper {
   async invalidate(token: string): Promise<void> {
     if (this.session?.token === token) this.session = null;
     const stored = await this.keeper.get(this.account).catch(() => null);
-    if (stored && (JSON.parse(stored) as CatalogueSession).token === token) await this.keeper.delete(this.account).catch(() => false);
+    if (stored && (JSON.parse(stored) as CatalogueSession).token === token)
+      await this.keeper.delete(this.account).catch(() => false);
   }
 
   /** Extends the session when the catalogue allows it; null when a new sign-in is needed. */
@@ -113,7 +132,9 @@ export class SessionKeeper {
 
 export function notSignedIn(identity: string, expired = false): BeamdropError {
   return new BeamdropError({
-    code: 'credentials-missing', retryable: false, field: 'catalogue',
+    code: 'credentials-missing',
+    retryable: false,
+    field: 'catalogue',
     message: `${expired ? 'the sign-in to' : 'nobody is signed in to'} the catalogue ${identity}${expired ? ' has expired' : ''}: run \`beamdrop login\` first. Datasets are registered under the signed-in user and the proposal's groups, so no upload starts without one.`,
   });
 }

@@ -4,17 +4,49 @@
 // the draft's idempotency key in `keywords`, and findDataset looks it up there before any create.
 import type { ScicatCatalogueConfig } from '../../../../shared/profile-catalogue-schema.js';
 import {
-  CatalogueError, type AdapterDeps, type CatalogueAdapter, type CatalogueCredentials, type CatalogueFileEntry,
-  type CatalogueSession, type CatalogueUser, type DatasetDraft, type DatasetRef, type NewProposal, type Proposal,
+  CatalogueError,
+  type AdapterDeps,
+  type CatalogueAdapter,
+  type CatalogueCredentials,
+  type CatalogueFileEntry,
+  type CatalogueSession,
+  type CatalogueUser,
+  type DatasetDraft,
+  type DatasetRef,
+  type NewProposal,
+  type Proposal,
 } from '../catalogue-adapter.js';
 import { pidSegment, ScicatHttp } from './scicat-http.js';
 import { blockV3, blockV4, datasetV3, datasetV4 } from './scicat-payloads.js';
 
-interface LoginAnswer { access_token: string; expires_in?: number; created?: string }
-interface WhoAmI { username?: string; email?: string | null; currentGroups?: string[]; displayName?: string }
-interface ProposalDoc { proposalId: string; title?: string; ownerGroup?: string; accessGroups?: string[]; email?: string; pi_email?: string }
-interface DatasetDoc { pid: string; ownerGroup?: string; accessGroups?: string[]; createdAt?: string }
-interface BlockDoc { dataFileList?: { path: string }[] }
+interface LoginAnswer {
+  access_token: string;
+  expires_in?: number;
+  created?: string;
+}
+interface WhoAmI {
+  username?: string;
+  email?: string | null;
+  currentGroups?: string[];
+  displayName?: string;
+}
+interface ProposalDoc {
+  proposalId: string;
+  title?: string;
+  ownerGroup?: string;
+  accessGroups?: string[];
+  email?: string;
+  pi_email?: string;
+}
+interface DatasetDoc {
+  pid: string;
+  ownerGroup?: string;
+  accessGroups?: string[];
+  createdAt?: string;
+}
+interface BlockDoc {
+  dataFileList?: { path: string }[];
+}
 
 /** v4 list routes page their answers; ask for this many blocks at a time. */
 const BLOCK_PAGE = 100;
@@ -30,7 +62,10 @@ class ScicatAdapter implements CatalogueAdapter {
   private readonly http: ScicatHttp;
   private readonly v: 'v3' | 'v4';
 
-  constructor(private readonly config: ScicatCatalogueConfig, private readonly deps: AdapterDeps) {
+  constructor(
+    private readonly config: ScicatCatalogueConfig,
+    private readonly deps: AdapterDeps,
+  ) {
     this.http = new ScicatHttp(config.url);
     this.v = config.apiVersion;
     this.maxBlockFiles = Math.min(config.blockFiles, 10_000);
@@ -43,18 +78,32 @@ class ScicatAdapter implements CatalogueAdapter {
     let answer: LoginAnswer;
     try {
       answer = await this.http.request<LoginAnswer>({
-        method: 'POST', path: `/api/v3/auth/${route}`, body: { username: credentials.username, password: credentials.password },
+        method: 'POST',
+        path: `/api/v3/auth/${route}`,
+        body: { username: credentials.username, password: credentials.password },
         action: `signing in as ${credentials.username}`,
       });
     } catch (e) {
       if (e instanceof CatalogueError && e.status === 401) {
-        throw new CatalogueError({ problem: 'needs-login', status: 401, message: `SciCat at ${this.http.base} did not accept the user name or password of "${credentials.username}" (${method} sign-in); check them and try \`beamdrop login\` again.` }, { cause: e });
+        throw new CatalogueError(
+          {
+            problem: 'needs-login',
+            status: 401,
+            message: `SciCat at ${this.http.base} did not accept the user name or password of "${credentials.username}" (${method} sign-in); check them and try \`beamdrop login\` again.`,
+          },
+          { cause: e },
+        );
       }
       throw e;
     }
     const created = answer.created === undefined ? this.deps.now() : Date.parse(answer.created);
-    const expiresAt = answer.expires_in === undefined ? null : (Number.isNaN(created) ? this.deps.now() : created) + answer.expires_in * 1000;
-    const partial: CatalogueSession = { token: answer.access_token, user: { username: credentials.username, email: null, groups: [] }, expiresAt };
+    const expiresAt =
+      answer.expires_in === undefined ? null : (Number.isNaN(created) ? this.deps.now() : created) + answer.expires_in * 1000;
+    const partial: CatalogueSession = {
+      token: answer.access_token,
+      user: { username: credentials.username, email: null, groups: [] },
+      expiresAt,
+    };
     return { ...partial, user: await this.whoami(partial) };
   }
 
@@ -64,8 +113,17 @@ class ScicatAdapter implements CatalogueAdapter {
   }
 
   async whoami(session: CatalogueSession): Promise<CatalogueUser> {
-    const me = await this.http.request<WhoAmI>({ method: 'GET', path: '/api/v3/auth/whoami', token: session.token, action: 'checking the signed-in user' });
-    const user: CatalogueUser = { username: me.username ?? session.user.username, email: me.email ?? null, groups: me.currentGroups ?? [] };
+    const me = await this.http.request<WhoAmI>({
+      method: 'GET',
+      path: '/api/v3/auth/whoami',
+      token: session.token,
+      action: 'checking the signed-in user',
+    });
+    const user: CatalogueUser = {
+      username: me.username ?? session.user.username,
+      email: me.email ?? null,
+      groups: me.currentGroups ?? [],
+    };
     if (me.displayName !== undefined) user.displayName = me.displayName;
     return user;
   }
@@ -84,7 +142,9 @@ class ScicatAdapter implements CatalogueAdapter {
     const re = { $regex: text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), $options: 'i' };
     const where = text === '' ? {} : { $or: [{ proposalId: re }, { title: re }] };
     const docs = await this.http.request<ProposalDoc[]>({
-      method: 'GET', path: '/api/v3/proposals', token: session.token,
+      method: 'GET',
+      path: '/api/v3/proposals',
+      token: session.token,
       query: { filters: JSON.stringify({ where, limits: { limit: 1000, skip: 0 } }) },
       action: 'listing proposals',
     });
@@ -93,26 +153,40 @@ class ScicatAdapter implements CatalogueAdapter {
 
   async createProposal(session: CatalogueSession, p: NewProposal): Promise<Proposal> {
     if (!this.config.allowCreateProposal) {
-      throw new CatalogueError({ problem: 'forbidden', message: `the facility profile does not allow creating proposals in SciCat (allowCreateProposal is false); choose an existing proposal or ask the facility to create ${p.id}.` });
+      throw new CatalogueError({
+        problem: 'forbidden',
+        message: `the facility profile does not allow creating proposals in SciCat (allowCreateProposal is false); choose an existing proposal or ask the facility to create ${p.id}.`,
+      });
     }
     try {
       const doc = await this.http.request<ProposalDoc>({
-        method: 'POST', path: '/api/v3/proposals', token: session.token, action: `creating proposal ${p.id}`,
+        method: 'POST',
+        path: '/api/v3/proposals',
+        token: session.token,
+        action: `creating proposal ${p.id}`,
         body: { proposalId: p.id, title: p.title, ownerGroup: p.ownerGroup, email: p.email, accessGroups: p.accessGroups ?? [] },
       });
       return toProposal(doc);
     } catch (e) {
       if (!(e instanceof CatalogueError && e.status === 409)) throw e;
       // Created by an earlier attempt whose answer was lost.
-      return toProposal(await this.http.request<ProposalDoc>({
-        method: 'GET', path: `/api/v3/proposals/${encodeURIComponent(p.id)}`, token: session.token, action: `reading proposal ${p.id}`,
-      }));
+      return toProposal(
+        await this.http.request<ProposalDoc>({
+          method: 'GET',
+          path: `/api/v3/proposals/${encodeURIComponent(p.id)}`,
+          token: session.token,
+          action: `reading proposal ${p.id}`,
+        }),
+      );
     }
   }
 
   async findDataset(session: CatalogueSession, draft: DatasetDraft): Promise<DatasetRef | null> {
     const docs = await this.http.request<DatasetDoc[]>({
-      method: 'GET', path: `/api/${this.v}/datasets`, token: session.token, dataset: draft.name,
+      method: 'GET',
+      path: `/api/${this.v}/datasets`,
+      token: session.token,
+      dataset: draft.name,
       query: { filter: JSON.stringify({ where: { keywords: draft.key }, limits: { limit: 10, skip: 0 } }) },
       action: `looking up dataset "${draft.name}" (key ${draft.key})`,
     });
@@ -124,7 +198,10 @@ class ScicatAdapter implements CatalogueAdapter {
   async createDataset(session: CatalogueSession, draft: DatasetDraft): Promise<DatasetRef> {
     try {
       const doc = await this.http.request<DatasetDoc>({
-        method: 'POST', path: `/api/${this.v}/datasets`, token: session.token, dataset: draft.name,
+        method: 'POST',
+        path: `/api/${this.v}/datasets`,
+        token: session.token,
+        dataset: draft.name,
         body: this.v === 'v3' ? datasetV3(draft) : datasetV4(draft),
         action: `creating ${draft.type} dataset "${draft.name}"`,
       });
@@ -149,10 +226,22 @@ class ScicatAdapter implements CatalogueAdapter {
       const chunk = files.slice(i, i + this.maxBlockFiles);
       const action = `registering ${chunk.length} files of dataset ${dataset.id}`;
       if (this.v === 'v3') {
-        await this.http.request({ method: 'POST', path: `/api/v3/datasets/${pidSegment(dataset.id)}/origdatablocks`, token: session.token, body: blockV3(chunk), action });
+        await this.http.request({
+          method: 'POST',
+          path: `/api/v3/datasets/${pidSegment(dataset.id)}/origdatablocks`,
+          token: session.token,
+          body: blockV3(chunk),
+          action,
+        });
       } else {
         const accessGroups = JSON.parse(dataset.extra?.accessGroups ?? '[]') as string[];
-        await this.http.request({ method: 'POST', path: '/api/v4/origdatablocks', token: session.token, body: blockV4(dataset.id, dataset.extra?.ownerGroup, accessGroups, chunk), action });
+        await this.http.request({
+          method: 'POST',
+          path: '/api/v4/origdatablocks',
+          token: session.token,
+          body: blockV4(dataset.id, dataset.extra?.ownerGroup, accessGroups, chunk),
+          action,
+        });
       }
     }
   }
@@ -166,12 +255,20 @@ class ScicatAdapter implements CatalogueAdapter {
   private async blocks(session: CatalogueSession, dataset: DatasetRef): Promise<BlockDoc[]> {
     const action = `listing the files already registered for dataset ${dataset.id}`;
     if (this.v === 'v3') {
-      return this.http.request<BlockDoc[]>({ method: 'GET', path: `/api/v3/datasets/${pidSegment(dataset.id)}/origdatablocks`, token: session.token, action });
+      return this.http.request<BlockDoc[]>({
+        method: 'GET',
+        path: `/api/v3/datasets/${pidSegment(dataset.id)}/origdatablocks`,
+        token: session.token,
+        action,
+      });
     }
     const all: BlockDoc[] = [];
     for (let skip = 0; ; skip += BLOCK_PAGE) {
       const page = await this.http.request<BlockDoc[]>({
-        method: 'GET', path: '/api/v4/origdatablocks', token: session.token, action,
+        method: 'GET',
+        path: '/api/v4/origdatablocks',
+        token: session.token,
+        action,
         query: { filter: JSON.stringify({ where: { datasetId: dataset.id }, limits: { limit: BLOCK_PAGE, skip } }) },
       });
       all.push(...page);
@@ -182,8 +279,12 @@ class ScicatAdapter implements CatalogueAdapter {
 
 function toProposal(d: ProposalDoc): Proposal {
   return {
-    id: d.proposalId, title: d.title ?? '', ownerGroup: d.ownerGroup ?? null, accessGroups: d.accessGroups ?? [],
-    principalInvestigator: d.pi_email ?? null, email: d.email ?? null,
+    id: d.proposalId,
+    title: d.title ?? '',
+    ownerGroup: d.ownerGroup ?? null,
+    accessGroups: d.accessGroups ?? [],
+    principalInvestigator: d.pi_email ?? null,
+    email: d.email ?? null,
   };
 }
 

@@ -22,7 +22,8 @@ interface ValidationErrorJson {
 /** The messages and the first offending field path of a class-validator error tree. */
 function walk(errors: ValidationErrorJson[], prefix: string, out: { messages: string[]; fields: string[] }): void {
   for (const e of errors) {
-    const path = typeof e.property === 'string' && e.property !== '' ? (prefix === '' ? e.property : `${prefix}.${e.property}`) : prefix;
+    const path =
+      typeof e.property === 'string' && e.property !== '' ? (prefix === '' ? e.property : `${prefix}.${e.property}`) : prefix;
     const own = Object.values(e.constraints ?? {});
     if (own.length > 0) {
       out.fields.push(path);
@@ -67,20 +68,37 @@ export function parseScicatError(bodyText: string): { reason: string; field?: st
 export function scicatHttpError(status: number, bodyText: string, ctx: ScicatCallContext): CatalogueError {
   const { reason, field } = parseScicatError(bodyText);
   const at = `SciCat at ${ctx.server}`;
-  const base = { status, reason, ...(field === undefined ? {} : { field }), ...(ctx.dataset === undefined ? {} : { dataset: ctx.dataset }) };
+  const base = {
+    status,
+    reason,
+    ...(field === undefined ? {} : { field }),
+    ...(ctx.dataset === undefined ? {} : { dataset: ctx.dataset }),
+  };
   const make = (problem: CatalogueProblem, message: string): CatalogueError => new CatalogueError({ ...base, problem, message });
   if (status === 401) {
-    return make('needs-login', `${at} no longer accepts the sign-in while ${ctx.action} (HTTP 401: the token expired or was revoked); run \`beamdrop login\` again — registration waits and then resumes where it stopped.`);
+    return make(
+      'needs-login',
+      `${at} no longer accepts the sign-in while ${ctx.action} (HTTP 401: the token expired or was revoked); run \`beamdrop login\` again — registration waits and then resumes where it stopped.`,
+    );
   }
   if (status === 403) {
-    return make('forbidden', `${at} refused ${ctx.action} (HTTP 403: ${reason}); the signed-in user may not do this for this proposal or group — sign in as a member of the dataset's owner group or ask the SciCat administrators for access.`);
+    return make(
+      'forbidden',
+      `${at} refused ${ctx.action} (HTTP 403: ${reason}); the signed-in user may not do this for this proposal or group — sign in as a member of the dataset's owner group or ask the SciCat administrators for access.`,
+    );
   }
   if (status === 400 || status === 422) {
     const what = field === undefined ? 'the dataset description' : `the field "${field}"`;
-    return make('rejected', `${at} rejected ${ctx.action} (HTTP ${status}): ${reason}. Correct ${what} (technique template or dataset metadata), then retry the registration; the uploaded files stay as they are.`);
+    return make(
+      'rejected',
+      `${at} rejected ${ctx.action} (HTTP ${status}): ${reason}. Correct ${what} (technique template or dataset metadata), then retry the registration; the uploaded files stay as they are.`,
+    );
   }
   if (status === 404) {
-    return make('rejected', `${at} answered "not found" while ${ctx.action} (HTTP 404: ${reason}); check the catalogue URL and apiVersion in the facility profile.`);
+    return make(
+      'rejected',
+      `${at} answered "not found" while ${ctx.action} (HTTP 404: ${reason}); check the catalogue URL and apiVersion in the facility profile.`,
+    );
   }
   if (status === 409) {
     return make('rejected', `${at} reports a conflict while ${ctx.action} (HTTP 409: ${reason}).`);
@@ -95,11 +113,15 @@ export function scicatHttpError(status: number, bodyText: string, ctx: ScicatCal
 export function scicatNetworkError(e: unknown, ctx: ScicatCallContext): CatalogueError {
   if (e instanceof CatalogueError) return e;
   const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  const why = err.name === 'TimeoutError' ? 'no answer in time' : (err.cause?.code ?? err.cause?.message ?? err.message ?? String(e));
-  return new CatalogueError({
-    problem: 'retryable',
-    message: `cannot reach SciCat at ${ctx.server} (${why}) while ${ctx.action}; check the network and the catalogue URL in the facility profile. Registration will be retried.`,
-    reason: why,
-    ...(ctx.dataset === undefined ? {} : { dataset: ctx.dataset }),
-  }, { cause: e });
+  const why =
+    err.name === 'TimeoutError' ? 'no answer in time' : (err.cause?.code ?? err.cause?.message ?? err.message ?? String(e));
+  return new CatalogueError(
+    {
+      problem: 'retryable',
+      message: `cannot reach SciCat at ${ctx.server} (${why}) while ${ctx.action}; check the network and the catalogue URL in the facility profile. Registration will be retried.`,
+      reason: why,
+      ...(ctx.dataset === undefined ? {} : { dataset: ctx.dataset }),
+    },
+    { cause: e },
+  );
 }

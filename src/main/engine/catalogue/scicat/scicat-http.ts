@@ -25,7 +25,11 @@ export class ScicatHttp {
   }
 
   async request<T>(r: ScicatRequest): Promise<T> {
-    const ctx: ScicatCallContext = { server: this.base, action: r.action, ...(r.dataset === undefined ? {} : { dataset: r.dataset }) };
+    const ctx: ScicatCallContext = {
+      server: this.base,
+      action: r.action,
+      ...(r.dataset === undefined ? {} : { dataset: r.dataset }),
+    };
     const qs = r.query === undefined ? '' : `?${new URLSearchParams(r.query).toString()}`;
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (r.token !== undefined) headers.Authorization = `Bearer ${r.token}`;

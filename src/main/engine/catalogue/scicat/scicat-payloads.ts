@@ -3,8 +3,12 @@
 // Types come from the official SDK models so that a renamed or removed field breaks the build.
 // Datasets are created with size 0: the origdatablocks route adds each block's size and count.
 import type {
-  CreateDatasetDto, CreateDatasetOrigDatablockDto, CreateDerivedDatasetObsoleteDto, CreateOrigDatablockDto,
-  CreateRawDatasetObsoleteDto, DataFile,
+  CreateDatasetDto,
+  CreateDatasetOrigDatablockDto,
+  CreateDerivedDatasetObsoleteDto,
+  CreateOrigDatablockDto,
+  CreateRawDatasetObsoleteDto,
+  DataFile,
 } from '@scicatproject/scicat-sdk-ts-fetch';
 import type { CatalogueFileEntry, DatasetDraft, MetadataValue } from '../catalogue-adapter.js';
 
@@ -19,8 +23,12 @@ export type BlockV3 = Omit<CreateDatasetOrigDatablockDto, 'dataFileList'> & { da
 export type BlockV4 = Omit<CreateOrigDatablockDto, 'dataFileList'> & { dataFileList: FileWire[] };
 
 /** SciCat's physical-quantity form; the server adds valueSI/unitSI itself. */
-export function scientificMetadata(md: Record<string, MetadataValue>): Record<string, { value: MetadataValue['value']; unit?: string }> {
-  return Object.fromEntries(Object.entries(md).map(([k, v]) => [k, v.unit === undefined ? { value: v.value } : { value: v.value, unit: v.unit }]));
+export function scientificMetadata(
+  md: Record<string, MetadataValue>,
+): Record<string, { value: MetadataValue['value']; unit?: string }> {
+  return Object.fromEntries(
+    Object.entries(md).map(([k, v]) => [k, v.unit === undefined ? { value: v.value } : { value: v.value, unit: v.unit }]),
+  );
 }
 
 /** The free tags: the idempotency key (how findDataset finds the dataset again) and the technique. */
@@ -104,6 +112,11 @@ export function blockV3(files: CatalogueFileEntry[]): BlockV3 {
   return { size: files.reduce((s, f) => s + f.size, 0), chkAlg: 'sha256', dataFileList: dataFileList(files) };
 }
 
-export function blockV4(datasetId: string, ownerGroup: string | undefined, accessGroups: string[], files: CatalogueFileEntry[]): BlockV4 {
+export function blockV4(
+  datasetId: string,
+  ownerGroup: string | undefined,
+  accessGroups: string[],
+  files: CatalogueFileEntry[],
+): BlockV4 {
   return defined<BlockV4>({ ...blockV3(files), datasetId, ownerGroup, accessGroups });
 }

@@ -17,7 +17,11 @@ const SAXS = {
     { name: 'temperature', type: 'number', unit: 'K', min: 0 },
     { name: 'concentration', type: 'number', unit: 'mg/ml', min: 0 },
     { name: 'buffer', type: 'string', description: 'Buffer composition, e.g. 50 mM HEPES pH 7.5' },
-    { name: 'sample_environment', type: 'string', allowed: ['capillary', 'flow-cell', 'plate', 'sec-saxs', 'stopped-flow', 'other'] },
+    {
+      name: 'sample_environment',
+      type: 'string',
+      allowed: ['capillary', 'flow-cell', 'plate', 'sec-saxs', 'stopped-flow', 'other'],
+    },
   ],
 };
 
@@ -69,7 +73,7 @@ const CRYO_EM = {
 
 /** Parsed through the profile's own schema, so built-ins obey the same rules as configured ones. */
 export const BUILTIN_TECHNIQUES: Readonly<Record<string, TechniqueTemplate>> = Object.freeze({
-  'SAXS': techniqueSchema.parse(SAXS),
-  'MX': techniqueSchema.parse(MX),
+  SAXS: techniqueSchema.parse(SAXS),
+  MX: techniqueSchema.parse(MX),
   'cryo-EM': techniqueSchema.parse(CRYO_EM),
 });

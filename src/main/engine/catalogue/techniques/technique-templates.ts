@@ -8,20 +8,41 @@ import type { MetadataValue } from '../catalogue-adapter.js';
 import { BUILTIN_TECHNIQUES } from './builtin-techniques.js';
 
 /** Keys of job metadata that describe the dataset itself rather than the measurement. */
-export const DESCRIPTIVE_KEYS = new Set(['technique', 'sample', 'description', 'datasetType', 'inputDatasets', 'usedSoftware', 'instrument']);
+export const DESCRIPTIVE_KEYS = new Set([
+  'technique',
+  'sample',
+  'description',
+  'datasetType',
+  'inputDatasets',
+  'usedSoftware',
+  'instrument',
+]);
 
-export interface ResolvedTechnique { name: string; fields: TechniqueField[] }
+export interface ResolvedTechnique {
+  name: string;
+  fields: TechniqueField[];
+}
 
 /** The profile's templates over the built-in ones; names match without regard to case. */
 export function allTechniques(profile: Pick<FacilityProfile, 'techniques'>): Record<string, TechniqueTemplate> {
   return { ...BUILTIN_TECHNIQUES, ...profile.techniques };
 }
 
-export function resolveTechnique(profile: Pick<FacilityProfile, 'techniques'>, name: string, dataset?: string): ResolvedTechnique {
+export function resolveTechnique(
+  profile: Pick<FacilityProfile, 'techniques'>,
+  name: string,
+  dataset?: string,
+): ResolvedTechnique {
   const all = allTechniques(profile);
   const key = Object.keys(all).find((k) => k.toLowerCase() === name.toLowerCase());
   if (!key) {
-    throw new BeamdropError({ code: 'config-invalid', retryable: false, field: 'technique', ...(dataset ? { dataset } : {}), message: `technique "${name}" has no template; use one of: ${Object.keys(all).sort().join(', ')}, or define it under techniques: in the facility profile.` });
+    throw new BeamdropError({
+      code: 'config-invalid',
+      retryable: false,
+      field: 'technique',
+      ...(dataset ? { dataset } : {}),
+      message: `technique "${name}" has no template; use one of: ${Object.keys(all).sort().join(', ')}, or define it under techniques: in the facility profile.`,
+    });
   }
   const fieldsOf = (n: string, seen: Set<string>): TechniqueField[] => {
     const t = all[n];
@@ -41,20 +62,29 @@ export interface TypedMetadata {
 }
 
 /** Validates every field; all problems are listed, the first one's field is the error's field. */
-export function typedMetadata(profile: Pick<FacilityProfile, 'techniques'>, dataset: string, raw: Record<string, string>): TypedMetadata {
+export function typedMetadata(
+  profile: Pick<FacilityProfile, 'techniques'>,
+  dataset: string,
+  raw: Record<string, string>,
+): TypedMetadata {
   const technique = raw.technique?.trim() ? resolveTechnique(profile, raw.technique.trim(), dataset) : null;
   const scientific: Record<string, MetadataValue> = {};
   const problems: { field: string; message: string }[] = [];
   const fields = new Map((technique?.fields ?? []).map((f) => [f.name, f]));
   for (const f of fields.values()) {
     if (DESCRIPTIVE_KEYS.has(f.name)) {
-      if (f.required && !raw[f.name]?.trim()) problems.push({ field: f.name, message: `${f.name} is required for ${technique!.name}; add -p ${f.name}=…` });
+      if (f.required && !raw[f.name]?.trim())
+        problems.push({ field: f.name, message: `${f.name} is required for ${technique!.name}; add -p ${f.name}=…` });
       continue;
     }
     const given = raw[f.name]?.trim();
     if (!given) {
       if (f.default !== undefined) scientific[f.name] = withUnit(f.default, f);
-      else if (f.required) problems.push({ field: f.name, message: `${f.name}${f.unit ? ` (${f.unit})` : ''} is required for ${technique!.name}; add -p ${f.name}=${example(f)}` });
+      else if (f.required)
+        problems.push({
+          field: f.name,
+          message: `${f.name}${f.unit ? ` (${f.unit})` : ''} is required for ${technique!.name}; add -p ${f.name}=${example(f)}`,
+        });
       continue;
     }
     const value = parseValue(f, given);
@@ -70,7 +100,10 @@ export function typedMetadata(profile: Pick<FacilityProfile, 'techniques'>, data
   if (problems.length) {
     const list = problems.map((p) => `  ${p.field}: ${p.message}`).join('\n');
     throw new BeamdropError({
-      code: 'config-invalid', retryable: false, dataset, field: problems[0]!.field,
+      code: 'config-invalid',
+      retryable: false,
+      dataset,
+      field: problems[0]!.field,
       message: `dataset "${dataset}": ${problems.length} metadata problem(s) for technique ${technique?.name}:\n${list}\nNothing was sent.`,
     });
   }
@@ -83,7 +116,15 @@ function withUnit(value: string | number | boolean, f: TechniqueField): Metadata
 
 function example(f: TechniqueField): string {
   if (f.allowed) return String(f.allowed[0]);
-  return f.type === 'number' ? '12.4' : f.type === 'integer' ? '100' : f.type === 'boolean' ? 'true' : f.type === 'date' ? '2026-03-01' : 'VALUE';
+  return f.type === 'number'
+    ? '12.4'
+    : f.type === 'integer'
+      ? '100'
+      : f.type === 'boolean'
+        ? 'true'
+        : f.type === 'date'
+          ? '2026-03-01'
+          : 'VALUE';
 }
 
 /** The typed value, or "!" + a message saying what to write. */
@@ -94,7 +135,8 @@ function parseValue(f: TechniqueField, v: string): string | number | boolean {
     case 'number':
     case 'integer': {
       const n = Number(v);
-      if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v) || !Number.isFinite(n)) return `!"${v}" is not a number; write the value in${unit || ' plain digits'}, e.g. ${f.name}=${example(f)}`;
+      if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v) || !Number.isFinite(n))
+        return `!"${v}" is not a number; write the value in${unit || ' plain digits'}, e.g. ${f.name}=${example(f)}`;
       if (f.type === 'integer' && !Number.isInteger(n)) return `!"${v}" is not a whole number`;
       if (f.min !== undefined && n < f.min) return `!${v} is below the minimum ${f.min}${unit}`;
       if (f.max !== undefined && n > f.max) return `!${v} is above the maximum ${f.max}${unit}`;
@@ -111,6 +153,7 @@ function parseValue(f: TechniqueField, v: string): string | number | boolean {
     default:
       break;
   }
-  if (f.allowed && !f.allowed.some((a) => String(a) === String(value))) return `!"${v}" is not allowed; write one of: ${f.allowed.join(', ')}`;
+  if (f.allowed && !f.allowed.some((a) => String(a) === String(value)))
+    return `!"${v}" is not allowed; write one of: ${f.allowed.join(', ')}`;
   return value;
 }

@@ -4,8 +4,4 @@ import { CORE } from './001-core.js';
 import { SYNC } from './002-sync.js';
 import { OUTBOX } from './003-outbox.js';
 
-export const MIGRATIONS: readonly string[] = [
-  CORE,
-  SYNC,
-  OUTBOX,
-];
+export const MIGRATIONS: readonly string[] = [CORE, SYNC, OUTBOX];

@@ -45,10 +45,14 @@ export class FilesystemDestination implements Destination {
       if (!st.isDirectory()) throw new Error('not a folder');
       await access(this.root, constants.W_OK);
     } catch (e) {
-      throw new BeamdropError({
-        code: 'destination-unreachable', retryable: true,
-        message: `destination "${this.name}": the folder ${this.root} is missing or not writable (${(e as Error).message}); check that the share is mounted and writable.`,
-      }, { cause: e });
+      throw new BeamdropError(
+        {
+          code: 'destination-unreachable',
+          retryable: true,
+          message: `destination "${this.name}": the folder ${this.root} is missing or not writable (${(e as Error).message}); check that the share is mounted and writable.`,
+        },
+        { cause: e },
+      );
     }
   }
 
@@ -59,13 +63,24 @@ export class FilesystemDestination implements Destination {
 
   private async *walk(dir: string): AsyncIterable<RemoteObject> {
     let handle;
-    try { handle = await opendir(dir); } catch { return; }
+    try {
+      handle = await opendir(dir);
+    } catch {
+      return;
+    }
     for await (const entry of handle) {
       const full = join(dir, entry.name);
       if (entry.isDirectory()) yield* this.walk(full);
       else if (entry.isFile() && !isTemp(entry.name)) {
         const st = await stat(full);
-        yield { key: full.slice(this.root.length + 1).split(sep).join('/'), size: st.size, sha256: null };
+        yield {
+          key: full
+            .slice(this.root.length + 1)
+            .split(sep)
+            .join('/'),
+          size: st.size,
+          sha256: null,
+        };
       }
     }
   }
@@ -117,21 +132,42 @@ export class FilesystemDestination implements Destination {
       if (code === 'EEXIST') throw conflict(this.name, key);
       if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
       // Some network filesystems have no hard links: check, then rename (a narrow race remains).
-      if (await lstat(final).then(() => true, () => false)) throw conflict(this.name, key);
+      if (
+        await lstat(final).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw conflict(this.name, key);
       await rename(temp, final);
     }
     // Make the new directory entry durable too.
     const dh = await open(dirname(final), 'r').catch(() => null);
-    if (dh) { await dh.sync().catch(() => undefined); await dh.close(); }
+    if (dh) {
+      await dh.sync().catch(() => undefined);
+      await dh.close();
+    }
   }
 
   async verify(key: string, expected: { size: number; sha256: string }, _options: { deep: boolean }): Promise<VerifyResult> {
     const obj = await this.head(key);
     if (!obj) return { ok: false, size: null, checked: [], problem: `${key} is missing at ${this.uri(key)}` };
-    if (obj.size !== expected.size) return { ok: false, size: obj.size, checked: ['size'], problem: `size differs: ${obj.size} stored, ${expected.size} expected` };
+    if (obj.size !== expected.size)
+      return {
+        ok: false,
+        size: obj.size,
+        checked: ['size'],
+        problem: `size differs: ${obj.size} stored, ${expected.size} expected`,
+      };
     // Reading back a local or mounted file is cheap, so the SHA-256 is always re-checked.
     const sha = await this.hashStored(key);
-    if (sha !== expected.sha256) return { ok: false, size: obj.size, checked: ['size', 'sha256 (read back)'], problem: `SHA-256 differs: ${sha} stored, ${expected.sha256} expected` };
+    if (sha !== expected.sha256)
+      return {
+        ok: false,
+        size: obj.size,
+        checked: ['size', 'sha256 (read back)'],
+        problem: `SHA-256 differs: ${sha} stored, ${expected.sha256} expected`,
+      };
     return { ok: true, size: obj.size, checked: ['size', 'sha256 (read back)'] };
   }
 
@@ -141,7 +177,9 @@ export class FilesystemDestination implements Destination {
 
   async read(key: string): Promise<Readable> {
     const path = this.pathOf(key);
-    await stat(path).catch((e) => { throw mapFsError(e, this.name, key); });
+    await stat(path).catch((e) => {
+      throw mapFsError(e, this.name, key);
+    });
     return createReadStream(path, { highWaterMark: 1024 * 1024 });
   }
 
@@ -150,11 +188,18 @@ export class FilesystemDestination implements Destination {
     const cutoff = Date.now() - olderThanMs;
     const visit = async (dir: string): Promise<void> => {
       let handle;
-      try { handle = await opendir(dir); } catch { return; }
+      try {
+        handle = await opendir(dir);
+      } catch {
+        return;
+      }
       for await (const entry of handle) {
         const full = join(dir, entry.name);
         if (entry.isDirectory()) await visit(full);
-        else if (isTemp(entry.name) && (await stat(full)).mtimeMs < cutoff) { await unlink(full); removed++; }
+        else if (isTemp(entry.name) && (await stat(full)).mtimeMs < cutoff) {
+          await unlink(full);
+          removed++;
+        }
       }
     };
     await visit(this.root);
@@ -169,20 +214,44 @@ function isTemp(name: string): boolean {
 }
 
 function conflict(destination: string, key: string): BeamdropError {
-  return new BeamdropError({ code: 'conflict', retryable: false, file: key, message: `conflict: ${key} already exists on "${destination}" with different content; it was left untouched. Rename the local file or remove the remote one deliberately.` });
+  return new BeamdropError({
+    code: 'conflict',
+    retryable: false,
+    file: key,
+    message: `conflict: ${key} already exists on "${destination}" with different content; it was left untouched. Rename the local file or remove the remote one deliberately.`,
+  });
 }
 
 function mapFsError(e: unknown, destination: string, key: string): unknown {
   if (e instanceof BeamdropError) return e;
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new BeamdropError({ code: 'disk-full', retryable: true, file: key, message: `destination "${destination}" is full (${code}); free space or raise the quota, then resume the job.` }, { cause: e });
+    return new BeamdropError(
+      {
+        code: 'disk-full',
+        retryable: true,
+        file: key,
+        message: `destination "${destination}" is full (${code}); free space or raise the quota, then resume the job.`,
+      },
+      { cause: e },
+    );
   }
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return new BeamdropError({ code: 'permission-denied', retryable: false, file: key, message: `destination "${destination}": no permission to write ${key} (${code}); check the archive folder's permissions.` }, { cause: e });
+    return new BeamdropError(
+      {
+        code: 'permission-denied',
+        retryable: false,
+        file: key,
+        message: `destination "${destination}": no permission to write ${key} (${code}); check the archive folder's permissions.`,
+      },
+      { cause: e },
+    );
   }
   if (code === 'ENOENT') {
-    return new BeamdropError({ code: 'not-found', retryable: false, file: key, message: `${key} is not on destination "${destination}".` }, { cause: e });
+    return new BeamdropError(
+      { code: 'not-found', retryable: false, file: key, message: `${key} is not on destination "${destination}".` },
+      { cause: e },
+    );
   }
   return e;
 }

@@ -8,7 +8,10 @@ import { s3Call, type S3Target } from './s3-target.js';
 import { underlyingCode, underlyingNotFound } from './s3-errors.js';
 import { compositeChecksum } from './composite-checksum.js';
 
-export interface KnownPart { etag: string; checksum: string }
+export interface KnownPart {
+  etag: string;
+  checksum: string;
+}
 
 export interface MultipartPlan {
   uploadId: string;
@@ -20,7 +23,12 @@ export interface MultipartPlan {
 }
 
 /** Null when there is nothing to resume (the journal is cleared and a fresh upload starts). */
-export async function planResume(t: S3Target, key: string, source: UploadSource, ctx: UploadContext): Promise<MultipartPlan | null> {
+export async function planResume(
+  t: S3Target,
+  key: string,
+  source: UploadSource,
+  ctx: UploadContext,
+): Promise<MultipartPlan | null> {
   const state = ctx.multipart.load();
   if (!state) return null;
   const count = partCount(source.size, state.partSize);
@@ -59,7 +67,10 @@ export async function listParts(t: S3Target, key: string, uploadId: string, file
   let marker: string | undefined;
   for (;;) {
     const page = await s3Call(t, { action: `list the parts of the upload of ${key}`, key, file }, signal, (abortSignal) =>
-      t.client.send(new ListPartsCommand({ Bucket: t.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }), { abortSignal }));
+      t.client.send(new ListPartsCommand({ Bucket: t.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }), {
+        abortSignal,
+      }),
+    );
     parts.push(...(page.Parts ?? []));
     if (!page.IsTruncated || page.NextPartNumberMarker === undefined || page.NextPartNumberMarker === marker) return parts;
     marker = page.NextPartNumberMarker;
@@ -71,7 +82,13 @@ export async function listParts(t: S3Target, key: string, uploadId: string, file
  * died (or tagging failed) before clear(), or the upload was aborted. Only an object whose
  * composite checksum equals the one of the journaled parts is ours.
  */
-async function completedEarlier(t: S3Target, key: string, source: UploadSource, state: MultipartState, signal: AbortSignal): Promise<MultipartPlan | null> {
+async function completedEarlier(
+  t: S3Target,
+  key: string,
+  source: UploadSource,
+  state: MultipartState,
+  signal: AbortSignal,
+): Promise<MultipartPlan | null> {
   const count = partCount(source.size, state.partSize);
   const journaled = new Map(state.parts.map((p) => [p.partNumber, p]));
   const checksums: string[] = [];
@@ -87,10 +104,17 @@ async function completedEarlier(t: S3Target, key: string, source: UploadSource, 
 }
 
 /** Whether the object at `key` is the assembly of exactly our parts (same size and composite checksum). */
-export async function objectIsOurs(t: S3Target, key: string, source: UploadSource, composite: string, signal: AbortSignal): Promise<boolean> {
+export async function objectIsOurs(
+  t: S3Target,
+  key: string,
+  source: UploadSource,
+  composite: string,
+  signal: AbortSignal,
+): Promise<boolean> {
   try {
     const head = await s3Call(t, { action: `look up ${key}`, key, file: source.relpath }, signal, (abortSignal) =>
-      t.client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: key, ChecksumMode: 'ENABLED' }), { abortSignal }));
+      t.client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: key, ChecksumMode: 'ENABLED' }), { abortSignal }),
+    );
     return head.ContentLength === source.size && head.ChecksumCRC32C === composite;
   } catch (e) {
     if (underlyingNotFound(e)) return false;

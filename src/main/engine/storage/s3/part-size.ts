@@ -32,7 +32,8 @@ export function choosePartSize(size: number, limits: { min: number; max: number 
   part = Math.max(part, MIN_PART);
   if (part > MAX_PART) {
     throw new BeamdropError({
-      code: 'transfer-failed', retryable: false,
+      code: 'transfer-failed',
+      retryable: false,
       message: `a file of ${size} bytes does not fit in ${MAX_PARTS} S3 parts of at most 5 GiB; split it before uploading.`,
     });
   }

@@ -9,7 +9,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { S3DestinationConfig } from '../../../../shared/profile-schema.js';
 
-export interface S3Credentials { accessKeyId: string; secretAccessKey: string }
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
 
 /** Files in flight at most (profile schema: upload.concurrency ≤ 64). */
 const MAX_FILES = 64;
@@ -24,17 +27,20 @@ const CONTENT_SHA256 = 'x-amz-content-sha256';
  * anyway (its x-amz-checksum-sha256, in hex), which the server checks against the body.
  */
 function addPayloadHashMiddleware(client: S3Client): void {
-  client.middlewareStack.add((next, context) => async (args) => {
-    const request = args.request as { headers?: Record<string, string> } | undefined;
-    const input = args.input as { ChecksumSHA256?: string };
-    if (request?.headers && !Object.keys(request.headers).some((h) => h.toLowerCase() === CONTENT_SHA256)) {
-      if (context.commandName === 'UploadPartCommand') request.headers[CONTENT_SHA256] = 'UNSIGNED-PAYLOAD';
-      else if (context.commandName === 'PutObjectCommand' && input.ChecksumSHA256) {
-        request.headers[CONTENT_SHA256] = Buffer.from(input.ChecksumSHA256, 'base64').toString('hex');
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> } | undefined;
+      const input = args.input as { ChecksumSHA256?: string };
+      if (request?.headers && !Object.keys(request.headers).some((h) => h.toLowerCase() === CONTENT_SHA256)) {
+        if (context.commandName === 'UploadPartCommand') request.headers[CONTENT_SHA256] = 'UNSIGNED-PAYLOAD';
+        else if (context.commandName === 'PutObjectCommand' && input.ChecksumSHA256) {
+          request.headers[CONTENT_SHA256] = Buffer.from(input.ChecksumSHA256, 'base64').toString('hex');
+        }
       }
-    }
-    return next(args);
-  }, { step: 'build', name: 'beamdropPayloadHash' });
+      return next(args);
+    },
+    { step: 'build', name: 'beamdropPayloadHash' },
+  );
 }
 
 export function createS3Client(config: S3DestinationConfig, credentials: S3Credentials, partConcurrency: number): S3Client {

@@ -4,12 +4,14 @@
 import type { HashPool } from '../../hash/hash-pool.js';
 import type { Readable } from 'node:stream';
 import {
-  AbortMultipartUploadCommand, HeadBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client,
+  AbortMultipartUploadCommand,
+  HeadBucketCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import type { S3DestinationConfig } from '../../../../shared/profile-schema.js';
-import type {
-  Destination, RemoteObject, UploadContext, UploadResult, UploadSource, VerifyResult,
-} from '../destination.js';
+import type { Destination, RemoteObject, UploadContext, UploadResult, UploadSource, VerifyResult } from '../destination.js';
 import { createS3Client, type S3Credentials } from './s3-client.js';
 import { s3Call, type S3Target } from './s3-target.js';
 import { underlyingCode } from './s3-errors.js';
@@ -44,7 +46,8 @@ export class S3Destination implements Destination, S3Target {
 
   async check(): Promise<void> {
     await s3Call(this, { action: 'check the bucket' }, undefined, () =>
-      this.client.send(new HeadBucketCommand({ Bucket: this.bucket })));
+      this.client.send(new HeadBucketCommand({ Bucket: this.bucket })),
+    );
   }
 
   uri(key: string): string {
@@ -55,7 +58,8 @@ export class S3Destination implements Destination, S3Target {
     let token: string | undefined;
     do {
       const page = await s3Call(this, { action: `list ${prefix || 'the bucket'}` }, undefined, () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })));
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })),
+      );
       for (const o of page.Contents ?? []) {
         if (o.Key !== undefined) yield { key: o.Key, size: o.Size ?? 0, sha256: null };
       }
@@ -93,12 +97,16 @@ export class S3Destination implements Destination, S3Target {
     let uploadIdMarker: string | undefined;
     for (;;) {
       const page = await s3Call(this, { action: 'list unfinished uploads' }, undefined, () =>
-        this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker })));
+        this.client.send(
+          new ListMultipartUploadsCommand({ Bucket: this.bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+        ),
+      );
       for (const u of page.Uploads ?? []) {
         if (!u.Key || !u.UploadId || !u.Initiated || u.Initiated.getTime() >= before || keep.has(u.UploadId)) continue;
         try {
           await s3Call(this, { action: `abort the unfinished upload of ${u.Key}`, key: u.Key }, undefined, () =>
-            this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId })));
+            this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId })),
+          );
           aborted++;
         } catch (e) {
           // Completed or aborted by someone else since the listing: nothing left to remove.

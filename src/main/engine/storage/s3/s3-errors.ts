@@ -23,12 +23,36 @@ interface SdkError {
 }
 
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
-  'EHOSTDOWN', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'EPROTO', 'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'EPIPE',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+  'EPROTO',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
-const CREDENTIAL_CODES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken', 'InvalidSecurity']);
+const CREDENTIAL_CODES = new Set([
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'InvalidToken',
+  'ExpiredToken',
+  'InvalidSecurity',
+]);
 const CHECKSUM_CODES = new Set(['XAmzContentChecksumMismatch', 'BadDigest', 'InvalidDigest', 'XAmzContentSHA256Mismatch']);
-const TRANSIENT_CODES = new Set(['SlowDown', 'ServiceUnavailable', 'InternalError', 'RequestTimeout', 'RequestTimeTooSkewed', 'XMinioServerNotInitialized']);
+const TRANSIENT_CODES = new Set([
+  'SlowDown',
+  'ServiceUnavailable',
+  'InternalError',
+  'RequestTimeout',
+  'RequestTimeTooSkewed',
+  'XMinioServerNotInitialized',
+]);
 
 /** The S3 error code of an SDK error (HEAD responses have no body, so only a status). */
 export function s3Code(e: unknown): string | undefined {
@@ -59,40 +83,87 @@ export function mapS3Error(e: unknown, ctx: S3ErrorContext, signal?: AbortSignal
   const target = ctx.key === undefined ? `bucket ${ctx.bucket}` : `s3://${ctx.bucket}/${ctx.key}`;
 
   if (status === undefined && (NETWORK_CODES.has(sysCode ?? '') || err.name === 'TimeoutError')) {
-    return make(e, ctx, 'destination-unreachable', true,
-      `cannot reach S3 endpoint ${ctx.endpoint} (${sysCode ?? err.name}: ${err.message ?? ''}) during ${ctx.action}; check the network connection and the endpoint URL of destination "${ctx.name}". It will be tried again.`);
+    return make(
+      e,
+      ctx,
+      'destination-unreachable',
+      true,
+      `cannot reach S3 endpoint ${ctx.endpoint} (${sysCode ?? err.name}: ${err.message ?? ''}) during ${ctx.action}; check the network connection and the endpoint URL of destination "${ctx.name}". It will be tried again.`,
+    );
   }
   // HEAD answers carry no error body: a bare 403 there is most often a wrong key or secret.
   if (CREDENTIAL_CODES.has(code ?? '') || (status === 403 && (code === undefined || code === 'Forbidden'))) {
-    return make(e, ctx, 'credentials-rejected', false,
-      `${where} rejected the credentials of destination "${ctx.name}" (${code ?? 'HTTP 403'}) during ${ctx.action}; run \`beamdrop credentials set ${ctx.name}\` to enter the right access key and secret, or ask the storage admins for access to bucket ${ctx.bucket}.`);
+    return make(
+      e,
+      ctx,
+      'credentials-rejected',
+      false,
+      `${where} rejected the credentials of destination "${ctx.name}" (${code ?? 'HTTP 403'}) during ${ctx.action}; run \`beamdrop credentials set ${ctx.name}\` to enter the right access key and secret, or ask the storage admins for access to bucket ${ctx.bucket}.`,
+    );
   }
   if (code === 'AccessDenied' || status === 403) {
-    return make(e, ctx, 'permission-denied', false,
-      `${where} denied ${ctx.action} (${code ?? 'HTTP 403'}); the credentials of destination "${ctx.name}" are valid but lack this permission on ${target}: ask the storage admins to grant it.`);
+    return make(
+      e,
+      ctx,
+      'permission-denied',
+      false,
+      `${where} denied ${ctx.action} (${code ?? 'HTTP 403'}); the credentials of destination "${ctx.name}" are valid but lack this permission on ${target}: ask the storage admins to grant it.`,
+    );
   }
   if (code === 'NoSuchBucket' || (status === 404 && ctx.key === undefined)) {
-    return make(e, ctx, 'not-found', false,
-      `bucket "${ctx.bucket}" does not exist at ${ctx.endpoint}; check the bucket name of destination "${ctx.name}" in the facility profile or ask the storage admins to create it.`);
+    return make(
+      e,
+      ctx,
+      'not-found',
+      false,
+      `bucket "${ctx.bucket}" does not exist at ${ctx.endpoint}; check the bucket name of destination "${ctx.name}" in the facility profile or ask the storage admins to create it.`,
+    );
   }
   if (code === 'PreconditionFailed' || status === 412) {
-    return make(e, ctx, 'conflict', false,
-      `${target} already exists with other content; it was not overwritten. Remove or rename it on the storage, or change the key template, then retry.`);
+    return make(
+      e,
+      ctx,
+      'conflict',
+      false,
+      `${target} already exists with other content; it was not overwritten. Remove or rename it on the storage, or change the key template, then retry.`,
+    );
   }
   if (CHECKSUM_CODES.has(code ?? '')) {
-    return make(e, ctx, 'checksum-mismatch', true,
-      `${where} received bytes whose checksum differs from what was sent during ${ctx.action} (${code}); the data was damaged on the way and will be sent again.`);
+    return make(
+      e,
+      ctx,
+      'checksum-mismatch',
+      true,
+      `${where} received bytes whose checksum differs from what was sent during ${ctx.action} (${code}); the data was damaged on the way and will be sent again.`,
+    );
   }
   if (code === 'XMinioStorageFull' || code === 'InsufficientStorage' || status === 507) {
-    return make(e, ctx, 'disk-full', true, `${where} is out of space (${code ?? 'HTTP 507'}); ask the storage admins to free space. It will be tried again.`);
+    return make(
+      e,
+      ctx,
+      'disk-full',
+      true,
+      `${where} is out of space (${code ?? 'HTTP 507'}); ask the storage admins to free space. It will be tried again.`,
+    );
   }
   if (status === 404 || code === 'NoSuchKey' || code === 'NoSuchUpload') {
     return make(e, ctx, 'not-found', false, `${target} was not found during ${ctx.action} (${code ?? 'HTTP 404'}).`);
   }
-  const transient = status === undefined || status >= 500 || status === 408 || status === 429 || TRANSIENT_CODES.has(code ?? '') || Boolean(err.$retryable);
-  return make(e, ctx, 'transfer-failed', transient,
-    `${where} failed ${ctx.action}: ${code ?? (status ? `HTTP ${status}` : 'error')} ${err.message && err.message !== 'UnknownError' ? err.message : ''}`.trim()
-      + (transient ? '; it will be tried again.' : '.'));
+  const transient =
+    status === undefined ||
+    status >= 500 ||
+    status === 408 ||
+    status === 429 ||
+    TRANSIENT_CODES.has(code ?? '') ||
+    Boolean(err.$retryable);
+  return make(
+    e,
+    ctx,
+    'transfer-failed',
+    transient,
+    `${where} failed ${ctx.action}: ${code ?? (status ? `HTTP ${status}` : 'error')} ${err.message && err.message !== 'UnknownError' ? err.message : ''}`.trim() +
+      (transient ? '; it will be tried again.' : '.'),
+  );
 }
 
 function make(cause: unknown, ctx: S3ErrorContext, code: ErrorInfo['code'], retryable: boolean, message: string): BeamdropError {

@@ -14,7 +14,12 @@ export interface S3Target {
 export type CallContext = Pick<S3ErrorContext, 'action' | 'key' | 'file'>;
 
 /** Runs one SDK call; `run` gets the signal to pass as `abortSignal`. */
-export async function s3Call<T>(t: S3Target, what: CallContext, signal: AbortSignal | undefined, run: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+export async function s3Call<T>(
+  t: S3Target,
+  what: CallContext,
+  signal: AbortSignal | undefined,
+  run: (signal: AbortSignal | undefined) => Promise<T>,
+): Promise<T> {
   try {
     return await run(signal);
   } catch (e) {

@@ -13,16 +13,30 @@ export async function uploadSingle(t: S3Target, key: string, source: UploadSourc
   const sha256 = await source.finish();
   const checksum = Buffer.from(sha256, 'hex').toString('base64');
   const out = await s3Call(t, { action: `upload ${key}`, key, file }, ctx.signal, (abortSignal) =>
-    t.client.send(new PutObjectCommand({
-      Bucket: t.bucket, Key: key, Body: data, ContentLength: data.length, ContentType: 'application/octet-stream',
-      ChecksumSHA256: checksum, IfNoneMatch: '*',
-      // Also kept as metadata: head() and verify() find it without a second request.
-      Metadata: { sha256 },
-    }), { abortSignal }));
+    t.client.send(
+      new PutObjectCommand({
+        Bucket: t.bucket,
+        Key: key,
+        Body: data,
+        ContentLength: data.length,
+        ContentType: 'application/octet-stream',
+        ChecksumSHA256: checksum,
+        IfNoneMatch: '*',
+        // Also kept as metadata: head() and verify() find it without a second request.
+        Metadata: { sha256 },
+      }),
+      { abortSignal },
+    ),
+  );
   // A server that ignored the header would not echo it; then only verify() can confirm the bytes.
   const serverChecked = out.ChecksumSHA256 !== undefined;
   if (serverChecked && out.ChecksumSHA256 !== checksum) {
-    throw new BeamdropError({ code: 'checksum-mismatch', retryable: false, file, message: `${t.endpoint} reports SHA-256 ${out.ChecksumSHA256} for ${key}, but ${checksum} was sent; check the object on the storage.` });
+    throw new BeamdropError({
+      code: 'checksum-mismatch',
+      retryable: false,
+      file,
+      message: `${t.endpoint} reports SHA-256 ${out.ChecksumSHA256} for ${key}, but ${checksum} was sent; check the object on the storage.`,
+    });
   }
   source.sent(data.length);
   return { sha256, size: data.length, serverChecked };

@@ -40,7 +40,8 @@ export class CollectionCache {
     }
     if (status === 409) {
       throw new BeamdropError({
-        code: 'transfer-failed', retryable: true,
+        code: 'transfer-failed',
+        retryable: true,
         message: `could not create the folder ${dir} on the WebDAV server: it still reports its parent as missing; it will be tried again.`,
       });
     }

@@ -16,7 +16,10 @@ const REQUEST_TIMEOUT_MS = 60_000;
 /** Sockets per destination: ~8 files in flight plus their MKCOL/PROPFIND/MOVE requests. */
 const MAX_SOCKETS = 16;
 
-export interface DavCredentials { username: string; password: string }
+export interface DavCredentials {
+  username: string;
+  password: string;
+}
 
 export interface DavRequest {
   /** For messages: what is being done, and to which key. */
@@ -30,7 +33,10 @@ export interface DavRequest {
   accept?: readonly number[];
 }
 
-export interface DavAnswer { status: number; text: string }
+export interface DavAnswer {
+  status: number;
+  text: string;
+}
 
 export interface DavEntryWithKey extends DavEntry {
   /** Relative to the destination root; '' is the root itself. */
@@ -65,7 +71,11 @@ export class DavClient {
   private readonly auth: Record<string, string>;
   private readonly client: WebDAVClient;
 
-  constructor(readonly destination: string, url: string, credentials: DavCredentials | null) {
+  constructor(
+    readonly destination: string,
+    url: string,
+    credentials: DavCredentials | null,
+  ) {
     this.root = rootUrl(url);
     this.rootSegments = hrefSegments(this.root.pathname) ?? [];
     const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: MAX_SOCKETS, scheduling: 'lifo' as const };
@@ -94,7 +104,9 @@ export class DavClient {
     try {
       time.signal.throwIfAborted();
       const res = await this.client.customRequest('', {
-        url, method, signal: time.signal,
+        url,
+        method,
+        signal: time.signal,
         headers: { ...req.headers, ...(req.body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(req.body)) }) },
         ...(req.body === undefined ? {} : { data: quietBody(req.body) }),
       });
@@ -114,7 +126,11 @@ export class DavClient {
   }
 
   /** PROPFIND allprop; a missing resource answers status 404 with no entries. */
-  async propfind(url: string, depth: '0' | '1' | 'infinity', req: DavRequest): Promise<{ status: number; entries: DavEntryWithKey[] }> {
+  async propfind(
+    url: string,
+    depth: '0' | '1' | 'infinity',
+    req: DavRequest,
+  ): Promise<{ status: number; entries: DavEntryWithKey[] }> {
     const answer = await this.request('PROPFIND', url, {
       ...req,
       headers: { Depth: depth, 'Content-Type': 'application/xml; charset=utf-8' },
@@ -152,10 +168,22 @@ export class DavClient {
   }
 
   /** Streams `body` to a URL that must not exist yet; answers the status (errors are the caller's). */
-  async put(url: string, key: string, size: number, body: AsyncIterable<Buffer>, onSent: (n: number) => void, signal: AbortSignal): Promise<number> {
+  async put(
+    url: string,
+    key: string,
+    size: number,
+    body: AsyncIterable<Buffer>,
+    onSent: (n: number) => void,
+    signal: AbortSignal,
+  ): Promise<number> {
     try {
       const answer = await putStream(url, {
-        agent: this.agent, size, body, onSent, signal, answerTimeoutMs: REQUEST_TIMEOUT_MS,
+        agent: this.agent,
+        size,
+        body,
+        onSent,
+        signal,
+        answerTimeoutMs: REQUEST_TIMEOUT_MS,
         headers: { ...this.auth, 'Content-Type': 'application/octet-stream', 'If-None-Match': '*' },
       });
       return answer.status;

@@ -20,7 +20,9 @@ export function checkKey(key: string): string {
   const bad = key === '' || segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\0'));
   if (bad) {
     throw new BeamdropError({
-      code: 'invalid-key', retryable: false, file: key,
+      code: 'invalid-key',
+      retryable: false,
+      file: key,
       message: `invalid storage key "${key}": keys are relative paths without empty, "." or ".." parts; fix the key template in the facility profile.`,
     });
   }
@@ -41,7 +43,10 @@ export function keyUrl(root: URL, key: string, collection = false): string {
 export function hrefSegments(href: string): string[] | null {
   const path = href.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '');
   try {
-    return path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+    return path
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
   } catch {
     // Not valid percent-encoded UTF-8 (e.g. a Latin-1 name written by another tool): such a
     // name cannot be one of our keys, and guessing would hand out a key that does not exist.

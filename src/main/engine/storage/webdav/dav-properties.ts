@@ -15,9 +15,11 @@ export const PROPFIND_ALLPROP = '<?xml version="1.0" encoding="utf-8"?>\n<D:prop
 export function proppatchSha256(sha256: string): string {
   // Checked so the value can be written into XML without escaping.
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a SHA-256 hex digest: ${sha256}`);
-  return '<?xml version="1.0" encoding="utf-8"?>\n' +
+  return (
+    '<?xml version="1.0" encoding="utf-8"?>\n' +
     `<D:propertyupdate xmlns:D="DAV:" xmlns:B="${BEAMDROP_NS}"><D:set><D:prop>` +
-    `<B:sha256>${sha256}</B:sha256></D:prop></D:set></D:propertyupdate>`;
+    `<B:sha256>${sha256}</B:sha256></D:prop></D:set></D:propertyupdate>`
+  );
 }
 
 export interface DavEntry {
@@ -50,7 +52,11 @@ function text(value: unknown): string | null {
 
 function isCollection(resourcetype: unknown): boolean {
   // Children of a property keep the server's prefix (e.g. "D:collection").
-  return !!resourcetype && typeof resourcetype === 'object' && Object.keys(resourcetype).some((k) => k === 'collection' || k.endsWith(':collection'));
+  return (
+    !!resourcetype &&
+    typeof resourcetype === 'object' &&
+    Object.keys(resourcetype).some((k) => k === 'collection' || k.endsWith(':collection'))
+  );
 }
 
 function statusCode(status: unknown): number | null {
@@ -58,7 +64,11 @@ function statusCode(status: unknown): number | null {
   return m ? Number(m[1]) : null;
 }
 
-interface RawResponse { href?: unknown; status?: unknown; propstat?: { prop?: unknown; status?: unknown } }
+interface RawResponse {
+  href?: unknown;
+  status?: unknown;
+  propstat?: { prop?: unknown; status?: unknown };
+}
 
 async function responses(xml: string): Promise<RawResponse[]> {
   const result = await parseXML(xml, parsing);
@@ -81,7 +91,7 @@ export async function parseMultistatus(xml: string): Promise<DavEntry[]> {
       href,
       collection,
       size: !collection && size !== null && /^\d+$/.test(size) ? Number(size) : null,
-      lastModified: modified ? (Date.parse(modified) || null) : null,
+      lastModified: modified ? Date.parse(modified) || null : null,
       sha256: sha && /^[0-9a-f]{64}$/.test(sha) ? sha : null,
     });
   }

@@ -49,15 +49,23 @@ async function attempt(url: string, options: PutOptions, expect: boolean): Promi
   signal.throwIfAborted();
   const send = url.startsWith('https:') ? https.request : http.request;
   const req = send(url, {
-    method: 'PUT', agent, signal,
+    method: 'PUT',
+    agent,
+    signal,
     headers: { ...options.headers, 'Content-Length': String(size), ...(expect ? { Expect: '100-continue' } : {}) },
   });
   let answer: IncomingMessage | null = null;
   let failure: Error | null = null;
   const answered = new Promise<IncomingMessage>((resolve, reject) => {
-    req.on('response', (res) => { answer = res; resolve(res); });
+    req.on('response', (res) => {
+      answer = res;
+      resolve(res);
+    });
     // Kept for the life of the request: a second socket error must not go unhandled.
-    req.on('error', (e) => { failure ??= e; reject(e); });
+    req.on('error', (e) => {
+      failure ??= e;
+      reject(e);
+    });
   });
   answered.catch(() => undefined);
   const stopped = () => answer !== null || failure !== null || req.destroyed;
@@ -73,7 +81,12 @@ async function attempt(url: string, options: PutOptions, expect: boolean): Promi
         // An answer before the end is a refusal (auth, precondition, size): stop sending.
         if (stopped()) break;
         const length = chunk.length;
-        if (!req.write(chunk, (err) => { if (!err) onSent(length); })) await settled(req, ['drain']);
+        if (
+          !req.write(chunk, (err) => {
+            if (!err) onSent(length);
+          })
+        )
+          await settled(req, ['drain']);
       }
     }
     signal.throwIfAborted();
@@ -84,7 +97,9 @@ async function attempt(url: string, options: PutOptions, expect: boolean): Promi
   const early = stopped();
   if (!early) {
     req.end();
-    req.setTimeout(options.answerTimeoutMs, () => req.destroy(new PutTimeoutError(`no answer within ${options.answerTimeoutMs} ms`)));
+    req.setTimeout(options.answerTimeoutMs, () =>
+      req.destroy(new PutTimeoutError(`no answer within ${options.answerTimeoutMs} ms`)),
+    );
   }
   const res = await answered;
   // The body of a PUT answer is a short HTML note; reading it frees the socket for the next file.
@@ -99,7 +114,9 @@ async function goAhead(req: http.ClientRequest): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     settled(req, ['continue', 'response']),
-    new Promise<void>((resolve) => { timer = setTimeout(resolve, CONTINUE_WAIT_MS); }),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CONTINUE_WAIT_MS);
+    }),
   ]);
   clearTimeout(timer);
 }

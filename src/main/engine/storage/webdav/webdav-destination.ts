@@ -26,10 +26,19 @@ export class WebdavDestination implements Destination {
   /** Temporary keys of uploads running here, which cleanup() must leave alone. */
   private readonly inFlight = new Set<string>();
 
-  constructor(readonly name: string, config: WebdavDestinationConfig, credentials: DavCredentials | null, private readonly hashes: HashPool) {
+  constructor(
+    readonly name: string,
+    config: WebdavDestinationConfig,
+    credentials: DavCredentials | null,
+    private readonly hashes: HashPool,
+  ) {
     this.dav = new DavClient(name, config.url, credentials);
     this.collections = new CollectionCache(async (dir) => {
-      const r = await this.dav.request('MKCOL', keyUrl(this.dav.root, dir, true), { action: 'creating the folder', key: dir, accept: [405, 409] });
+      const r = await this.dav.request('MKCOL', keyUrl(this.dav.root, dir, true), {
+        action: 'creating the folder',
+        key: dir,
+        accept: [405, 409],
+      });
       return r.status === 405 || r.status === 409 ? r.status : 201;
     });
   }
@@ -45,8 +54,10 @@ export class WebdavDestination implements Destination {
     const self = r.entries.find((e) => e.key === '');
     if (r.status === 404 || (self && !self.collection)) {
       throw new BeamdropError({
-        code: 'not-found', retryable: false,
-        message: `the WebDAV folder ${url} of destination "${this.name}" does not exist${self ? ' (it is a file)' : ''}; ` +
+        code: 'not-found',
+        retryable: false,
+        message:
+          `the WebDAV folder ${url} of destination "${this.name}" does not exist${self ? ' (it is a file)' : ''}; ` +
           'ask the storage administrators to create it or fix the URL in the facility profile (Beamdrop creates only folders below it).',
       });
     }
@@ -66,20 +77,30 @@ export class WebdavDestination implements Destination {
       if (status === 409) {
         this.collections.forget(dir);
         throw new BeamdropError({
-          code: 'transfer-failed', retryable: true, file: key,
+          code: 'transfer-failed',
+          retryable: true,
+          file: key,
           message: `${key}: its folder ${dir} disappeared from the WebDAV server (or a file has its name) during the upload; it will be tried again.`,
         });
       }
       if (status === 412) {
         // If-None-Match: * met an object at the random temporary name; the next try draws another.
-        throw new BeamdropError({ code: 'transfer-failed', retryable: true, file: key, message: `${key}: the temporary upload name was taken on the WebDAV server; it will be tried again.` });
+        throw new BeamdropError({
+          code: 'transfer-failed',
+          retryable: true,
+          file: key,
+          message: `${key}: the temporary upload name was taken on the WebDAV server; it will be tried again.`,
+        });
       }
       if (status < 200 || status >= 300) throw httpError(status, this.dav.errorContext(tempUrl, 'uploading', key));
       const sha256 = await source.finish();
       await this.setSha256(tempUrl, key, sha256, ctx.signal);
       const finalUrl = this.uri(key);
       const moved = await this.dav.request('MOVE', tempUrl, {
-        action: 'moving into place', key, signal: ctx.signal, accept: [412],
+        action: 'moving into place',
+        key,
+        signal: ctx.signal,
+        accept: [412],
         headers: { Destination: finalUrl, Overwrite: 'F' },
       });
       if (moved.status === 412) return await this.alreadyThere(key, source.size, sha256);
@@ -99,12 +120,16 @@ export class WebdavDestination implements Destination {
   private async alreadyThere(key: string, size: number, sha256: string): Promise<UploadResult> {
     const existing = await this.head(key);
     if (existing && existing.size === size && existing.sha256 === sha256) return { sha256, size, serverChecked: false };
-    const why = existing && existing.size === size && existing.sha256 === null
-      ? 'a file of the same size but without a sha256 property (so not known to be identical)'
-      : 'a different file';
+    const why =
+      existing && existing.size === size && existing.sha256 === null
+        ? 'a file of the same size but without a sha256 property (so not known to be identical)'
+        : 'a different file';
     throw new BeamdropError({
-      code: 'conflict', retryable: false, file: key,
-      message: `${key}: ${why} already exists at ${this.uri(key)}; the remote file differs and was left untouched, and this file was not uploaded. ` +
+      code: 'conflict',
+      retryable: false,
+      file: key,
+      message:
+        `${key}: ${why} already exists at ${this.uri(key)}; the remote file differs and was left untouched, and this file was not uploaded. ` +
         'Check which one is right, then remove or rename the remote file, or change the key template.',
     });
   }
@@ -115,8 +140,11 @@ export class WebdavDestination implements Destination {
     if (!found || found.size !== size) {
       if (found) await this.discard(key);
       throw new BeamdropError({
-        code: 'size-mismatch', retryable: true, file: key,
-        message: `${key}: after the upload the WebDAV server reports ${found ? `${found.size} bytes` : 'no file'} instead of ${size} bytes; ` +
+        code: 'size-mismatch',
+        retryable: true,
+        file: key,
+        message:
+          `${key}: after the upload the WebDAV server reports ${found ? `${found.size} bytes` : 'no file'} instead of ${size} bytes; ` +
           'the incomplete copy was removed and the file will be sent again.',
       });
     }
@@ -126,8 +154,11 @@ export class WebdavDestination implements Destination {
 
   private async setSha256(url: string, key: string, sha256: string, signal?: AbortSignal): Promise<void> {
     const r = await this.dav.request('PROPPATCH', url, {
-      action: 'storing the checksum of', key, body: proppatchSha256(sha256),
-      headers: { 'Content-Type': 'application/xml; charset=utf-8' }, ...(signal ? { signal } : {}),
+      action: 'storing the checksum of',
+      key,
+      body: proppatchSha256(sha256),
+      headers: { 'Content-Type': 'application/xml; charset=utf-8' },
+      ...(signal ? { signal } : {}),
     });
     const failed = r.status === 207 ? await proppatchFailure(r.text) : null;
     if (failed !== null) throw httpError(failed, this.dav.errorContext(url, 'storing the sha256 property of', key));
@@ -135,7 +166,9 @@ export class WebdavDestination implements Destination {
 
   /** Best effort, even after cancellation: nothing partial should stay on the server. */
   private async discard(key: string): Promise<void> {
-    await this.dav.request('DELETE', this.uri(key), { action: 'removing', key, accept: [404], timeoutMs: CHECK_TIMEOUT_MS }).catch(() => undefined);
+    await this.dav
+      .request('DELETE', this.uri(key), { action: 'removing', key, accept: [404], timeoutMs: CHECK_TIMEOUT_MS })
+      .catch(() => undefined);
   }
 
   async head(key: string): Promise<RemoteObject | null> {
@@ -160,18 +193,25 @@ export class WebdavDestination implements Destination {
     const checked: string[] = [];
     if (!found) return { ok: false, size: null, checked, problem: `${key} is not on the WebDAV server at ${this.uri(key)}.` };
     const fail = (problem: string): VerifyResult => ({ ok: false, size: found.size, checked, problem });
-    if (found.size !== expected.size) return fail(`${key}: the WebDAV server holds ${found.size} bytes, the file has ${expected.size}.`);
+    if (found.size !== expected.size)
+      return fail(`${key}: the WebDAV server holds ${found.size} bytes, the file has ${expected.size}.`);
     checked.push('size');
     if (found.sha256 !== null) {
-      if (found.sha256 !== expected.sha256) return fail(`${key}: its sha256 property on the server (${found.sha256}) differs from the file's SHA-256 (${expected.sha256}).`);
+      if (found.sha256 !== expected.sha256)
+        return fail(
+          `${key}: its sha256 property on the server (${found.sha256}) differs from the file's SHA-256 (${expected.sha256}).`,
+        );
       checked.push('sha256 (property)');
     }
     if (options.deep) {
       const readBack = await this.readBackSha256(key);
-      if (readBack !== expected.sha256) return fail(`${key}: the bytes read back from the server hash to ${readBack}, the file's SHA-256 is ${expected.sha256}.`);
+      if (readBack !== expected.sha256)
+        return fail(`${key}: the bytes read back from the server hash to ${readBack}, the file's SHA-256 is ${expected.sha256}.`);
       checked.push('sha256 (read back)');
     } else if (found.sha256 === null) {
-      return fail(`${key} has no sha256 property on the WebDAV server, so only its size is confirmed; verify it deeply to read it back.`);
+      return fail(
+        `${key} has no sha256 property on the WebDAV server, so only its size is confirmed; verify it deeply to read it back.`,
+      );
     }
     return { ok: true, size: found.size, checked };
   }

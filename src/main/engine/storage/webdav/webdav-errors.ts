@@ -15,8 +15,17 @@ export interface DavErrorContext {
 }
 
 const UNREACHABLE = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT',
-  'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
 function subject(ctx: DavErrorContext): string {
@@ -25,8 +34,11 @@ function subject(ctx: DavErrorContext): string {
 
 export function credentialsRejected(ctx: DavErrorContext, status: number): BeamdropError {
   return new BeamdropError({
-    code: 'credentials-rejected', retryable: false, ...(ctx.key === undefined ? {} : { file: ctx.key }),
-    message: `the WebDAV server at ${ctx.root} rejected the credentials of destination "${ctx.destination}" (HTTP ${status}); ` +
+    code: 'credentials-rejected',
+    retryable: false,
+    ...(ctx.key === undefined ? {} : { file: ctx.key }),
+    message:
+      `the WebDAV server at ${ctx.root} rejected the credentials of destination "${ctx.destination}" (HTTP ${status}); ` +
       `run \`beamdrop credentials set ${ctx.destination}\` to store the right user name and password.`,
   });
 }
@@ -38,42 +50,62 @@ export function httpError(status: number, ctx: DavErrorContext): BeamdropError {
   if (status === 401) return credentialsRejected(ctx, status);
   if (status === 403) {
     return new BeamdropError({
-      code: 'permission-denied', retryable: false, ...file,
+      code: 'permission-denied',
+      retryable: false,
+      ...file,
       message: `the WebDAV server refused ${what} (HTTP 403): the account of destination "${ctx.destination}" may not write there; ask the storage administrators for access.`,
     });
   }
   if (status === 404) {
-    return new BeamdropError({ code: 'not-found', retryable: false, ...file, message: `${what} failed: ${ctx.url} does not exist on the WebDAV server (HTTP 404).` });
+    return new BeamdropError({
+      code: 'not-found',
+      retryable: false,
+      ...file,
+      message: `${what} failed: ${ctx.url} does not exist on the WebDAV server (HTTP 404).`,
+    });
   }
   if (status === 507) {
     return new BeamdropError({
-      code: 'disk-full', retryable: false, ...file,
+      code: 'disk-full',
+      retryable: false,
+      ...file,
       message: `the WebDAV server is out of space (HTTP 507 Insufficient Storage) while ${what}; ask the storage administrators to free space or raise the quota.`,
     });
   }
   if (status === 413) {
     return new BeamdropError({
-      code: 'transfer-failed', retryable: false, ...file,
+      code: 'transfer-failed',
+      retryable: false,
+      ...file,
       message: `the WebDAV server refuses a file this large (HTTP 413) while ${what}; ask the storage administrators to raise its request size limit (Apache: LimitRequestBody).`,
     });
   }
   const temporary = status >= 500 || status === 408 || status === 409 || status === 423 || status === 429;
   return new BeamdropError({
-    code: 'transfer-failed', retryable: temporary, ...file,
+    code: 'transfer-failed',
+    retryable: temporary,
+    ...file,
     message: `the WebDAV server answered HTTP ${status} while ${what}${temporary ? '; it will be tried again' : ''}.`,
   });
 }
 
 export function unreachable(ctx: DavErrorContext, why: string, cause?: unknown): BeamdropError {
-  return new BeamdropError({
-    code: 'destination-unreachable', retryable: true, ...(ctx.key === undefined ? {} : { file: ctx.key }),
-    message: `cannot reach the WebDAV server at ${ctx.root} (${why}) while ${ctx.action}; check the network connection and the URL of destination "${ctx.destination}" in the facility profile.`,
-  }, { cause });
+  return new BeamdropError(
+    {
+      code: 'destination-unreachable',
+      retryable: true,
+      ...(ctx.key === undefined ? {} : { file: ctx.key }),
+      message: `cannot reach the WebDAV server at ${ctx.root} (${why}) while ${ctx.action}; check the network connection and the URL of destination "${ctx.destination}" in the facility profile.`,
+    },
+    { cause },
+  );
 }
 
 export function cancelled(ctx: DavErrorContext): BeamdropError {
   return new BeamdropError({
-    code: 'cancelled', retryable: false, ...(ctx.key === undefined ? {} : { file: ctx.key }),
+    code: 'cancelled',
+    retryable: false,
+    ...(ctx.key === undefined ? {} : { file: ctx.key }),
     message: `${ctx.action} ${subject(ctx)} was cancelled.`,
   });
 }
@@ -91,8 +123,13 @@ export function networkError(e: unknown, ctx: DavErrorContext, timedOut: boolean
   const code = (e as { code?: unknown }).code;
   if (typeof code === 'string' && UNREACHABLE.has(code)) return unreachable(ctx, code, e);
   const message = e instanceof Error ? e.message : String(e);
-  return new BeamdropError({
-    code: 'transfer-failed', retryable: true, ...(ctx.key === undefined ? {} : { file: ctx.key }),
-    message: `${ctx.action} ${subject(ctx)} failed: ${message}; it will be tried again.`,
-  }, { cause: e });
+  return new BeamdropError(
+    {
+      code: 'transfer-failed',
+      retryable: true,
+      ...(ctx.key === undefined ? {} : { file: ctx.key }),
+      message: `${ctx.action} ${subject(ctx)} failed: ${message}; it will be tried again.`,
+    },
+    { cause: e },
+  );
 }
