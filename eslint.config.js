@@ -56,6 +56,13 @@ export default tseslint.config(
               './src/main/app-backend',
               'The engine must not import the app backend (it is built on the engine).',
             ),
+            // Operations (verify, fetch, reconcile, import, register, retry) sit on top of the engine's
+            // services; the core below them (journal, jobs, storage, catalogue, sync) never reaches up.
+            zone(
+              ['./src/main/engine/!(operations)/**', './src/main/engine/*.ts'],
+              './src/main/engine/operations',
+              'Operations are built on the engine core: the core must not import src/main/engine/operations.',
+            ),
             zone(
               './src/main/app-backend',
               './src/main/app',

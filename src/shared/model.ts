@@ -17,6 +17,24 @@ export type FileState = (typeof FILE_STATES)[number];
 /** States a file does not leave by itself during a job. */
 export const FINAL_FILE_STATES: ReadonlySet<FileState> = new Set(['verified', 'registered', 'skipped', 'failed', 'changed']);
 
+/**
+ * What names a dataset everywhere (journal, outbox key, local catalogue, RO-Crate, reconcile,
+ * find): the same name in another proposal or visit, or for another catalogue, is another dataset.
+ * `catalogue` is the catalogue's identity: "local", or "KIND URL" (e.g. "scicat https://host").
+ */
+export interface DatasetIdentity {
+  catalogue: string;
+  proposal: string | null;
+  visit: string | null;
+  name: string;
+}
+
+/** "ds1 (proposal 20170251, visit v1)": how messages name a dataset. */
+export function datasetLabel(id: Pick<DatasetIdentity, 'name' | 'proposal' | 'visit'>): string {
+  const where = [id.proposal ? `proposal ${id.proposal}` : null, id.visit ? `visit ${id.visit}` : null].filter(Boolean);
+  return where.length ? `"${id.name}" (${where.join(', ')})` : `"${id.name}"`;
+}
+
 export type JobKind = 'batch' | 'sync';
 /** `stopping`: a sync job asked to end (by `beamdrop stop` or Ctrl-C) that is finishing its backlog. */
 export type JobState = 'scanning' | 'running' | 'stopping' | 'paused' | 'done' | 'failed';

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { join } from 'node:path';
 import { GetObjectTaggingCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { verifyDataset } from '../../src/main/engine/datasets/verify-dataset.js';
+import { verifyDataset } from '../../src/main/engine/operations/verify-dataset.js';
 import type { JobEvent } from '../../src/shared/model.js';
 import { createBucket, minioClient } from '../support/minio.js';
 import { startFlakyProxy, type FlakyProxy } from '../support/flaky-proxy.js';

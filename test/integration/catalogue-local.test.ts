@@ -13,10 +13,10 @@ import { Engine } from '../../src/main/engine/engine.js';
 import { LocalCatalogue } from '../../src/main/engine/catalogue/local-catalogue.js';
 import { LOCAL_CATALOGUE_MIGRATIONS } from '../../src/main/engine/catalogue/local/local-migrations.js';
 import { openDatabase } from '../../src/main/engine/journal/open-database.js';
-import { importCrate } from '../../src/main/engine/catalogue/import-crate.js';
-import { registerInPlace } from '../../src/main/engine/catalogue/register-in-place.js';
-import { fetchFiles } from '../../src/main/engine/datasets/fetch-files.js';
-import { verifyDataset } from '../../src/main/engine/datasets/verify-dataset.js';
+import { importCrate } from '../../src/main/engine/operations/import-crate.js';
+import { registerInPlace } from '../../src/main/engine/operations/register-in-place.js';
+import { fetchFiles } from '../../src/main/engine/operations/fetch-files.js';
+import { verifyDataset } from '../../src/main/engine/operations/verify-dataset.js';
 import { readCrate } from '../../src/main/engine/catalogue/ro-crate.js';
 import { makeTree } from '../support/engine-harness.js';
 

@@ -10,7 +10,7 @@ import { profileSchema, type FacilityProfile } from '../../src/shared/profile-sc
 import type { JobEvent } from '../../src/shared/model.js';
 import { Engine } from '../../src/main/engine/engine.js';
 import { osKeychain } from '../../src/main/engine/credentials/credential-store.js';
-import { catalogueLink } from '../../src/main/engine/catalogue/retry-registration.js';
+import { catalogueLink } from '../../src/main/engine/operations/retry-registration.js';
 import { startIcatContractServer, type IcatContractServer } from '../support/icat-contract-server.js';
 import { makeTree } from '../support/engine-harness.js';
 import { waitUntil } from '../fault/helpers.js';

@@ -9,8 +9,8 @@ import { profileSchema, type FacilityProfile } from '../../src/shared/profile-sc
 import type { JobEvent } from '../../src/shared/model.js';
 import { Engine } from '../../src/main/engine/engine.js';
 import { osKeychain } from '../../src/main/engine/credentials/credential-store.js';
-import { catalogueLink, retryRegistration } from '../../src/main/engine/catalogue/retry-registration.js';
-import { registerInPlace } from '../../src/main/engine/catalogue/register-in-place.js';
+import { catalogueLink, retryRegistration } from '../../src/main/engine/operations/retry-registration.js';
+import { registerInPlace } from '../../src/main/engine/operations/register-in-place.js';
 import { startScicatContractServer, type Doc, type ScicatContractServer } from '../support/scicat-contract-server.js';
 import { makeTree } from '../support/engine-harness.js';
 import { waitUntil } from '../fault/helpers.js';

@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fetchFiles } from '../../src/main/engine/datasets/fetch-files.js';
-import { verifyDataset } from '../../src/main/engine/datasets/verify-dataset.js';
+import { fetchFiles } from '../../src/main/engine/operations/fetch-files.js';
+import { verifyDataset } from '../../src/main/engine/operations/verify-dataset.js';
 import { collect, harness, KINDS, makeTree, randomBytesOf, type Harness } from '../support/engine-harness.js';
 
 const ODD_NAMES = [

@@ -46,4 +46,23 @@ describe('lint import zones', () => {
       [],
     );
   });
+
+  it('keeps the engine core below its operations', async () => {
+    const up = "import { verifyDataset } from '../operations/verify-dataset.js';\nexport const a = verifyDataset;\n";
+    expect(await lint('src/main/engine/jobs/x.ts', up)).toEqual([
+      expect.stringMatching(/core must not import src\/main\/engine\/operations/),
+    ]);
+    expect(
+      await lint(
+        'src/main/engine/x.ts',
+        "import { verifyDataset } from './operations/verify-dataset.js';\nexport const a = verifyDataset;\n",
+      ),
+    ).toEqual([expect.stringMatching(/core must not import/)]);
+    expect(
+      await lint(
+        'src/main/engine/operations/x.ts',
+        "import { Journal } from '../journal/journal.js';\nexport const a = Journal;\n",
+      ),
+    ).toEqual([]);
+  });
 });

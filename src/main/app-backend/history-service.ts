@@ -7,7 +7,7 @@ import type { DatasetInfo } from '../engine/catalogue/local-catalogue.js';
 import { findDatasets } from '../engine/catalogue/local/local-search.js';
 import { DESCRIPTIVE_KEYS, resolveTechnique } from '../engine/catalogue/techniques/technique-templates.js';
 import type { FacilityProfile } from '../../shared/profile-schema.js';
-import { verifyDataset } from '../engine/datasets/verify-dataset.js';
+import { verifyDataset } from '../engine/operations/verify-dataset.js';
 import type { Engine } from '../engine/engine.js';
 
 const MAX_RESULTS = 500;

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { BeamdropError } from '../../shared/errors.js';
 import type { RegistrationStatus } from '../../shared/model.js';
-import { catalogueLink, pushOutbox, retryRegistration } from '../engine/catalogue/retry-registration.js';
+import { catalogueLink, pushOutbox, retryRegistration } from '../engine/operations/retry-registration.js';
 import { collect, parseMetadata, profileFrom, reportError, withEngine } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { readSecret } from './read-secret.js';

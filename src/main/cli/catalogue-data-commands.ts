@@ -2,10 +2,10 @@
 // the local catalogue searched, filled without copying bytes, and compared with the storage.
 import type { Command } from 'commander';
 import { formatBytes } from '../../shared/sizes.js';
-import { importCrate } from '../engine/catalogue/import-crate.js';
+import { importCrate } from '../engine/operations/import-crate.js';
 import { findDatasets } from '../engine/catalogue/local/local-search.js';
-import { fixReconcile, reconcile, type Finding } from '../engine/catalogue/reconcile.js';
-import { registerInPlace } from '../engine/catalogue/register-in-place.js';
+import { fixReconcile, reconcile, type Finding } from '../engine/operations/reconcile.js';
+import { registerInPlace } from '../engine/operations/register-in-place.js';
 import { registrationLine } from './catalogue-commands.js';
 import { collect, parseMetadata, profileFrom, reportError, withEngine } from './context.js';
 import { EXIT } from './exit-codes.js';

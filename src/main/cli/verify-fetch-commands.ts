@@ -1,8 +1,8 @@
 // `beamdrop verify DATASET [--deep]` and `beamdrop fetch DATASET|FILE DEST`.
 import type { Command } from 'commander';
 import { formatBytes } from '../../shared/sizes.js';
-import { fetchFiles } from '../engine/datasets/fetch-files.js';
-import { verifyDataset } from '../engine/datasets/verify-dataset.js';
+import { fetchFiles } from '../engine/operations/fetch-files.js';
+import { verifyDataset } from '../engine/operations/verify-dataset.js';
 import { reportError, withEngine } from './context.js';
 import { EXIT } from './exit-codes.js';
 

@@ -3,9 +3,9 @@
 // then streams any of them on demand and checks the SHA-256; `verify` re-checks them in place.
 import { readFile } from 'node:fs/promises';
 import { BeamdropError } from '../../../shared/errors.js';
-import type { LocalCatalogue } from './local-catalogue.js';
-import { POINTER_DESTINATION } from './local/local-adapter.js';
-import { readCrate } from './ro-crate.js';
+import type { LocalCatalogue } from '../catalogue/local-catalogue.js';
+import { POINTER_DESTINATION } from '../catalogue/local/local-adapter.js';
+import { readCrate } from '../catalogue/ro-crate.js';
 
 export interface ImportResult {
   dataset: string;

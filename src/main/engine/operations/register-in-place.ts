@@ -13,10 +13,10 @@ import type { Engine } from '../engine.js';
 import { sha256OfStream } from '../hash/hash-readable.js';
 import { toRemoteRelpath } from '../keys/remote-key.js';
 import { scan } from '../scan/scanner.js';
-import { prepareJobCatalogue } from './job-catalogue.js';
-import { POINTER_DESTINATION } from './local/local-adapter.js';
-import type { RegistrationRequest } from './outbox/registration-request.js';
-import { LocalCatalogueSink, TeeSink, type VerifiedFileSink } from './verified-sink.js';
+import { prepareJobCatalogue } from '../catalogue/job-catalogue.js';
+import { POINTER_DESTINATION } from '../catalogue/local/local-adapter.js';
+import type { RegistrationRequest } from '../catalogue/outbox/registration-request.js';
+import { LocalCatalogueSink, TeeSink, type VerifiedFileSink } from '../catalogue/verified-sink.js';
 
 export interface RegisterRequest {
   path: string;

@@ -5,8 +5,8 @@ import { BeamdropError } from '../../../shared/errors.js';
 import type { RegistrationStatus } from '../../../shared/model.js';
 import type { FacilityProfile } from '../../../shared/profile-schema.js';
 import type { Engine } from '../engine.js';
-import type { CatalogueLink } from './catalogue-service.js';
-import { typedMetadata } from './techniques/technique-templates.js';
+import type { CatalogueLink } from '../catalogue/catalogue-service.js';
+import { typedMetadata } from '../catalogue/techniques/technique-templates.js';
 
 export async function catalogueLink(engine: Engine, profile: FacilityProfile): Promise<CatalogueLink> {
   return engine.services.catalogues.link(profile.catalogue, { retries: profile.upload.retries });

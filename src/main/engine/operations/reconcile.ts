@@ -15,8 +15,8 @@ import { renderKey } from '../keys/key-template.js';
 import { toRemoteRelpath } from '../keys/remote-key.js';
 import { scan } from '../scan/scanner.js';
 import type { RemoteObject } from '../storage/destination.js';
-import type { JobCatalogue } from './job-catalogue.js';
-import { CRATE_SUFFIX } from './ro-crate.js';
+import type { JobCatalogue } from '../catalogue/job-catalogue.js';
+import { CRATE_SUFFIX } from '../catalogue/ro-crate.js';
 
 export type Problem =
   'not-uploaded' | 'differs-at-destination' | 'not-recorded' | 'not-registered' | 'changed-locally' | 'only-at-destination';
