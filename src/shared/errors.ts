@@ -3,7 +3,32 @@
 // a thrown Error.
 
 export type ErrorCode =
+  /** Being split into the codes below (issue 8); do not add new uses. */
   | 'config-invalid'
+  /** Bad command-line arguments: unknown flag, missing option, a value of the wrong form. */
+  | 'usage'
+  /** The facility profile (YAML) is invalid: the field and what to write instead. */
+  | 'profile-invalid'
+  /** A -p / form metadata value refused by the technique template (type, unit, range, required). */
+  | 'metadata-invalid'
+  /** A dataset name, proposal or visit that cannot name a dataset (empty, a path, reserved characters). */
+  | 'dataset-name-invalid'
+  /** A PATH or folder to upload or watch that is missing or of the wrong kind. */
+  | 'source-invalid'
+  /** --to / a destination setting that cannot be a destination (a file, a bad URI). */
+  | 'destination-invalid'
+  /** The include/exclude filters (or an empty folder) left no file to upload. */
+  | 'nothing-matched'
+  /** A rerun whose options differ from the unfinished job it would continue. */
+  | 'job-options-differ'
+  /** The job is being run by another process or window. */
+  | 'job-busy'
+  /** The operation does not apply to the job in its state (finished, cancelled, running). */
+  | 'job-state'
+  /** A dataset name that matches several datasets (other proposals or visits). */
+  | 'dataset-ambiguous'
+  /** A destructive command that needs --yes when there is no terminal to ask. */
+  | 'confirmation-required'
   | 'profile-not-found'
   | 'destination-unknown'
   | 'destination-unreachable'
