@@ -1,6 +1,7 @@
 // Lint with the import zones of DESIGN.md: shared imports nothing of the app, the renderer only
 // shared, the engine never electron, cli/app stay on top of the engine. A test feeds forbidden
 // imports to this config and expects errors (test/unit/lint-zones.test.ts).
+import { existsSync } from 'node:fs';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
@@ -30,6 +31,26 @@ const zone = (target, from, message) => ({ target, from, message });
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', '.test-artifacts/**', 'bench/results/**'] },
   ...tseslint.configs.recommended,
+  {
+    // Type information: every .ts/.tsx file belongs to tsconfig.json (engine, app, preload, shared,
+    // tests, bench, root configs) or tsconfig.web.json (renderer). Program-based rather than the
+    // project service, which finds only files named tsconfig.json and would miss the renderer's.
+    languageOptions: {
+      parserOptions: { project: ['./tsconfig.json', './tsconfig.web.json'], tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      // A promise nobody awaits loses its rejection (an unhandled rejection ends the CLI) and its
+      // order: await it, or write `void` where fire-and-forget is meant and errors are handled.
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
+    // No type information for plain JavaScript (bin/, bench/*.mjs, this file) nor for text linted
+    // under a path that is not on disk (an editor's new buffer, test/unit/lint-zones.test.ts).
+    files: ['**/*.js', '**/*.mjs', (file) => !existsSync(file)],
+    ...tseslint.configs.disableTypeChecked,
+  },
   {
     plugins: { 'import-x': importX },
     // Resolves `./x.js` specifiers to the `.ts` sources, so the zones see every relative import.

@@ -21,12 +21,13 @@ if (mode === 'walk') {
   const { FolderScanner } = await import(new URL('main/engine/sync/folder-scanner.js', dist));
   const { createSyncFilter } = await import(new URL('main/engine/sync/sync-rules.js', dist));
   const { DEFAULT_FOLDER_RULES } = await import(new URL('shared/profile-sync-schema.js', dist));
+  const { DEFAULT_EXCLUDE } = await import(new URL('shared/profile-globs.js', dist));
   const fs = new FsClient(false);
   let observed = 0;
   const folder = { path: tree, rules: DEFAULT_FOLDER_RULES, inner: [] };
   const scanner = new FolderScanner(
     folder,
-    createSyncFilter(folder, { include: [], exclude: [] }),
+    createSyncFilter(folder, { include: [], exclude: [...DEFAULT_EXCLUDE] }),
     {
       fs,
       now: () => Date.now(),

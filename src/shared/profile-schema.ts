@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { parseSize } from './sizes.js';
 import { profileCatalogueShape } from './profile-catalogue-schema.js';
+import { DEFAULT_EXCLUDE, globSchema } from './profile-globs.js';
 import { syncSchema } from './profile-sync-schema.js';
 
 export const TEMPLATE_VARIABLES = ['facility', 'beamline', 'proposal', 'visit', 'dataset', 'date', 'relpath'] as const;
@@ -129,8 +130,12 @@ export const profileSchema = z
       .default({}),
     defaultDestination: z.string().optional(),
     upload: uploadPolicySchema,
-    include: z.array(z.string()).default([]),
-    exclude: z.array(z.string()).default([]),
+    /** Globs of the files a job takes (empty: all); the operator's --include patterns are added. */
+    include: z.array(globSchema).default([]),
+    /** Globs of files no job takes, added to defaultExclude and to the operator's --exclude. */
+    exclude: z.array(globSchema).default([]),
+    /** Replaces DEFAULT_EXCLUDE (write [] to take dot, temporary and lock files too). */
+    defaultExclude: z.array(globSchema).default([...DEFAULT_EXCLUDE]),
     sync: syncSchema,
     ...profileCatalogueShape,
   })

@@ -4,9 +4,7 @@
 // Rules are set once for all folders, per technique and per folder; later ones override earlier
 // ones field by field, and every rule that is set applies (they combine).
 import { z } from 'zod';
-
-/** File names never uploaded by default: temporary and partial files, editor backups, dot files. */
-export const DEFAULT_SYNC_IGNORE = ['*.tmp', '*.part', '~*', '.*'] as const;
+import { globSchema } from './profile-globs.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
 
@@ -63,8 +61,11 @@ const ruleFields = {
   exclusiveOpen: z.enum(['auto', 'always', 'never'], { error: 'write exclusiveOpen: auto, always or never' }).optional(),
   /** A file matching `match` is complete only once its marker exists. */
   markers: z.array(markerRule).optional(),
-  /** Globs on the file name (or on the path inside the folder when they contain "/") never uploaded. */
-  ignore: z.array(z.string()).optional(),
+  /**
+   * More excludes for these folders (same glob rule as the profile's exclude; the defaults are the
+   * profile's defaultExclude, so nothing is needed here to leave out dot, temporary and lock files).
+   */
+  ignore: z.array(globSchema).optional(),
   /** watch: file-system events plus a periodic check; poll: only periodic checks (SMB/NFS shares). */
   mode: z.enum(['watch', 'poll'], { error: 'write mode: watch (local disks) or poll (network shares)' }).optional(),
   /** How often a polled folder is checked (default 5s). */
@@ -118,7 +119,7 @@ export const DEFAULT_FOLDER_RULES: FolderRules = {
   quietPeriodMs: 5000,
   exclusiveOpen: 'auto',
   markers: [],
-  ignore: [...DEFAULT_SYNC_IGNORE],
+  ignore: [],
   mode: 'watch',
   pollIntervalMs: 5000,
 };

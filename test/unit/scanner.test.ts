@@ -90,7 +90,14 @@ describe('scan', () => {
       'raw/a.h5',
       'top.h5',
     ]);
-    expect(rels((await collect([root], { include: ['*.h5'], exclude: [] })).files)).toEqual(['top.h5']);
+    // A bare name matches at any depth; a pattern with "/" (or a leading "/") is anchored to the root.
+    expect(rels((await collect([root], { include: ['*.h5'], exclude: [] })).files)).toEqual([
+      'proc/tmp/y.h5',
+      'raw/a.h5',
+      'tmp/x.h5',
+      'top.h5',
+    ]);
+    expect(rels((await collect([root], { include: ['/*.h5'], exclude: [] })).files)).toEqual(['top.h5']);
     expect(rels((await collect([root], { include: ['raw/*.H5'], exclude: [] })).files)).toEqual(['raw/b.H5']);
     expect(rels((await collect([root], { include: [], exclude: ['**/*.txt', '**/*.h5'] })).files)).toEqual(['raw/b.H5']);
   });
@@ -98,13 +105,17 @@ describe('scan', () => {
   it('treats an excluded folder as excluding everything inside it', async () => {
     const root = await tree({ 'keep/a': '', 'work/tmp/a': '', 'tmp/b': '', 'tmp.txt': '' });
     expect(rels((await collect([root], { include: [], exclude: ['**/tmp'] })).files)).toEqual(['keep/a', 'tmp.txt']);
+    expect(rels((await collect([root], { include: [], exclude: ['tmp'] })).files)).toEqual(['keep/a', 'tmp.txt']);
+    expect(rels((await collect([root], { include: [], exclude: ['/tmp'] })).files)).toEqual(['keep/a', 'tmp.txt', 'work/tmp/a']);
   });
 
-  it('sees dot files and lets "**/.*" exclude them and hidden folders', async () => {
+  it('sees dot files and lets ".*" exclude them and hidden folders, unless an include names them', async () => {
     const root = await tree({ '.hidden': '', 'a/.DS_Store': '', '.cache/blob': '', 'a/data.h5': '' });
     expect(rels((await collect([root])).files)).toEqual(['.cache/blob', '.hidden', 'a/.DS_Store', 'a/data.h5']);
+    expect(rels((await collect([root], { include: [], exclude: ['.*'] })).files)).toEqual(['a/data.h5']);
     expect(rels((await collect([root], { include: [], exclude: ['**/.*'] })).files)).toEqual(['a/data.h5']);
     expect(rels((await collect([root], { include: ['**/.*'], exclude: [] })).files)).toEqual(['.hidden', 'a/.DS_Store']);
+    expect(rels((await collect([root], { include: ['*', '.hidden'], exclude: ['.*'] })).files)).toEqual(['.hidden', 'a/data.h5']);
   });
 
   it('reports symlinks to files and folders without following them', async () => {
@@ -259,10 +270,10 @@ describe('scan', () => {
     expect(ordered).toBe(true);
   }, 600_000);
 
-  it('rejects an invalid glob with a config error', async () => {
+  it('rejects an invalid glob as a usage error naming the option', async () => {
     const root = await tree({ a: '' });
     await expect(collect([root], { include: [], exclude: [''.padEnd(70_000, '*')] })).rejects.toMatchObject({
-      code: 'config-invalid',
+      code: 'usage',
       field: 'exclude',
     });
   });

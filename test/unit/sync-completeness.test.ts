@@ -24,6 +24,7 @@ import {
 import { DEFAULT_FOLDER_RULES, parseDuration } from '../../src/shared/profile-sync-schema.js';
 import { profileSchema } from '../../src/shared/profile-schema.js';
 import { checkProfileText } from '../../src/main/engine/profile/load-profile.js';
+import { jobFilters } from '../../src/main/engine/scan/filters.js';
 
 const base: CompletenessInput = {
   now: 10_000,
@@ -124,17 +125,21 @@ describe('sync rules', () => {
     expect(markersFor('/d/a', compileMarkers([{ match: '(.*)', marker: '$1' }]))).toEqual([]);
   });
 
-  it('ignores temporary, partial, backup and dot files by default, and prunes dot folders', () => {
+  it("takes what a batch upload takes, plus each folder's ignore patterns, and prunes dot folders", () => {
+    const profile = profileSchema.parse({ exclude: ['**/scratch/**'] });
     const f = createSyncFilter(
-      { rules: DEFAULT_FOLDER_RULES, inner: [{ rel: 'keep', rules: { ...DEFAULT_FOLDER_RULES, ignore: [] } }] },
-      { include: [], exclude: ['**/scratch/**'] },
-      'linux',
+      { rules: DEFAULT_FOLDER_RULES, inner: [{ rel: 'cbf', rules: { ...DEFAULT_FOLDER_RULES, ignore: ['*.cbf'] } }] },
+      jobFilters(profile, {}),
     );
-    for (const n of ['a.tmp', 'run/b.part', 'run/~lock', '.x', 'run/.DS_Store', 'scratch/y.cbf'])
+    for (const n of ['a.tmp', 'run/b.part', 'run/~lock', '.x', 'run/.DS_Store', 'scratch/y.cbf', 'cbf/z.cbf'])
       expect(f.takesFile(n), n).toBe(false);
-    for (const n of ['a.cbf', 'run/b.h5', 'run/c.TMP2', 'keep/x.tmp']) expect(f.takesFile(n), n).toBe(true);
+    for (const n of ['a.cbf', 'run/b.h5', 'run/c.TMP2', 'cbf/x.h5']) expect(f.takesFile(n), n).toBe(true);
     expect(f.skipsDir('.snapshot')).toBe(true);
+    expect(f.skipsDir('run/.git', '.git')).toBe(true);
     expect(f.skipsDir('run')).toBe(false);
+    // A bare name matches at any depth, as in a batch upload.
+    const h5 = createSyncFilter({ rules: DEFAULT_FOLDER_RULES, inner: [] }, jobFilters(profile, { include: ['*.h5'] }));
+    expect(['top.h5', 'a/b/deep.h5', 'a/notes.txt'].filter((n) => h5.takesFile(n))).toEqual(['top.h5', 'a/b/deep.h5']);
   });
 
   it('layers defaults, technique and the deepest folder entry, field by field', () => {
@@ -161,7 +166,7 @@ describe('sync rules', () => {
     expect(rulesAt(share!, 'fast/run1/x.cbf').quietPeriodMs).toBe(500);
     expect(rulesAt(share!, 'slow/x.cbf').quietPeriodMs).toBe(3000);
     expect(fast!.rules).toMatchObject({ mode: 'poll', quietPeriodMs: 500, markers: [expect.anything()] });
-    expect(local!.rules).toMatchObject({ mode: 'watch', quietPeriodMs: 3000, ignore: DEFAULT_FOLDER_RULES.ignore });
+    expect(local!.rules).toMatchObject({ mode: 'watch', quietPeriodMs: 3000, ignore: [] });
     expect(() => resolveSyncFolders(profile, ['/data'], 'SAXS', 'linux')).toThrow(
       /no sync rules for technique "SAXS"; use one of: EIGER/,
     );

@@ -144,7 +144,7 @@ async function visit(w: Walk, d: Dirent, abs: string, rel: string): Promise<Scan
   let kind = kindOf(d);
   if (kind === 'dir') return 'dir';
   // Skip the stat of files the include globs do not want.
-  if (kind === 'file' && !w.filter.takesFile(rel)) return null;
+  if (kind === 'file' && !w.filter.takesFile(rel, d.name)) return null;
   let st: Stats;
   try {
     st = await lstat(abs);
@@ -174,7 +174,7 @@ async function visit(w: Walk, d: Dirent, abs: string, rel: string): Promise<Scan
     kind = kindOf(st);
   }
   if (kind === 'dir') return 'dir';
-  if (!w.filter.takesFile(rel)) return null;
+  if (!w.filter.takesFile(rel, d.name)) return null;
   if (kind === 'file') return file(w.root, abs, rel, st);
   return special(abs, st);
 }
@@ -185,7 +185,7 @@ function prefetch(w: Walk, frame: Frame): void {
     const d = frame.entries[frame.next++] as Dirent;
     const rel = frame.rel === '' ? d.name : `${frame.rel}/${d.name}`;
     // An excluded folder is not entered, so nothing below it is taken or reported.
-    if (w.filter.excludes(rel)) continue;
+    if (w.filter.excludes(rel, d.name)) continue;
     const abs = path.join(frame.dir, d.name);
     const visited = visit(w, d, abs, rel).then((out) => ({ abs, rel, out }));
     // visit() turns file-system errors into notes; anything else still throws where it is
@@ -247,11 +247,7 @@ async function openSources(sources: string[]): Promise<{ path: string; st: Stats
 
 /** Walks the sources; yields `{ file }` for each file taken and `{ note }` for what was left. */
 export async function* scan(sources: string[], options: ScanOptions): AsyncGenerator<ScanItem> {
-  const filter = createFilter({
-    include: options.include,
-    exclude: options.exclude,
-    caseInsensitive: process.platform === 'win32',
-  });
+  const filter = createFilter({ include: options.include, exclude: options.exclude });
   checkAbort(options.signal);
   for (const source of await openSources(sources)) {
     checkAbort(options.signal);

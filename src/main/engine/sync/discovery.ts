@@ -74,7 +74,7 @@ export class Discovery {
       onChanges: (f: FolderScanner, c: TreeChanges) => this.journal(f, c),
     };
     this.scanners = d.folders.map(
-      (f) => new FolderScanner(f, createSyncFilter(f, d.filterJob, d.platform), scannerDeps, seedUnder(seed, f.path)),
+      (f) => new FolderScanner(f, createSyncFilter(f, d.filterJob), scannerDeps, seedUnder(seed, f.path)),
     );
     this.nextCheck = d.folders.map(() => 0);
   }

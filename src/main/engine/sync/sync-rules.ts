@@ -1,9 +1,9 @@
 // The rules each watched folder runs with: the profile's sync defaults, then the technique, then
 // the deepest `sync.folders` entry that contains the folder. Resolved once when the job is
 // created and stored with it, so a resumed job decides exactly as before. Also compiles what a
-// folder takes: the job's include/exclude globs plus the folder's ignore patterns.
+// folder takes: the job's include/exclude globs plus the folder's ignore patterns, by the one
+// rule of scan/filters.ts.
 import path from 'node:path';
-import picomatch from 'picomatch';
 import { BeamdropError } from '../../../shared/errors.js';
 import type { FacilityProfile } from '../../../shared/profile-schema.js';
 import {
@@ -15,7 +15,7 @@ import {
   type SyncRuleSet,
 } from '../../../shared/profile-sync-schema.js';
 import { pathPlatform, relativeUnder, sameLocalPath } from '../keys/local-path.js';
-import { createFilter } from '../scan/filters.js';
+import { createFilter, type FilterOptions, type PathFilter } from '../scan/filters.js';
 
 export interface SyncFolder {
   /** Absolute folder path. */
@@ -59,7 +59,7 @@ export function resolveSyncFolders(
     if (!techniqueRules) {
       const known = Object.keys(s.techniques);
       throw new BeamdropError({
-        code: 'config-invalid',
+        code: 'usage',
         retryable: false,
         field: 'technique',
         message: `the profile has no sync rules for technique "${technique}"; ${known.length ? `use one of: ${known.join(', ')}` : 'define them under sync.techniques, or leave out --technique'}.`,
@@ -99,56 +99,26 @@ export function rulesAt(folder: Pick<SyncFolder, 'rules' | 'inner'>, relpath: st
   return folder.rules;
 }
 
-/** What a folder takes: a file is taken when the job's filters take it and no ignore pattern matches. */
+/**
+ * What a folder takes: the job's filters (the same rule and defaults as a batch upload, see
+ * scan/filters.ts) with the folder's `ignore` patterns added to its excludes.
+ */
 export interface SyncFilter {
   /** A folder (relpath, and its own name) not to enter at all. */
   skipsDir(relpath: string, name?: string): boolean;
   takesFile(relpath: string, name?: string): boolean;
 }
 
-export function createSyncFilter(
-  folder: Pick<SyncFolder, 'rules' | 'inner'>,
-  job: { include: string[]; exclude: string[] },
-  platform: NodeJS.Platform = process.platform,
-): SyncFilter {
-  const nocase = platform === 'win32';
-  const base = createFilter({ include: job.include, exclude: job.exclude, caseInsensitive: nocase });
-  const matchers = new Map<FolderRules, IgnoreMatcher>();
+export function createSyncFilter(folder: Pick<SyncFolder, 'rules' | 'inner'>, job: FilterOptions): SyncFilter {
+  const filters = new Map<FolderRules, PathFilter>();
   for (const rules of [folder.rules, ...folder.inner.map((i) => i.rules)])
-    matchers.set(rules, ignoreMatcher(rules.ignore, nocase));
-  const ignored = (rel: string, name: string | undefined) =>
-    matchers.get(folder.inner.length ? rulesAt(folder, rel) : folder.rules)!(rel, name ?? rel.slice(rel.lastIndexOf('/') + 1));
+    if (!filters.has(rules))
+      filters.set(rules, createFilter({ include: job.include, exclude: [...job.exclude, ...rules.ignore] }));
+  const at = (rel: string) => filters.get(folder.inner.length ? rulesAt(folder, rel) : folder.rules)!;
   return {
-    skipsDir: (rel, name) => ignored(rel, name) || base.excludes(rel),
-    takesFile: (rel, name) => !ignored(rel, name) && base.takesFile(rel),
+    skipsDir: (rel, name) => at(rel).excludes(rel, name),
+    takesFile: (rel, name) => at(rel).takesFile(rel, name),
   };
-}
-
-type IgnoreMatcher = (relpath: string, name: string) => boolean;
-
-/**
- * Patterns without "/" are matched against the name alone (as in .gitignore), the others against
- * the path inside the folder. The name is passed in (the walk has it), which is several times
- * cheaper than letting picomatch split every path: this runs for each of 100,000 files.
- */
-function ignoreMatcher(globs: string[], nocase: boolean): IgnoreMatcher {
-  const patterns = globs.filter((g) => g.trim() !== '');
-  if (!patterns.length) return () => false;
-  try {
-    const options = { dot: true, nocase, windows: false };
-    const names = patterns.filter((g) => !g.includes('/'));
-    const paths = patterns.filter((g) => g.includes('/'));
-    const byName = names.length ? picomatch(names, options) : () => false;
-    const byPath = paths.length ? picomatch(paths, options) : () => false;
-    return (rel, name) => byName(name) || byPath(rel);
-  } catch (e) {
-    throw new BeamdropError({
-      code: 'config-invalid',
-      retryable: false,
-      field: 'sync.ignore',
-      message: `one of the sync ignore patterns (${patterns.map((x) => `"${x}"`).join(', ')}) is not a valid glob: ${(e as Error).message}; write patterns such as "*.tmp" or "scratch/**"`,
-    });
-  }
 }
 
 export interface CompiledMarker {

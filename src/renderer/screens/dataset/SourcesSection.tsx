@@ -118,7 +118,7 @@ export function SourcesSection({ def, change, errorOf }: Props) {
           <Field
             name="include"
             label="Include only"
-            hint="Globs on the path inside the dataset, one per line, e.g. **/*.h5. Empty: everything."
+            hint="Globs, one per line: a name matches at any depth (*.h5), a path from the dataset root (raw/*.h5). Empty: everything."
             error={errorOf('include') ?? (preview.error?.field === 'include' ? preview.error.message : undefined)}
           >
             <textarea rows={2} value={def.include.join('\n')} onChange={(e) => change({ include: lines(e.target.value) })} />
@@ -126,7 +126,7 @@ export function SourcesSection({ def, change, errorOf }: Props) {
           <Field
             name="exclude"
             label="Exclude"
-            hint="e.g. **/*.tmp or scratch/**"
+            hint="e.g. *.log or scratch; dot files, *.tmp, *.part and ~* are left out already."
             error={errorOf('exclude') ?? (preview.error?.field === 'exclude' ? preview.error.message : undefined)}
           >
             <textarea rows={2} value={def.exclude.join('\n')} onChange={(e) => change({ exclude: lines(e.target.value) })} />
