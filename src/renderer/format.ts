@@ -1,11 +1,12 @@
 // How numbers look to the operator: sizes in binary units (as the CLI prints them), rates,
 // durations, dates in the operator's locale.
-import { formatBytes } from '../shared/sizes.js';
+import { formatBytes, formatRate as rateText } from '../shared/sizes.js';
 
 export { formatBytes };
 
+/** The shared rate text, or a dash while nothing moves. */
 export function formatRate(bytesPerSecond: number): string {
-  return bytesPerSecond > 0 ? `${formatBytes(Math.round(bytesPerSecond))}/s` : '—';
+  return bytesPerSecond > 0 ? rateText(bytesPerSecond) : '—';
 }
 
 export function formatEta(seconds: number | null): string {

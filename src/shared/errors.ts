@@ -3,8 +3,6 @@
 // a thrown Error.
 
 export type ErrorCode =
-  /** Being split into the codes below (issue 8); do not add new uses. */
-  | 'config-invalid'
   /** Bad command-line arguments: unknown flag, missing option, a value of the wrong form. */
   | 'usage'
   /** The facility profile (YAML) is invalid: the field and what to write instead. */

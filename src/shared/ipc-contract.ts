@@ -107,10 +107,18 @@ export const COMMAND_REQUESTS = {
   'history.search': z.strictObject({ query: z.string().max(200) }),
   'history.dataset': z.strictObject({
     name: z.string().min(1).max(250),
+    /** The dataset of this proposal and visit (null: none); left out: the only one of that name. */
+    proposal: z.string().max(250).nullable().optional(),
+    visit: z.string().max(250).nullable().optional(),
     offset: z.int().min(0),
     limit: z.int().min(1).max(1000),
   }),
-  'history.verify': z.strictObject({ name: z.string().min(1).max(250), deep: z.boolean() }),
+  'history.verify': z.strictObject({
+    name: z.string().min(1).max(250),
+    proposal: z.string().max(250).nullable().optional(),
+    visit: z.string().max(250).nullable().optional(),
+    deep: z.boolean(),
+  }),
 
   'settings.get': none,
   'settings.update': z.strictObject({
@@ -213,7 +221,7 @@ export function parseRequest<C extends CommandName>(
   return {
     ok: false,
     error: {
-      code: 'config-invalid',
+      code: 'usage',
       retryable: false,
       ...(field ? { field } : {}),
       message: `${command}: ${field ? `${field}: ` : ''}${issue?.message ?? 'invalid request'}`,

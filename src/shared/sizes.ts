@@ -27,8 +27,10 @@ export function parseSize(value: string | number): number | null {
   return Math.floor(Number(m[1]) * unit);
 }
 
+/** A size for the operator in binary units: "512 B" (whole bytes), "1.5 KiB", "120 MiB". */
 export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
+  const bytes = Math.round(n);
+  if (bytes < 1024) return `${bytes} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = n / 1024;
   let i = 0;
@@ -37,4 +39,9 @@ export function formatBytes(n: number): string {
     i++;
   }
   return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+}
+
+/** A transfer rate as every view prints it (CLI status, live line, watch, app): "4 B/s", "1.5 MiB/s". */
+export function formatRate(bytesPerSecond: number): string {
+  return `${formatBytes(Number.isFinite(bytesPerSecond) && bytesPerSecond > 0 ? bytesPerSecond : 0)}/s`;
 }

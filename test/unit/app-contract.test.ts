@@ -15,7 +15,7 @@ describe('IPC contract', () => {
   it('names the field of a malformed request', () => {
     expect(parseRequest('jobs.files', { jobId: 1, states: ['lost'], offset: 0, limit: 10 })).toMatchObject({
       ok: false,
-      error: { code: 'config-invalid', field: 'states.0' },
+      error: { code: 'usage', field: 'states.0' },
     });
     expect(parseRequest('jobs.files', { jobId: 1, states: [], offset: 0, limit: 100_000 })).toMatchObject({
       ok: false,
@@ -59,7 +59,7 @@ describe('createDispatcher', () => {
     expect(await dispatch('shell.openExternal', {})).toMatchObject({ ok: false, error: { code: 'permission-denied' } });
     expect(await dispatch('jobs.list', { limit: 'all' })).toMatchObject({
       ok: false,
-      error: { code: 'config-invalid', field: 'limit' },
+      error: { code: 'usage', field: 'limit' },
     });
   });
 

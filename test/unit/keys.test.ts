@@ -173,7 +173,7 @@ describe('renderKey', () => {
   });
 
   it('refuses templates without {relpath}, with unknown variables or rendering ".."', () => {
-    expect(thrown(() => renderKey('{proposal}/{dataset}', vars)).code).toBe('config-invalid');
+    expect(thrown(() => renderKey('{proposal}/{dataset}', vars)).code).toBe('profile-invalid');
     const unknown = thrown(() => renderKey('{proposal}/{user}/{relpath}', vars));
     expect(unknown.message).toContain('{user}');
     expect(unknown.field).toBe('keyTemplate');

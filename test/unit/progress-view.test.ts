@@ -9,6 +9,8 @@ const summary: JobSummary = {
     state: 'done',
     dataset: 'lyso',
     proposal: 'P1',
+    visit: null,
+    catalogue: 'local',
     destination: 'archive',
     sources: ['/d'],
     metadata: {},
@@ -76,7 +78,7 @@ describe('terminal progress', () => {
         ...base,
         state: 'needs-attention',
         lastError: {
-          code: 'config-invalid',
+          code: 'metadata-invalid',
           message: 'm',
           retryable: false,
           reason: 'energy must be a number',

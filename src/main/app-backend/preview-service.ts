@@ -9,6 +9,7 @@ import { BeamdropError } from '../../shared/errors.js';
 import type { ScanNote } from '../../shared/model.js';
 import type { FacilityProfile } from '../../shared/profile-schema.js';
 import { scan } from '../engine/scan/scanner.js';
+import { jobFilters } from '../engine/scan/filters.js';
 
 const SAMPLE = 12;
 const NOTES = 20;
@@ -40,8 +41,7 @@ export class PreviewService {
     const out: SourcePreview = { files: 0, bytes: 0, sample: [], notes: [], notesTotal: 0, elapsedMs: 0, complete: true };
     try {
       for await (const item of scan(req.sources, {
-        include: [...p.include, ...req.include],
-        exclude: [...p.exclude, ...req.exclude],
+        ...jobFilters(p, req),
         followSymlinks: req.followSymlinks,
         signal: controller.signal,
       })) {
@@ -75,7 +75,7 @@ export async function checkSources(sources: string[]): Promise<void> {
   for (const [i, s] of sources.entries()) {
     if (!s.trim())
       throw new BeamdropError({
-        code: 'config-invalid',
+        code: 'source-invalid',
         retryable: false,
         field: `sources.${i}`,
         message: 'This path is empty.',

@@ -2,7 +2,7 @@
 // its secret (environment or OS keychain; the secret itself never comes back), a connection
 // test, and the upload policy overrides. Every refusal names the field it belongs to.
 import type { CredentialStatus, DestinationView, SettingsView } from '../../shared/app-model.js';
-import { BeamdropError, isBeamdropError } from '../../shared/errors.js';
+import { BeamdropError, isBeamdropError, type ErrorCode } from '../../shared/errors.js';
 import { destinationSchema, type DestinationConfig, type FacilityProfile } from '../../shared/profile-schema.js';
 import type { Engine } from '../engine/engine.js';
 import { resolveDestination } from '../engine/storage/resolve-destination.js';
@@ -18,8 +18,8 @@ export interface SettingsUpdate {
   defaultDestination?: string | undefined;
 }
 
-const invalid = (field: string, message: string) =>
-  new BeamdropError({ code: 'config-invalid', retryable: false, field, message });
+const invalid = (field: string, message: string, code: ErrorCode = 'usage') =>
+  new BeamdropError({ code, retryable: false, field, message });
 
 export class SettingsService {
   constructor(
@@ -64,7 +64,7 @@ export class SettingsService {
       }
     }
     if (u.defaultDestination !== undefined && !(u.defaultDestination in this.profile().destinations))
-      throw invalid('defaultDestination', `There is no destination "${u.defaultDestination}".`);
+      throw invalid('defaultDestination', `There is no destination "${u.defaultDestination}".`, 'destination-unknown');
     this.store.update((s) => ({
       ...s,
       ...(u.concurrency !== undefined ? { concurrency: u.concurrency } : {}),
@@ -78,13 +78,18 @@ export class SettingsService {
   }
 
   async saveDestination(name: string, raw: Record<string, unknown>): Promise<SettingsView> {
-    if (!/^[A-Za-z0-9_-]+$/.test(name)) throw invalid('name', 'Destination names use letters, digits, "-" and "_".');
+    if (!/^[A-Za-z0-9_-]+$/.test(name))
+      throw invalid('name', 'Destination names use letters, digits, "-" and "_".', 'destination-invalid');
     if (name in this.base.destinations)
-      throw invalid('name', `"${name}" is defined by the facility profile; choose another name.`);
+      throw invalid('name', `"${name}" is defined by the facility profile; choose another name.`, 'destination-invalid');
     const parsed = destinationSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw invalid(`config.${issue?.path.map(String).join('.') || 'kind'}`, issue?.message ?? 'invalid destination');
+      throw invalid(
+        `config.${issue?.path.map(String).join('.') || 'kind'}`,
+        issue?.message ?? 'invalid destination',
+        'destination-invalid',
+      );
     }
     this.store.update((s) => ({ ...s, destinations: { ...s.destinations, [name]: raw } }));
     return this.view();

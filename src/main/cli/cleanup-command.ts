@@ -10,7 +10,7 @@ export function parseAge(text: string): number {
   const m = /^(\d+)([mhd])$/.exec(text.trim());
   if (!m)
     throw new BeamdropError({
-      code: 'config-invalid',
+      code: 'usage',
       retryable: false,
       field: '--older-than',
       message: `--older-than ${text}: write an age such as 90m, 24h or 7d`,

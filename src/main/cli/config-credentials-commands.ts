@@ -61,7 +61,7 @@ export function registerCredentials(program: Command): void {
           });
         if (d.kind === 'filesystem')
           throw new BeamdropError({
-            code: 'config-invalid',
+            code: 'usage',
             retryable: false,
             message: `destination "${name}" is a folder and needs no secret.`,
           });

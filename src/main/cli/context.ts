@@ -6,7 +6,7 @@ import { Engine } from '../engine/engine.js';
 import { dataPaths, dataRoot } from '../engine/profile/data-dir.js';
 import { defaultProfile } from '../engine/profile/default-profile.js';
 import { loadProfile } from '../engine/profile/load-profile.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, EXIT_OF_ERROR } from './exit-codes.js';
 
 export async function profileFrom(file: string | undefined): Promise<FacilityProfile> {
   const path = file ?? process.env.BEAMDROP_PROFILE;
@@ -23,31 +23,24 @@ export async function withEngine<T>(fn: (engine: Engine) => Promise<T>): Promise
   }
 }
 
-const USAGE_CODES = new Set([
-  'config-invalid',
-  'profile-not-found',
-  'destination-unknown',
-  'job-not-found',
-  'dataset-not-found',
-  'invalid-key',
-  'not-found',
-  'credentials-missing',
-]);
-
-/** Prints an error for the operator and sets the exit code; never a stack trace for known errors. */
+/**
+ * Prints an error for the operator and sets the exit code (EXIT_OF_ERROR); never a stack trace
+ * for a BeamdropError. Anything else is a bug: its message, a request to report it, the stack, exit 1.
+ */
 export function reportError(e: unknown, json: boolean): void {
   const info = toErrorInfo(e);
   if (json) process.stdout.write(JSON.stringify({ type: 'error', error: info }) + '\n');
-  else process.stderr.write(`beamdrop: ${info.message}\n`);
-  if (!(e instanceof BeamdropError)) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
-  process.exitCode =
-    e instanceof BeamdropError
-      ? USAGE_CODES.has(e.code)
-        ? EXIT.usage
-        : e.code === 'checksum-mismatch'
-          ? EXIT.mismatch
-          : EXIT.paused
-      : 1;
+  if (e instanceof BeamdropError) {
+    if (!json) process.stderr.write(`beamdrop: ${info.message}\n`);
+    process.exitCode = EXIT_OF_ERROR[e.code];
+    return;
+  }
+  process.stderr.write(
+    `beamdrop: unexpected error: ${info.message}\n` +
+      'This is a bug in Beamdrop, not a problem with your input; please report it with the details below.\n' +
+      `${e instanceof Error && e.stack ? e.stack : String(e)}\n`,
+  );
+  process.exitCode = EXIT.internal;
 }
 
 export function collect(value: string, previous: string[] = []): string[] {
@@ -61,7 +54,7 @@ export function parseMetadata(pairs: string[]): Record<string, string> {
     const eq = p.indexOf('=');
     if (eq <= 0)
       throw new BeamdropError({
-        code: 'config-invalid',
+        code: 'usage',
         retryable: false,
         field: '-p',
         message: `-p ${p}: write metadata as KEY=VALUE, e.g. -p sample=lysozyme`,

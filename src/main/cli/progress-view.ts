@@ -1,7 +1,7 @@
 // How a running job looks on a terminal: one live status line (files, bytes, rate, ETA),
 // failures printed as they happen, and a summary at the end. With --json: one event per line.
 import type { JobEvent, JobProgress, JobSummary, RegistrationStatus } from '../../shared/model.js';
-import { formatBytes } from '../../shared/sizes.js';
+import { formatBytes, formatRate } from '../../shared/sizes.js';
 
 export interface Output {
   write(s: string): void;
@@ -19,7 +19,7 @@ export function formatDuration(seconds: number): string {
 export function progressLine(p: JobProgress): string {
   const failed = p.counts.failed ? ` · ${p.counts.failed} failed` : '';
   const eta = p.eta === null ? '' : ` · ETA ${formatDuration(p.eta)}`;
-  return `${p.filesDone}/${p.filesTotal} files · ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)} · ${formatBytes(p.rate)}/s${eta}${failed}`;
+  return `${p.filesDone}/${p.filesTotal} files · ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)} · ${formatRate(p.rate)}${eta}${failed}`;
 }
 
 export function summaryText(s: JobSummary): string {
@@ -28,7 +28,7 @@ export function summaryText(s: JobSummary): string {
       .map(([state, n]) => `${n} ${state}`)
       .join(', ') || 'no files';
   const secs = s.durationMs / 1000;
-  const rate = secs > 0 ? ` (${formatBytes(s.bytesSent / secs)}/s)` : '';
+  const rate = secs > 0 ? ` (${formatRate(s.bytesSent / secs)})` : '';
   const lines = [
     `Job ${s.job.id} · dataset "${s.job.dataset}" → ${s.job.destination}: ${s.job.state}`,
     `  files: ${counts}`,
@@ -112,6 +112,10 @@ export class ProgressView {
       case 'registration':
         this.clearLive();
         this.out.write(registrationLine(e.status) + '\n');
+        break;
+      case 'job-note':
+        this.clearLive();
+        this.out.write(`• ${e.message}\n`);
         break;
       default:
         break;

@@ -18,7 +18,7 @@ export function registerStatus(program: Command): void {
         await withEngine(async (engine) => {
           const { journal } = engine.services;
           if (jobArg === undefined) {
-            const jobs = journal.jobs().map((j) => ({
+            const jobs = journal.records().map((j) => ({
               id: j.id,
               kind: j.kind,
               state: j.state,

@@ -1,6 +1,7 @@
 // Decides what an error means for the job: a problem of one file (that file fails, the rest go
 // on), or of the destination (retry with backoff, then pause the whole job with the reason).
 import { BeamdropError, toErrorInfo, type ErrorCode, type ErrorInfo } from '../../../shared/errors.js';
+import { isTemporaryHttpStatus, networkFailure } from '../net/network-error.js';
 
 export type ErrorScope = 'file' | 'destination' | 'cancelled';
 
@@ -10,20 +11,6 @@ const DESTINATION_CODES: ReadonlySet<ErrorCode> = new Set([
   'credentials-missing',
   'disk-full',
   'transfer-failed',
-]);
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
 export interface Classified {
@@ -36,31 +23,25 @@ export function classifyError(e: unknown, context: { destination: string; file?:
     if (e.code === 'cancelled') return { info: e.toJSON(), scope: 'cancelled' };
     return { info: e.toJSON(), scope: DESTINATION_CODES.has(e.code) ? 'destination' : 'file' };
   }
-  const err = e as {
-    name?: string;
-    code?: string;
-    cause?: { code?: string };
-    message?: string;
-    $metadata?: { httpStatusCode?: number };
-  };
+  const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   if (err?.name === 'AbortError') {
     return { info: { code: 'cancelled', message: 'stopped by the operator', retryable: true }, scope: 'cancelled' };
   }
-  const code = err?.code ?? err?.cause?.code;
   const status = err?.$metadata?.httpStatusCode;
   const file = context.file !== undefined ? { file: context.file } : {};
-  if ((code && NETWORK_CODES.has(code)) || /socket hang up|other side closed|terminated|fetch failed/i.test(err?.message ?? '')) {
+  const network = networkFailure(e);
+  if (network) {
     return {
       info: {
         code: 'transfer-failed',
         retryable: true,
         ...file,
-        message: `connection to destination "${context.destination}" failed (${code ?? err?.message}); will retry.`,
+        message: `connection to destination "${context.destination}" failed (${network.description}); will retry.`,
       },
       scope: 'destination',
     };
   }
-  if (status !== undefined && (status >= 500 || status === 429)) {
+  if (status !== undefined && isTemporaryHttpStatus(status)) {
     return {
       info: {
         code: 'transfer-failed',

@@ -47,7 +47,7 @@ function badValue(name: TemplateVariable, value: string, what: string, instead: 
 
 function badTemplate(template: string, what: string): BeamdropError {
   return new BeamdropError({
-    code: 'config-invalid',
+    code: 'profile-invalid',
     retryable: false,
     field: 'keyTemplate',
     message: `the key template "${template}" ${what}`,
@@ -77,7 +77,7 @@ function segmentValue(name: Exclude<TemplateVariable, 'relpath'>, raw: string | 
   return value;
 }
 
-/** The variables a template uses, in order; throws 'config-invalid' for an unknown one. */
+/** The variables a template uses, in order; throws 'profile-invalid' for an unknown one. */
 export function templateVariables(template: string): TemplateVariable[] {
   const names = [...template.matchAll(TOKEN)].map((m) => m[1] ?? '');
   for (const n of names) {

@@ -34,7 +34,7 @@ export class UriDestination implements Destination {
   }
   upload(key: string): never {
     throw new BeamdropError({
-      code: 'config-invalid',
+      code: 'destination-invalid',
       retryable: false,
       message: `${key} is a pointer to storage Beamdrop does not manage; nothing can be written there.`,
     });

@@ -64,7 +64,7 @@ export async function loadProfile(file: string): Promise<FacilityProfile> {
   if (!result.ok) {
     const lines = result.problems.map((p) => `  ${p.path || '(file)'}${p.line ? ` (line ${p.line})` : ''}: ${p.message}`);
     throw new BeamdropError({
-      code: 'config-invalid',
+      code: 'profile-invalid',
       retryable: false,
       file,
       field: result.problems[0]?.path,

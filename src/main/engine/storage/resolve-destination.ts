@@ -2,6 +2,7 @@
 //   /abs/folder, file:///abs/folder            → filesystem
 //   s3+http(s)://host:port/bucket[/prefix]      → S3 (credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)
 //   webdav+http(s)://host/path, dav(s)://…     → WebDAV (BEAMDROP_WEBDAV_USERNAME / BEAMDROP_WEBDAV_PASSWORD)
+import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BeamdropError } from '../../../shared/errors.js';
@@ -43,13 +44,26 @@ export function resolveDestination(profile: FacilityProfile, choice: { destinati
 export function parseDestinationUri(uri: string): DestinationConfig {
   const bad = (why: string) =>
     new BeamdropError({
-      code: 'destination-unknown',
+      code: 'destination-invalid',
       retryable: false,
       field: 'to',
       message: `--to ${uri}: ${why}. Write a folder (/mnt/archive), s3+http://host:port/bucket/prefix or webdav+https://host/path.`,
     });
-  if (isAbsolute(uri) || /^[A-Za-z]:[\\/]/.test(uri))
-    return destinationSchema.parse({ kind: 'filesystem', root: resolve(uri), keyTemplate: ADHOC_TEMPLATE });
+  const folder = (root: string): DestinationConfig => {
+    // A folder that does not exist yet is the filesystem destination's to report (an unmounted
+    // share may come back); a file in its place never becomes a destination.
+    const st = statSync(root, { throwIfNoEntry: false });
+    if (st && !st.isDirectory())
+      throw new BeamdropError({
+        code: 'destination-invalid',
+        retryable: false,
+        field: 'to',
+        file: root,
+        message: `--to ${uri}: ${root} is a file, not a folder. Give the folder to upload into (e.g. its parent), or an s3+http(s):// or webdav+http(s):// URI.`,
+      });
+    return destinationSchema.parse({ kind: 'filesystem', root, keyTemplate: ADHOC_TEMPLATE });
+  };
+  if (isAbsolute(uri) || /^[A-Za-z]:[\\/]/.test(uri)) return folder(resolve(uri));
   let url: URL;
   try {
     url = new URL(uri);
@@ -59,8 +73,7 @@ export function parseDestinationUri(uri: string): DestinationConfig {
   if (url.username || url.password)
     throw bad('do not put credentials in the URI; use the environment variables or a profile with the keychain');
   const scheme = url.protocol.replace(/:$/, '');
-  if (scheme === 'file')
-    return destinationSchema.parse({ kind: 'filesystem', root: fileURLToPath(url), keyTemplate: ADHOC_TEMPLATE });
+  if (scheme === 'file') return folder(fileURLToPath(url));
   const prefix = decodeURIComponent(url.pathname).split('/').filter(Boolean);
   if (scheme === 's3+http' || scheme === 's3+https') {
     const [bucket, ...rest] = prefix;

@@ -46,7 +46,7 @@ export function SettingsScreen() {
     const int = (v: string, field: string) => {
       const n = Number(v);
       if (!Number.isInteger(n))
-        throw { code: 'config-invalid', retryable: false, field, message: 'Write a whole number.' } satisfies ErrorInfo;
+        throw { code: 'usage', retryable: false, field, message: 'Write a whole number.' } satisfies ErrorInfo;
       return n;
     };
     try {

@@ -37,7 +37,7 @@ export function resolveTechnique(
   const key = Object.keys(all).find((k) => k.toLowerCase() === name.toLowerCase());
   if (!key) {
     throw new BeamdropError({
-      code: 'config-invalid',
+      code: 'metadata-invalid',
       retryable: false,
       field: 'technique',
       ...(dataset ? { dataset } : {}),
@@ -100,7 +100,7 @@ export function typedMetadata(
   if (problems.length) {
     const list = problems.map((p) => `  ${p.field}: ${p.message}`).join('\n');
     throw new BeamdropError({
-      code: 'config-invalid',
+      code: 'metadata-invalid',
       retryable: false,
       dataset,
       field: problems[0]!.field,

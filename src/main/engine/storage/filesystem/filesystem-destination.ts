@@ -39,10 +39,20 @@ export class FilesystemDestination implements Destination {
   }
 
   async check(): Promise<void> {
-    if (this.createRoot) await mkdir(this.root, { recursive: true });
+    // A file where the folder should be is a wrong setting, not a share that may come back.
+    const kind = await stat(this.root).then(
+      (st) => (st.isDirectory() ? 'folder' : 'file'),
+      (e: NodeJS.ErrnoException) => (e.code === 'ENOTDIR' ? 'file' : 'missing'),
+    );
+    if (kind === 'file')
+      throw new BeamdropError({
+        code: 'destination-invalid',
+        retryable: false,
+        file: this.root,
+        message: `destination "${this.name}": ${this.root} is a file (or lies under one), not a folder; give a folder to upload into.`,
+      });
     try {
-      const st = await stat(this.root);
-      if (!st.isDirectory()) throw new Error('not a folder');
+      if (this.createRoot) await mkdir(this.root, { recursive: true });
       await access(this.root, constants.W_OK);
     } catch (e) {
       throw new BeamdropError(

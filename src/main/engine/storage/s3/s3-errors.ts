@@ -1,6 +1,7 @@
 // Turns what the AWS SDK throws (service exceptions, socket errors, aborts) into BeamdropErrors
 // that tell the operator what happened and what to do, and tell the engine whether to retry.
 import { BeamdropError, type ErrorInfo } from '../../../../shared/errors.js';
+import { isTemporaryHttpStatus, networkFailure } from '../../net/network-error.js';
 
 export interface S3ErrorContext {
   /** Destination name, as in `beamdrop credentials set NAME`. */
@@ -22,21 +23,6 @@ interface SdkError {
   $retryable?: unknown;
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'EPIPE',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-  'EPROTO',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
-]);
 const CREDENTIAL_CODES = new Set([
   'InvalidAccessKeyId',
   'SignatureDoesNotMatch',
@@ -78,17 +64,17 @@ export function mapS3Error(e: unknown, ctx: S3ErrorContext, signal?: AbortSignal
   const err = (e ?? {}) as SdkError;
   const status = httpStatus(e);
   const code = s3Code(e);
-  const sysCode = typeof err.code === 'string' ? err.code : undefined;
   const where = `${ctx.endpoint} (bucket ${ctx.bucket})`;
   const target = ctx.key === undefined ? `bucket ${ctx.bucket}` : `s3://${ctx.bucket}/${ctx.key}`;
 
-  if (status === undefined && (NETWORK_CODES.has(sysCode ?? '') || err.name === 'TimeoutError')) {
+  const network = status === undefined ? networkFailure(e) : null;
+  if (network) {
     return make(
       e,
       ctx,
       'destination-unreachable',
       true,
-      `cannot reach S3 endpoint ${ctx.endpoint} (${sysCode ?? err.name}: ${err.message ?? ''}) during ${ctx.action}; check the network connection and the endpoint URL of destination "${ctx.name}". It will be tried again.`,
+      `cannot reach S3 endpoint ${ctx.endpoint} (${network.description}${err.message && !network.description.includes(err.message) ? `: ${err.message}` : ''}) during ${ctx.action}; check the network connection and the endpoint URL of destination "${ctx.name}". It will be tried again.`,
     );
   }
   // HEAD answers carry no error body: a bare 403 there is most often a wrong key or secret.
@@ -150,12 +136,7 @@ export function mapS3Error(e: unknown, ctx: S3ErrorContext, signal?: AbortSignal
     return make(e, ctx, 'not-found', false, `${target} was not found during ${ctx.action} (${code ?? 'HTTP 404'}).`);
   }
   const transient =
-    status === undefined ||
-    status >= 500 ||
-    status === 408 ||
-    status === 429 ||
-    TRANSIENT_CODES.has(code ?? '') ||
-    Boolean(err.$retryable);
+    status === undefined || isTemporaryHttpStatus(status) || TRANSIENT_CODES.has(code ?? '') || Boolean(err.$retryable);
   return make(
     e,
     ctx,

@@ -54,7 +54,7 @@ export class WebdavDestination implements Destination {
     const self = r.entries.find((e) => e.key === '');
     if (r.status === 404 || (self && !self.collection)) {
       throw new BeamdropError({
-        code: 'not-found',
+        code: self ? 'destination-invalid' : 'not-found',
         retryable: false,
         message:
           `the WebDAV folder ${url} of destination "${this.name}" does not exist${self ? ' (it is a file)' : ''}; ` +

@@ -1,6 +1,7 @@
 // Turns what a WebDAV server or the network said into a BeamdropError an operator can act on:
 // which URL, which key, whether trying again later can help, and what to change otherwise.
 import { BeamdropError, isBeamdropError } from '../../../../shared/errors.js';
+import { isTemporaryHttpStatus, networkFailure } from '../../net/network-error.js';
 
 export interface DavErrorContext {
   /** Destination name, for `beamdrop credentials set NAME`. */
@@ -13,20 +14,6 @@ export interface DavErrorContext {
   /** What was being done, e.g. "uploading", "listing". */
   action: string;
 }
-
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
 
 function subject(ctx: DavErrorContext): string {
   return ctx.key === undefined ? ctx.url : `${ctx.key} (${ctx.url})`;
@@ -80,7 +67,7 @@ export function httpError(status: number, ctx: DavErrorContext): BeamdropError {
       message: `the WebDAV server refuses a file this large (HTTP 413) while ${what}; ask the storage administrators to raise its request size limit (Apache: LimitRequestBody).`,
     });
   }
-  const temporary = status >= 500 || status === 408 || status === 409 || status === 423 || status === 429;
+  const temporary = isTemporaryHttpStatus(status) || status === 409 || status === 423;
   return new BeamdropError({
     code: 'transfer-failed',
     retryable: temporary,
@@ -120,8 +107,8 @@ export function networkError(e: unknown, ctx: DavErrorContext, timedOut: boolean
   if (isBeamdropError(e)) return e;
   if (timedOut || (e instanceof Error && e.name === 'TimeoutError')) return unreachable(ctx, 'no answer in time', e);
   if (isAbort(e)) return cancelled(ctx);
-  const code = (e as { code?: unknown }).code;
-  if (typeof code === 'string' && UNREACHABLE.has(code)) return unreachable(ctx, code, e);
+  const network = networkFailure(e);
+  if (network) return unreachable(ctx, network.description, e);
   const message = e instanceof Error ? e.message : String(e);
   return new BeamdropError(
     {
