@@ -5,7 +5,7 @@
 // so the job manager, the batching, the IPC contract and the renderer are all the real ones;
 // only the bytes are not sent (the benchmark measures the UI, not the network).
 import type { JobSummary, FileState } from '../src/shared/model.js';
-import type { FacilityProfile } from '../src/shared/profile-schema.js';
+import { uploadPolicySchema, type FacilityProfile } from '../src/shared/profile-schema.js';
 import { Engine, type UploadRequest } from '../src/main/engine/engine.js';
 import { summarise } from '../src/main/engine/jobs/job-runner.js';
 
@@ -32,10 +32,21 @@ export class SimulatedEngine extends Engine {
       kind: 'batch',
       dataset: req.dataset,
       proposal: req.proposal ?? null,
+      visit: null,
+      catalogue: 'local',
       destination: req.destination ?? 'local',
       sources: req.sources,
       metadata: req.metadata ?? {},
-      options: {},
+      options: {
+        include: [],
+        exclude: [],
+        followSymlinks: false,
+        keyTemplate: '{dataset}/{relpath}',
+        vars: { dataset: req.dataset, date: new Date(started).toISOString().slice(0, 10) },
+        destinationConfig: { kind: 'filesystem', root: '/nowhere', keyTemplate: '{dataset}/{relpath}' },
+        adhoc: false,
+        policy: uploadPolicySchema.parse({}),
+      },
     });
     const emit = req.onEvent ?? (() => undefined);
     emit({ type: 'job-started', jobId: job.id, dataset: job.dataset, destination: job.destination, resumed: false });
@@ -52,10 +63,7 @@ export class SimulatedEngine extends Engine {
     emit({ type: 'scan-done', jobId: job.id, files: this.sim.files, bytes: 0, notes: [] });
     journal.setJobState(job.id, 'running');
 
-    const ids = journal.db.prepare('SELECT id, relpath FROM files WHERE job_id = ? ORDER BY id').all(job.id) as {
-      id: number;
-      relpath: string;
-    }[];
+    const ids = journal.files(job.id).map((f) => ({ id: f.id, relpath: f.relpath }));
     // Each step moves the next file one state along: discovered → transferring → verified.
     const next: Record<string, FileState> = { discovered: 'transferring', transferring: 'verified' };
     const states = new Map<number, FileState>();
@@ -66,7 +74,7 @@ export class SimulatedEngine extends Engine {
     const until = Date.now() + this.sim.durationMs;
     let due = Date.now();
     while (Date.now() < until && !req.signal?.aborted) {
-      journal.db.transaction(() => {
+      journal.batch(() => {
         for (let k = 0; k < perTick; k++) {
           // Half the changes start files, half finish the ones started 1,000 changes ago.
           const f = ids[k % 2 === 0 ? cursor % ids.length : Math.max(0, cursor - 500) % ids.length]!;
@@ -76,7 +84,7 @@ export class SimulatedEngine extends Engine {
           emit({ type: 'file-state', jobId: job.id, relpath: f.relpath, state });
           if (k % 2 === 0) cursor++;
         }
-      })();
+      });
       if (Date.now() - lastProgress >= 250) {
         lastProgress = Date.now();
         const t = journal.totals(job.id);

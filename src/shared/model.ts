@@ -35,9 +35,21 @@ export function datasetLabel(id: Pick<DatasetIdentity, 'name' | 'proposal' | 'vi
   return where.length ? `"${id.name}" (${where.join(', ')})` : `"${id.name}"`;
 }
 
-export type JobKind = 'batch' | 'sync';
-/** `stopping`: a sync job asked to end (by `beamdrop stop` or Ctrl-C) that is finishing its backlog. */
-export type JobState = 'scanning' | 'running' | 'stopping' | 'paused' | 'done' | 'failed';
+/** `dry-run`: shows what a batch upload would do; it sends nothing and never becomes a real job. */
+export type JobKind = 'batch' | 'sync' | 'dry-run';
+/**
+ * `stopping`: a sync job asked to end (by `beamdrop stop` or Ctrl-C) that is finishing its backlog.
+ * `cancelled`: stopped for good by `beamdrop cancel` (or replaced by `--new-job`); never continued.
+ */
+export type JobState = 'scanning' | 'running' | 'stopping' | 'paused' | 'done' | 'failed' | 'cancelled';
+
+/** The dataset a job belongs to. */
+export function jobIdentity(job: Pick<JobRecord, 'catalogue' | 'proposal' | 'visit' | 'dataset'>): DatasetIdentity {
+  return { catalogue: job.catalogue, proposal: job.proposal, visit: job.visit, name: job.dataset };
+}
+
+/** States a job does not leave: it is never continued, a rerun starts a new job. */
+export const ENDED_JOB_STATES: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled']);
 
 export interface JobRecord {
   id: number;
@@ -45,6 +57,9 @@ export interface JobRecord {
   state: JobState;
   dataset: string;
   proposal: string | null;
+  visit: string | null;
+  /** The catalogue's identity ("local", "scicat https://host"): with proposal, visit and name, the dataset's. */
+  catalogue: string;
   destination: string;
   sources: string[];
   metadata: Record<string, string>;
@@ -116,7 +131,17 @@ export type JobEvent =
   | { type: 'job-finished'; summary: JobSummary }
   | { type: 'registration'; jobId: number; status: RegistrationStatus }
   | { type: 'sync-status'; status: SyncStatus }
-  | { type: 'sync-note'; jobId: number; kind: SyncNoteKind; relpath?: string; message: string };
+  | { type: 'sync-note'; jobId: number; kind: SyncNoteKind; relpath?: string; message: string }
+  | { type: 'job-note'; jobId: number; kind: JobNoteKind; message: string };
+
+/** Things any job tells the operator that are not a file state. */
+export type JobNoteKind =
+  /** A rerun continued the unfinished job with the metadata (or settings) given now; the message names each key. */
+  | 'options-updated'
+  /** `--new-job`: the unfinished job it would have continued was cancelled. */
+  | 'job-replaced'
+  /** The dataset was finalised: complete in the local catalogue, RO-Crate written, the catalogue told. */
+  | 'dataset-finalised';
 
 /** Things a sync job tells the operator that are not a file state. */
 export type SyncNoteKind =
@@ -127,8 +152,7 @@ export type SyncNoteKind =
   | 'name-collision'
   | 'destination-down'
   | 'destination-back'
-  | 'stop-requested'
-  | 'dataset-finished';
+  | 'stop-requested';
 
 /** A sync job as the operator sees it: what waits to be complete, the backlog, and when it drains. */
 export interface SyncStatus {
@@ -158,6 +182,9 @@ export type RegistrationState = 'pending' | 'open' | 'registered' | 'needs-atten
 
 export interface RegistrationStatus {
   dataset: string;
+  /** With the name and catalogue, the dataset's identity (optional: absent in statuses of older versions). */
+  proposal?: string | null;
+  visit?: string | null;
   /** e.g. "scicat https://scicat.facility.example". */
   catalogue: string;
   state: RegistrationState;

@@ -107,7 +107,23 @@ describe('app backend: job control', () => {
     const src = makeTree({ 'x.bin': randomBytesOf(300_000, 4) });
     await call('jobs.start', { definition: definition({ name: 'twice', sources: [src] }) });
     const again = await backend.dispatch('jobs.start', { definition: definition({ name: 'twice', sources: [src] }) });
-    expect(again).toMatchObject({ ok: false, error: { code: 'config-invalid', field: 'name' } });
+    expect(again).toMatchObject({ ok: false, error: { code: 'job-busy', field: 'name' } });
+  });
+
+  it('refuses a second start of a dataset whose sync session is running, and stops it finalised', async () => {
+    const src = makeTree({ 'frame1.cbf': 'one' });
+    const sync = definition({ name: 'watched_twice', destination: 'filesystem', sources: [src], mode: 'sync' });
+    sync.completeness = { ...sync.completeness, quietSeconds: 0.5 };
+    const { jobId } = await call<{ jobId: number }>('jobs.start', { definition: sync });
+    await expect.poll(async () => (await view(jobId)).counts, { timeout: 20_000 }).toEqual({ verified: 1 });
+    const again = await backend.dispatch('jobs.start', { definition: sync });
+    expect(again).toMatchObject({
+      ok: false,
+      error: { code: 'job-busy', field: 'name', message: expect.stringMatching(new RegExp(`job ${jobId}`)) },
+    });
+    expect((await call<JobView[]>('jobs.list', { limit: 50 })).filter((j) => j.dataset === 'watched_twice')).toHaveLength(1);
+    expect(await call<JobView>('jobs.stop', { jobId })).toMatchObject({ state: 'done', running: false });
+    expect(h.engine.services.catalogue.dataset('watched_twice')).toMatchObject({ status: 'complete', files: 1 });
   });
 
   it('shutdown() leaves a paused, resumable job in the journal', async () => {

@@ -3,6 +3,7 @@
 // is written to the journal and no scan starts, and the error says what is wrong and where.
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BeamdropError } from '../../src/shared/errors.js';
@@ -59,7 +60,10 @@ async function refused(engine: Engine, profile: FacilityProfile, destination: st
   expect(events.filter((e) => e.type === 'scan-progress' || e.type === 'scan-done' || e.type === 'job-started')).toEqual([]);
   const { journal } = engine.services;
   expect(journal.jobs()).toEqual([]);
-  const journalEvents = journal.db.prepare('SELECT type FROM events').all() as { type: string }[];
+  // Read independently of the engine: the journal file itself has no event.
+  const raw = new Database(engine.services.paths.journal, { readonly: true });
+  const journalEvents = raw.prepare('SELECT type FROM events').all() as { type: string }[];
+  raw.close();
   expect(journalEvents).toEqual([]);
   return err as BeamdropError;
 }
@@ -72,9 +76,9 @@ describe('destination checks before any scan', () => {
       { archive: { kind: 's3', endpoint: s3.endpoint, bucket, credentials: { accessKeyId: s3.accessKeyId } } },
       { [envName('archive', 'SECRET_ACCESS_KEY')]: `${s3.secretAccessKey}-wrong` },
     );
-    // A folder that does not exist: a scan that ran first would fail on it or note it.
-    const missing = join(tmpdir(), `bd-does-not-exist-${process.pid}-${Date.now()}`);
-    const err1 = await refused(engine, profile, 'archive', [missing]);
+    // An empty folder: a scan that ran first would end the job with nothing-matched.
+    const empty = tempDir('bd-check-empty-');
+    const err1 = await refused(engine, profile, 'archive', [empty]);
     expect(err1.code).toBe('credentials-rejected');
     expect(err1.message).toContain('"archive"');
     expect(err1.message).toContain('beamdrop credentials set archive');

@@ -149,7 +149,7 @@ describe.each(['watch', 'poll'] as const)('SIGKILL of a %s-mode watcher during a
       timeout: 60_000,
     });
     expect(third.status).toBe(2);
-    expect(third.stderr).toMatch(new RegExp(`job ${jobId} is being watched by process ${second.child.pid}`));
+    expect(third.stderr).toMatch(new RegExp(`job ${jobId} is being run by process ${second.child.pid}.*beamdrop stop ${jobId}`));
     await writer.done;
     const written = new Map(writer.files.map((f) => [f.relpath, f]));
     expect(written.size).toBe(40 + 200 + 4 + 20);

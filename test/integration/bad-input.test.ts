@@ -180,16 +180,16 @@ describe('bad input', () => {
 
   it('names the field when the dataset or the sources are missing', async () => {
     await expect(h.engine.upload(h.profile, { sources: [], dataset: 'x' })).rejects.toMatchObject({
-      code: 'config-invalid',
+      code: 'source-invalid',
       field: 'sources',
     });
     await expect(h.engine.upload(h.profile, { sources: ['/tmp'], dataset: '  ' })).rejects.toMatchObject({
-      code: 'config-invalid',
+      code: 'dataset-name-invalid',
       field: 'dataset',
     });
     await expect(
       h.engine.upload(h.profile, { sources: ['/definitely/not/here'], dataset: 'missing', destination: 'filesystem' }),
-    ).rejects.toMatchObject({ code: 'not-found', message: expect.stringMatching(/\/definitely\/not\/here/) });
+    ).rejects.toMatchObject({ code: 'source-invalid', message: expect.stringMatching(/\/definitely\/not\/here/) });
   });
 });
 

@@ -17,10 +17,21 @@ describe('cleanup', () => {
         kind: 'batch',
         dataset: 'd',
         proposal: null,
+        visit: null,
+        catalogue: 'local',
         destination: 's3',
         sources: ['/x'],
         metadata: {},
-        options: {},
+        options: {
+          include: [],
+          exclude: [],
+          followSymlinks: false,
+          keyTemplate: '{dataset}/{relpath}',
+          vars: { dataset: 'd', date: '2025-03-14' },
+          destinationConfig: h.profile.destinations.s3!,
+          adhoc: false,
+          policy: h.profile.upload,
+        },
       });
       h.engine.services.journal.addScannedFiles(job.id, [{ path: '/x/paused.raw', relpath: 'paused.raw', size: 1, mtimeMs: 1 }]);
       h.engine.services.journal

@@ -43,9 +43,7 @@ export class FilePages {
     if (list && list.length === count) return list;
     if (!list || list.length > count) list = { ids: new Int32Array(Math.max(1024, count)), length: 0 };
     const after = list.length ? list.ids[list.length - 1]! : -1;
-    const fresh = (
-      this.journal.db.prepare('SELECT id FROM files WHERE job_id = ? AND id > ?').pluck().all(jobId, after) as number[]
-    ).sort((a, b) => a - b);
+    const fresh = this.journal.fileIdsAfter(jobId, after);
     if (list.length + fresh.length > list.ids.length) {
       const grown = new Int32Array(Math.max(list.ids.length * 2, list.length + fresh.length));
       grown.set(list.ids.subarray(0, list.length));

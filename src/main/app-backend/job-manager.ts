@@ -2,14 +2,12 @@
 // stop acquisition, pause-all / resume-all for the tray, and shutdown() that stops taking work
 // and waits until every runner has journaled what it had in flight. Uploading itself is the
 // engine's; this only owns the AbortControllers and the promises.
-import { resolve } from 'node:path';
 import type { JobView } from '../../shared/app-model.js';
 import { BeamdropError, toErrorInfo } from '../../shared/errors.js';
-import type { JobEvent, JobSummary } from '../../shared/model.js';
+import { ENDED_JOB_STATES, type JobEvent, type JobSummary } from '../../shared/model.js';
 import type { FacilityProfile } from '../../shared/profile-schema.js';
 import type { Engine, UploadRequest } from '../engine/engine.js';
 import type { Logger } from '../engine/log/logger.js';
-import { resolveDestination } from '../engine/storage/resolve-destination.js';
 import type { ProgressHub } from './progress-hub.js';
 import type { Completeness, SyncGateway, SyncSignals } from './sync-gateway.js';
 
@@ -53,24 +51,22 @@ export class JobManager {
     return [...this.running.keys()];
   }
 
-  /** Starts a job; resolves with its id once the engine created it (errors before that are the caller's). */
+  /**
+   * Starts a job; resolves with its id once the engine created it (errors before that are the
+   * caller's). A second start of a dataset this app is already running (batch or sync) is refused;
+   * one run by another process is refused by the engine (job-busy as well).
+   */
   async start(s: JobStart): Promise<number> {
     this.refuseWhenClosing();
     const profile = this.d.profile();
-    const destination = resolveDestination(profile, {
-      ...(s.request.destination ? { destination: s.request.destination } : {}),
-    }).name;
-    const same = this.d.engine.services.journal.findUnfinished(
-      s.request.dataset,
-      destination,
-      s.request.sources.map((p) => resolve(p)),
-    );
+    const kind = s.mode === 'sync' ? 'sync' : s.request.dryRun ? 'dry-run' : 'batch';
+    const same = kind === 'dry-run' ? null : this.d.engine.unfinishedJob(profile, kind, s.request, s.request.sources);
     if (same && this.running.has(same.id)) {
       throw new BeamdropError({
-        code: 'config-invalid',
+        code: 'job-busy',
         retryable: false,
         field: 'name',
-        message: `dataset "${s.request.dataset}" is already uploading to "${destination}" as job ${same.id}; watch it in Activity.`,
+        message: `dataset "${s.request.dataset}" is already ${kind === 'sync' ? 'being watched' : 'uploading'} to "${same.destination}" as job ${same.id}; watch it in Activity${kind === 'sync' ? ', or stop it there first' : ''}.`,
       });
     }
     if (s.mode === 'sync') {
@@ -158,7 +154,7 @@ export class JobManager {
   async retryFailed(jobId: number): Promise<JobView> {
     this.d.engine.requireJob(jobId);
     if (this.running.has(jobId)) await this.pause(jobId);
-    requeueFailed(this.d.engine, jobId);
+    this.d.engine.services.journal.requeueFailed(jobId);
     return this.resume(jobId);
   }
 
@@ -183,8 +179,8 @@ export class JobManager {
   /** Resumes the recent jobs that are paused or were interrupted (not the finished ones). */
   async resumeAll(): Promise<JobView[]> {
     const ids = this.d.engine.services.journal
-      .jobs(50)
-      .filter((j) => j.state !== 'done' && j.state !== 'failed' && !this.running.has(j.id))
+      .records(50)
+      .filter((j) => j.kind !== 'dry-run' && !ENDED_JOB_STATES.has(j.state) && !this.running.has(j.id))
       .map((j) => j.id);
     const out: JobView[] = [];
     for (const id of ids) out.push(await this.resume(id));
@@ -207,14 +203,4 @@ export class JobManager {
         message: 'Beamdrop is shutting down; start the job again after it restarts.',
       });
   }
-}
-
-/** Puts the failed files of a job back to `discovered`, in one transaction; returns how many. */
-export function requeueFailed(engine: Engine, jobId: number): number {
-  const { journal } = engine.services;
-  const failed = journal.files(jobId, { states: ['failed'] });
-  journal.db.transaction(() => {
-    for (const f of failed) journal.setFileState(f.id, 'discovered', { error: null });
-  })();
-  return failed.length;
 }

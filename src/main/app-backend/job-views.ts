@@ -3,8 +3,8 @@
 // engine's own progress events, so a 100,000-file job costs no extra query per update.
 import type { FileRow, JobView } from '../../shared/app-model.js';
 import type { ErrorInfo } from '../../shared/errors.js';
-import type { FileRecord, JobProgress, RegistrationStatus, StateCounts, SyncStatus } from '../../shared/model.js';
-import type { Journal, StoredJob } from '../engine/journal/journal.js';
+import type { FileRecord, JobProgress, JobRecord, RegistrationStatus, StateCounts, SyncStatus } from '../../shared/model.js';
+import type { Journal } from '../engine/journal/journal.js';
 
 export interface LiveJob {
   running: boolean;
@@ -22,7 +22,7 @@ export interface LiveJob {
 
 export const OPERATOR_PAUSE = 'stopped by the operator';
 
-export function jobView(journal: Journal, job: StoredJob, live: LiveJob | undefined): JobView {
+export function jobView(journal: Journal, job: JobRecord, live: LiveJob | undefined): JobView {
   const p = live?.running ? live.progress : null;
   let counts: StateCounts;
   let totals: { files: number; bytes: number; doneFiles: number; doneBytes: number };

@@ -3,6 +3,7 @@
 // Electron Tray and Menu sit behind TrayPort.
 import type { JobView, JobsUpdate } from '../../shared/app-model.js';
 import { appStatusOf, type AppStatus } from '../../shared/app-status.js';
+import { ENDED_JOB_STATES } from '../../shared/model.js';
 
 export interface TrayMenuItem {
   label: string;
@@ -55,7 +56,7 @@ export class TrayController {
     const all = [...this.jobs.values()];
     const status = appStatusOf(all, this.now());
     const running = all.filter((j) => j.running);
-    const paused = all.filter((j) => !j.running && j.state !== 'done' && j.state !== 'failed');
+    const paused = all.filter((j) => !j.running && j.kind !== 'dry-run' && !ENDED_JOB_STATES.has(j.state));
     const tooltip = tooltipOf(status, running, all);
     if (!force && status === this.status && tooltip === this.tooltip) return;
     if (force || status !== this.status) this.tray.setStatus(status);

@@ -18,13 +18,14 @@ interface UploadFlags {
   exclude?: string[];
   param?: string[];
   dryRun?: boolean;
+  newJob?: boolean;
   json?: boolean;
   concurrency?: string;
   bwlimit?: string;
   followSymlinks?: boolean;
 }
 
-const usage = (field: string, message: string) => new BeamdropError({ code: 'config-invalid', retryable: false, field, message });
+const usage = (field: string, message: string) => new BeamdropError({ code: 'usage', retryable: false, field, message });
 
 function exitCodeOf(s: JobSummary, interrupted: boolean): number {
   if (interrupted) return EXIT.interrupted;
@@ -69,7 +70,11 @@ export function registerUpload(program: Command): void {
     .option('--concurrency <n>', 'files sent at once (overrides the profile)')
     .option('--bwlimit <rate>', 'bandwidth limit, e.g. 20M, "Mon-08:00,20M Mon-20:00,off" or off')
     .option('--follow-symlinks', 'follow symbolic links (loop-safe); default: report and skip them')
-    .option('--dry-run', 'scan and show what would be sent, skipped or in conflict; send nothing')
+    .option('--dry-run', 'scan and show what would be sent, skipped or in conflict; send and record nothing (a job of its own)')
+    .option(
+      '--new-job',
+      'start a new job even if an unfinished one of the same dataset, destination and paths exists (that one is cancelled)',
+    )
     .option('--json', 'one JSON event per line instead of the live display')
     .action(async (paths: string[], f: UploadFlags) => {
       const run = interruptible();
@@ -98,6 +103,7 @@ export function registerUpload(program: Command): void {
             exclude: f.exclude ?? [],
             metadata: parseMetadata(f.param ?? []),
             dryRun: !!f.dryRun,
+            newJob: !!f.newJob,
             followSymlinks: !!f.followSymlinks,
             policy: { concurrency, bandwidth: f.bwlimit },
             signal: run.signal,

@@ -3,9 +3,9 @@
 // the dataset is finalised), a second Ctrl-C pauses at once (resume with `watch --resume JOB`).
 import type { Command } from 'commander';
 import { BeamdropError } from '../../shared/errors.js';
-import type { JobEvent, SyncStatus } from '../../shared/model.js';
+import { ENDED_JOB_STATES, type JobEvent, type SyncStatus } from '../../shared/model.js';
 import { parseDuration, type SyncRuleSet } from '../../shared/profile-sync-schema.js';
-import { formatBytes } from '../../shared/sizes.js';
+import { formatBytes, formatRate } from '../../shared/sizes.js';
 import { isLive, sessionOf } from '../engine/sync/sync-sessions.js';
 import { parseBandwidthSchedule } from '../engine/transfer/bandwidth-schedule.js';
 import { collect, parseMetadata, profileFrom, reportError, withEngine } from './context.js';
@@ -30,9 +30,10 @@ interface WatchFlags {
   poll?: boolean;
   quietPeriod?: string;
   resume?: string;
+  newJob?: boolean;
 }
 
-const usage = (field: string, message: string) => new BeamdropError({ code: 'config-invalid', retryable: false, field, message });
+const usage = (field: string, message: string) => new BeamdropError({ code: 'usage', retryable: false, field, message });
 
 /** One line for the operator: what waits, the backlog and its drain time, what is done. */
 export function syncLine(s: SyncStatus): string {
@@ -41,7 +42,7 @@ export function syncLine(s: SyncStatus): string {
     `${s.waiting.files} being written`,
     `backlog ${s.backlog.files} file(s) ${formatBytes(s.backlog.bytes)}${s.backlog.files ? (s.eta === null ? ' · ETA unknown' : ` · ETA ${formatDuration(s.eta)}`) : ''}`,
     `${s.done.files} done ${formatBytes(s.done.bytes)}`,
-    `${formatBytes(s.rate)}/s`,
+    formatRate(s.rate),
   ];
   if (s.failed) parts.push(`${s.failed} failed`);
   if (s.versions) parts.push(`${s.versions} new version(s)`);
@@ -146,6 +147,10 @@ export function registerWatch(program: Command): void {
     .option('--concurrency <n>', 'files sent at once (overrides the profile)')
     .option('--bwlimit <rate>', 'bandwidth limit, e.g. 20M, "Mon-08:00,20M Mon-20:00,off" or off')
     .option('--follow-symlinks', 'follow symbolic links to files; default: report and skip them')
+    .option(
+      '--new-job',
+      'start a new job even if an unfinished one of the same dataset, destination and folders exists (that one is cancelled)',
+    )
     .option('--json', 'one JSON event per line instead of the live display')
     .action(async (folders: string[], f: WatchFlags) => {
       const keys = stopKeys(!!f.json);
@@ -157,7 +162,7 @@ export function registerWatch(program: Command): void {
             const id = Number(f.resume);
             if (!Number.isInteger(id) || id < 1)
               throw usage('--resume', `--resume ${f.resume}: write the job number shown by \`beamdrop status\``);
-            if (folders.length || f.dataset)
+            if (folders.length || f.dataset || f.newJob)
               throw usage(
                 '--resume',
                 '--resume continues a job with its own folders and dataset; give only --resume JOB (and --json).',
@@ -189,6 +194,7 @@ export function registerWatch(program: Command): void {
             exclude: f.exclude ?? [],
             metadata: parseMetadata(f.param ?? []),
             followSymlinks: !!f.followSymlinks,
+            newJob: !!f.newJob,
             rules: rulesFrom(f),
             policy: { concurrency, bandwidth: f.bwlimit },
           });
@@ -219,11 +225,10 @@ export function registerWatch(program: Command): void {
           const answer = engine.stopWatch(id, f.pause ? 'pause' : 'finish');
           const { journal } = engine.services;
           if (!answer.live) {
-            const job = engine.requireJob(id);
-            const message =
-              job.state === 'done'
-                ? `job ${id} has already finished.`
-                : `job ${id} is not being watched by any process (${answer.session ? `last seen ${new Date(answer.session.heartbeatAt).toISOString()}` : 'never started'}); it stays ${job.state === 'paused' ? 'paused' : 'interrupted'}. \`beamdrop watch --resume ${id}\` continues it.`;
+            const job = journal.record(id)!;
+            const message = ENDED_JOB_STATES.has(job.state)
+              ? `job ${id} has already ${job.state === 'done' ? 'finished' : `ended (${job.state})`}.`
+              : `job ${id} is not being watched by any process (${answer.session ? `last seen ${new Date(answer.session.heartbeatAt).toISOString()}` : 'never started'}); it stays ${job.state === 'paused' ? 'paused' : 'interrupted'}. \`beamdrop watch --resume ${id}\` continues it.`;
             if (f.json) process.stdout.write(JSON.stringify({ jobId: id, live: false, state: job.state, message }) + '\n');
             else process.stdout.write(`${message}\n`);
             process.exitCode = job.state === 'done' ? EXIT.ok : EXIT.paused;
@@ -234,7 +239,7 @@ export function registerWatch(program: Command): void {
           if (!f.wait) return;
           let lastLine = 0;
           for (;;) {
-            const job = journal.job(id)!;
+            const job = journal.record(id)!;
             if (!isLive(sessionOf(journal, id), Date.now())) {
               const status = engine.syncStatus(id);
               if (f.json)

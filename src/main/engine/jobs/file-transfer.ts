@@ -193,7 +193,8 @@ async function alreadyThere(
     const v = await d.destination.verify(key, { size: file.size, sha256 }, { deep: true });
     if (!v.ok) return conflict(v.problem ?? 'content differs');
   }
-  if (d.dryRun) return 'skipped';
+  // A dry run journals its verdict in its own job (never recorded in a catalogue): it would skip this one.
+  if (d.dryRun) return set('skipped', { sha256, error: null }, { sha256 });
   record(file, key, sha256, d);
   // A file this job itself was sending when it was interrupted is verified, not skipped.
   return file.state === 'transferring'

@@ -1,33 +1,28 @@
-// Runs one batch job from the journal: scan (first run only), list what the destination already
-// has, transfer files with bounded concurrency, and finish with a summary. A rerun of the same
-// job continues from the journal: finished files are not touched, interrupted ones resume.
-import type { ErrorInfo } from '../../../shared/errors.js';
+// Runs one batch job (or dry run) from the journal: scan, list what the destination already has,
+// transfer files with bounded concurrency, and finish with a summary. A rerun of the same job
+// continues from the journal: finished files are not touched, interrupted ones resume. Creating,
+// continuing and finalising the job is the lifecycle's (job-lifecycle.ts), as for sync jobs.
+import { BeamdropError, type ErrorInfo } from '../../../shared/errors.js';
 import { FINAL_FILE_STATES, type FileRecord, type JobEvent, type JobSummary, type ScanNote } from '../../../shared/model.js';
 import type { UploadPolicy } from '../../../shared/profile-schema.js';
-import type { LocalCatalogue } from '../catalogue/local-catalogue.js';
-import { LocalCatalogueSink, type VerifiedFileSink } from '../catalogue/verified-sink.js';
+import type { VerifiedFileSink } from '../catalogue/verified-sink.js';
 import type { HashPool } from '../hash/hash-pool.js';
-import type { Journal, StoredJob } from '../journal/journal.js';
-import { renderKey, type KeyVariables } from '../keys/key-template.js';
+import type { Journal, StoredJobOf } from '../journal/journal.js';
+import { renderKey } from '../keys/key-template.js';
 import { scan } from '../scan/scanner.js';
 import type { Destination, RemoteObject } from '../storage/destination.js';
-import type { Clock, Throttle } from '../transfer/throttle.js';
+import { parseBandwidthSchedule } from '../transfer/bandwidth-schedule.js';
+import { Throttle, type Clock } from '../transfer/throttle.js';
 import { backoffDelay, classifyError } from './classify-error.js';
 import { DestinationDown, transferFile } from './file-transfer.js';
+import type { KindRunner } from './job-lifecycle.js';
+import type { JobOptions } from './job-options.js';
 import { ProgressTracker } from './progress-tracker.js';
 
-/** What a job needs to be re-run exactly; stored with the job in the journal. */
-export interface JobOptions {
-  include: string[];
-  exclude: string[];
-  followSymlinks: boolean;
-  keyTemplate: string;
-  vars: Omit<KeyVariables, 'relpath'>;
-}
+export type { JobOptions };
 
 export interface RunnerDeps {
   journal: Journal;
-  catalogue: LocalCatalogue;
   hashes: HashPool;
   destination: Destination;
   throttle: Throttle | null;
@@ -35,18 +30,42 @@ export interface RunnerDeps {
   policy: UploadPolicy;
   onEvent: (e: JobEvent) => void;
   signal?: AbortSignal;
-  dryRun?: boolean;
   onRead?: (bytes: number) => void;
-  /** Where verified files go; default: the local catalogue only. The engine adds the catalogue outbox. */
-  sink?: VerifiedFileSink;
+  /** Where verified files go: the local catalogue and the catalogue outbox (a dry run's records nothing). */
+  sink: VerifiedFileSink;
+}
+
+/** A batch upload (or dry run) as a kind of job for the lifecycle (job-lifecycle.ts). */
+export function batchRunner<K extends 'batch' | 'dry-run'>(
+  kind: K,
+  deps: Pick<RunnerDeps, 'journal' | 'hashes' | 'clock'>,
+  req: { signal?: AbortSignal; onRead?: (bytes: number) => void },
+): KindRunner<K, { summary: JobSummary }> {
+  return {
+    kind,
+    async run({ job, resumed, destination, policy, sink, onEvent }) {
+      const summary = await runJob(job, resumed, {
+        ...deps,
+        sink,
+        destination,
+        policy,
+        throttle: policy.bandwidth === 'off' ? null : new Throttle(parseBandwidthSchedule(policy.bandwidth), deps.clock),
+        onEvent,
+        ...(req.signal ? { signal: req.signal } : {}),
+        ...(req.onRead ? { onRead: req.onRead } : {}),
+      });
+      return { summary };
+    },
+  };
 }
 
 const SCAN_BATCH = 1000;
 const PROGRESS_EVERY_MS = 250;
 
-export async function runJob(job: StoredJob, resumed: boolean, d: RunnerDeps): Promise<JobSummary> {
+export async function runJob(job: StoredJobOf<'batch' | 'dry-run'>, resumed: boolean, d: RunnerDeps): Promise<JobSummary> {
   const started = d.clock.now();
-  const options = job.options as unknown as JobOptions;
+  const { options } = job;
+  const dryRun = job.kind === 'dry-run';
   const controller = new AbortController();
   const signal = d.signal ? AbortSignal.any([d.signal, controller.signal]) : controller.signal;
   d.onEvent({ type: 'job-started', jobId: job.id, dataset: job.dataset, destination: job.destination, resumed });
@@ -61,6 +80,11 @@ export async function runJob(job: StoredJob, resumed: boolean, d: RunnerDeps): P
     d.onEvent({ type: 'job-finished', summary });
     return summary;
   }
+  if (d.journal.totals(job.id).files === 0) {
+    const error = nothingMatched(job.sources, options, await holdsAnyFile(job.sources, options, d.signal));
+    d.journal.setJobState(job.id, 'failed', error.message);
+    throw error;
+  }
   d.journal.setJobState(job.id, 'running');
 
   const keyOf = (f: FileRecord) => renderKey(options.keyTemplate, { ...options.vars, relpath: f.relpath });
@@ -73,7 +97,7 @@ export async function runJob(job: StoredJob, resumed: boolean, d: RunnerDeps): P
     if (!(e instanceof DestinationDown)) throw e;
     stop.pausedBy = e.info;
   }
-  const sink = d.sink ?? new LocalCatalogueSink(d.catalogue, d.catalogue.ensureDataset(job.dataset, job.proposal, job.metadata));
+  const { sink } = d;
   const tracker = new ProgressTracker(() => d.clock.now());
   const emitProgress = () => {
     const t = d.journal.totals(job.id);
@@ -120,7 +144,7 @@ export async function runJob(job: StoredJob, resumed: boolean, d: RunnerDeps): P
             dataset: job.dataset,
             existing,
             signal,
-            dryRun: d.dryRun ?? false,
+            dryRun,
             onState: (f, state, extra) =>
               d.onEvent({ type: 'file-state', jobId: job.id, relpath: f.relpath, state, remoteKey: key, ...extra }),
             onSent: (n) => tracker.add(n),
@@ -152,7 +176,8 @@ export async function runJob(job: StoredJob, resumed: boolean, d: RunnerDeps): P
     d.onEvent({ type: 'job-paused', jobId: job.id, reason });
   } else if (signal.aborted) {
     d.journal.setJobState(job.id, 'paused', 'stopped by the operator; run the same command again to resume.');
-  } else if (!d.dryRun) {
+  } else {
+    // A dry run ends `done` too: it is finished as a dry run, never left running, never continued.
     d.journal.setJobState(job.id, 'done');
   }
   const summary = summarise(d.journal, job.id, tracker.bytesSent, d.clock.now() - started);
@@ -160,7 +185,7 @@ export async function runJob(job: StoredJob, resumed: boolean, d: RunnerDeps): P
   return summary;
 }
 
-async function scanInto(job: StoredJob, options: JobOptions, d: RunnerDeps): Promise<void> {
+async function scanInto(job: { id: number; sources: string[] }, options: JobOptions, d: RunnerDeps): Promise<void> {
   const notes: ScanNote[] = [];
   let batch: { path: string; relpath: string; size: number; mtimeMs: number }[] = [];
   let files = 0;
@@ -192,6 +217,39 @@ async function scanInto(job: StoredJob, options: JobOptions, d: RunnerDeps): Pro
   d.onEvent({ type: 'scan-done', jobId: job.id, files, bytes, notes });
 }
 
+/** Finding 5: filters (or an empty folder) that leave no file end the job as failed, saying which. */
+function nothingMatched(sources: string[], o: JobOptions, anyFile: boolean): BeamdropError {
+  const quoted = (globs: string[]) => globs.map((g) => `'${g}'`).join(', ');
+  const filters = [
+    o.include.length ? `include ${quoted(o.include)}` : null,
+    o.exclude.length ? `exclude ${quoted(o.exclude)}` : null,
+  ]
+    .filter(Boolean)
+    .join('; ');
+  const where = sources.join(', ');
+  return new BeamdropError({
+    code: 'nothing-matched',
+    retryable: false,
+    field: 'sources',
+    message:
+      anyFile && filters
+        ? `nothing to upload: no file in ${where} matches the filters in force (${filters}); check the patterns (the profile's include/exclude apply too) and start again.`
+        : `nothing to upload: ${where} holds no file; check the path and start again once the files are there.`,
+  });
+}
+
+/** Whether the sources hold a file at all, filters aside (which of the two messages fits). */
+async function holdsAnyFile(sources: string[], o: JobOptions, signal: AbortSignal | undefined): Promise<boolean> {
+  for await (const item of scan(sources, {
+    include: [],
+    exclude: [],
+    followSymlinks: o.followSymlinks,
+    ...(signal ? { signal } : {}),
+  }))
+    if ('file' in item) return true;
+  return false;
+}
+
 /** The part of every key before {relpath}: one listing of it finds what is already there. */
 export function keyPrefix(options: JobOptions): string {
   const probe = renderKey(options.keyTemplate, { ...options.vars, relpath: 'x' });
@@ -215,12 +273,11 @@ async function listExisting(d: RunnerDeps, prefix: string, signal: AbortSignal):
 }
 
 export function summarise(journal: Journal, jobId: number, bytesSent: number, durationMs: number): JobSummary {
-  const job = journal.job(jobId)!;
+  const record = journal.record(jobId)!;
   const totals = journal.totals(jobId);
   const failures = journal.files(jobId, { states: ['failed', 'changed'] }).map((f) => ({
     relpath: f.relpath,
     error: f.lastError ?? { code: 'internal' as const, message: 'no reason recorded', retryable: false },
   }));
-  const { options: _options, ...record } = job;
   return { job: record, counts: journal.counts(jobId), bytesSent, bytesTotal: totals.bytes, durationMs, failures };
 }

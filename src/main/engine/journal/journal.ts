@@ -1,22 +1,42 @@
 // The journal: the local record of every job and file, written before each next step starts, so
 // that a killed process resumes exactly where it stopped. Synchronous better-sqlite3 calls: each
-// is a small indexed write in WAL mode (tens of microseconds), cheaper than a thread hop.
+// is a small indexed write in WAL mode (tens of microseconds), cheaper than a thread hop. The
+// journal owns the SQL on its tables; the stores that keep their own tables in the same file
+// (sync ledger, sync sessions, catalogue outbox) get the connection through `connectionForStores`.
 import type { Statement } from 'better-sqlite3';
-import type { ErrorInfo } from '../../../shared/errors.js';
-import type { FileRecord, FileState, JobKind, JobRecord, JobState, StateCounts } from '../../../shared/model.js';
+import { BeamdropError, type ErrorInfo } from '../../../shared/errors.js';
+import type { DatasetIdentity, FileRecord, FileState, JobKind, JobRecord, JobState, StateCounts } from '../../../shared/model.js';
+import { OPTIONS_SCHEMAS, type OptionsByKind } from '../jobs/job-options.js';
 import type { MultipartPart, MultipartState, MultipartStore } from '../storage/destination.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { openDatabase, type Db } from './open-database.js';
 
-export interface NewJob {
+/** A job as read from the journal: its record and its options, typed by its kind. */
+export type StoredJob = { [K in JobKind]: JobRecord & { kind: K; options: OptionsByKind[K] } }[JobKind];
+export type StoredJobOf<K extends JobKind> = Extract<StoredJob, { kind: K }>;
+
+export type NewJob = {
+  [K in JobKind]: {
+    kind: K;
+    dataset: string;
+    proposal: string | null;
+    visit: string | null;
+    /** catalogueIdentity() of the catalogue the dataset is registered in. */
+    catalogue: string;
+    destination: string;
+    sources: string[];
+    metadata: Record<string, string>;
+    /** Everything else needed to continue the job exactly (filters, template variables, policy, catalogue). */
+    options: OptionsByKind[K];
+  };
+}[JobKind];
+
+/** Finds the one job a rerun continues: same kind, dataset identity, destination and sources. */
+export interface UnfinishedQuery {
   kind: JobKind;
-  dataset: string;
-  proposal: string | null;
+  identity: DatasetIdentity;
   destination: string;
   sources: string[];
-  metadata: Record<string, string>;
-  /** Everything else needed to resume the job exactly (filters, template variables). */
-  options: Record<string, unknown>;
 }
 
 export interface ScannedFileRow {
@@ -41,6 +61,8 @@ type JobRow = {
   state: JobState;
   dataset: string;
   proposal: string | null;
+  visit: string | null;
+  catalogue: string;
   destination: string;
   sources: string;
   metadata: string;
@@ -65,21 +87,53 @@ type FileRow = {
   updated_at: number;
 };
 
-const toJob = (r: JobRow): JobRecord & { options: Record<string, unknown> } => ({
+const KINDS: readonly JobKind[] = ['batch', 'sync', 'dry-run'];
+
+const toRecord = (r: JobRow): JobRecord => ({
   id: r.id,
   kind: r.kind,
   state: r.state,
   dataset: r.dataset,
   proposal: r.proposal,
+  visit: r.visit,
+  catalogue: r.catalogue,
   destination: r.destination,
   sources: JSON.parse(r.sources) as string[],
   metadata: JSON.parse(r.metadata) as Record<string, string>,
-  options: JSON.parse(r.options) as Record<string, unknown>,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   finishedAt: r.finished_at,
   reason: r.reason,
 });
+
+function unreadable(r: Pick<JobRow, 'id' | 'kind' | 'dataset'>, what: string): BeamdropError {
+  return new BeamdropError({
+    code: 'internal',
+    retryable: false,
+    dataset: r.dataset,
+    field: 'options',
+    message: `job ${r.id} (dataset "${r.dataset}") cannot be read from the journal: ${what}. It was probably written by another version of Beamdrop; run that version to continue it, or \`beamdrop cancel ${r.id}\` to stop it for good.`,
+  });
+}
+
+/** Parses the stored options with the schema of the job's kind: a mismatch is an error naming the job, never a silent loss. */
+function parseOptions(r: Pick<JobRow, 'id' | 'kind' | 'dataset' | 'options'>): OptionsByKind[JobKind] {
+  if (!KINDS.includes(r.kind)) throw unreadable(r, `its kind "${String(r.kind)}" is unknown`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(r.options);
+  } catch {
+    throw unreadable(r, 'its stored options are not JSON');
+  }
+  const parsed = OPTIONS_SCHEMAS[r.kind].safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${['options', ...i.path].join('.')}: ${i.message}`).join('; ');
+    throw unreadable(r, `its stored options do not match a ${r.kind} job (${issues})`);
+  }
+  return parsed.data;
+}
+
+const toJob = (r: JobRow): StoredJob => ({ ...toRecord(r), options: parseOptions(r) }) as StoredJob;
 
 const toFile = (r: FileRow): FileRecord => ({
   id: r.id,
@@ -96,10 +150,11 @@ const toFile = (r: FileRow): FileRecord => ({
   updatedAt: r.updated_at,
 });
 
-export type StoredJob = ReturnType<typeof toJob>;
+/** Job states a rerun does not continue. */
+const ENDED = `('done', 'failed', 'cancelled')`;
 
 export class Journal {
-  readonly db: Db;
+  private readonly db: Db;
 
   constructor(
     file: string,
@@ -110,6 +165,15 @@ export class Journal {
 
   close(): void {
     this.db.close();
+  }
+
+  /**
+   * The connection, for the stores that own their own tables in the journal file: the sync ledger
+   * (sync-journal.ts), sync sessions (sync-sessions.ts) and the catalogue outbox (outbox-store.ts).
+   * Nothing else writes SQL against the journal: jobs, files and events go through this class.
+   */
+  connectionForStores(): Db {
+    return this.db;
   }
 
   private readonly statements = new Map<string, Statement<unknown[]>>();
@@ -127,22 +191,25 @@ export class Journal {
 
   createJob(job: NewJob): StoredJob {
     const t = this.now();
+    const options = OPTIONS_SCHEMAS[job.kind].parse(job.options);
     const info = this.sql(
-      `INSERT INTO jobs (kind, state, dataset, proposal, destination, sources, metadata, options, created_at, updated_at)
-       VALUES (?, 'scanning', ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO jobs (kind, state, dataset, proposal, visit, catalogue, destination, sources, metadata, options, created_at, updated_at)
+       VALUES (?, 'scanning', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       job.kind,
       job.dataset,
       job.proposal,
+      job.visit,
+      job.catalogue,
       job.destination,
       JSON.stringify(job.sources),
       JSON.stringify(job.metadata),
-      JSON.stringify(job.options),
+      JSON.stringify(options),
       t,
       t,
     );
     const id = Number(info.lastInsertRowid);
-    this.event(id, null, 'job-created', { dataset: job.dataset, destination: job.destination });
+    this.event(id, null, 'job-created', { kind: job.kind, dataset: job.dataset, destination: job.destination });
     return this.job(id)!;
   }
 
@@ -151,20 +218,73 @@ export class Journal {
     return r ? toJob(r) : null;
   }
 
+  /** The job's record without its options: readable even when the options are not (cancel, forget, status). */
+  record(id: number): JobRecord | null {
+    const r = this.sql('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    return r ? toRecord(r) : null;
+  }
+
+  /** The newest jobs' records, without options: listing never fails on a job whose options cannot be read. */
+  records(limit = 50): JobRecord[] {
+    return (this.sql('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(limit) as JobRow[]).map(toRecord);
+  }
+
   jobs(limit = 50): StoredJob[] {
     return (this.sql('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(limit) as JobRow[]).map(toJob);
   }
 
-  jobsOfDataset(dataset: string): StoredJob[] {
-    return (this.sql('SELECT * FROM jobs WHERE dataset = ? ORDER BY id').all(dataset) as JobRow[]).map(toJob);
+  /** Every job of one dataset (all four fields of its identity), oldest first. */
+  jobsOfDataset(identity: DatasetIdentity): StoredJob[] {
+    return (
+      this.sql('SELECT * FROM jobs WHERE dataset = ? AND proposal IS ? AND visit IS ? AND catalogue = ? ORDER BY id').all(
+        identity.name,
+        identity.proposal,
+        identity.visit,
+        identity.catalogue,
+      ) as JobRow[]
+    ).map(toJob);
   }
 
-  /** The unfinished batch job of the same dataset, destination and sources, which a rerun resumes. */
-  findUnfinished(dataset: string, destination: string, sources: string[]): StoredJob | null {
+  /** Every job of datasets with this name, in any proposal, visit or catalogue, oldest first (callers disambiguate). */
+  jobsNamed(name: string): StoredJob[] {
+    return (this.sql('SELECT * FROM jobs WHERE dataset = ? ORDER BY id').all(name) as JobRow[]).map(toJob);
+  }
+
+  /** The unfinished job of the same kind, dataset identity, destination and sources, which a rerun continues. */
+  findUnfinished(q: UnfinishedQuery): StoredJob | null {
     const r = this.sql(
-      `SELECT * FROM jobs WHERE kind = 'batch' AND dataset = ? AND destination = ? AND sources = ? AND state NOT IN ('done') ORDER BY id DESC LIMIT 1`,
-    ).get(dataset, destination, JSON.stringify(sources)) as JobRow | undefined;
+      `SELECT * FROM jobs WHERE kind = ? AND dataset = ? AND proposal IS ? AND visit IS ? AND catalogue = ?
+         AND destination = ? AND sources = ? AND state NOT IN ${ENDED} ORDER BY id DESC LIMIT 1`,
+    ).get(
+      q.kind,
+      q.identity.name,
+      q.identity.proposal,
+      q.identity.visit,
+      q.identity.catalogue,
+      q.destination,
+      JSON.stringify(q.sources),
+    ) as JobRow | undefined;
     return r ? toJob(r) : null;
+  }
+
+  /** A rerun continues the job with what the operator gave now: new metadata, new options (of the job's kind). */
+  updateJob<K extends JobKind>(
+    id: number,
+    kind: K,
+    patch: { metadata?: Record<string, string>; options?: OptionsByKind[K] },
+    detail: unknown = null,
+  ): void {
+    const t = this.now();
+    if (patch.metadata)
+      this.sql('UPDATE jobs SET metadata = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(patch.metadata), t, id);
+    if (patch.options)
+      this.sql('UPDATE jobs SET options = ?, updated_at = ? WHERE id = ? AND kind = ?').run(
+        JSON.stringify(OPTIONS_SCHEMAS[kind].parse(patch.options)),
+        t,
+        id,
+        kind,
+      );
+    this.event(id, null, 'job-updated', detail);
   }
 
   setJobState(id: number, state: JobState, reason: string | null = null): void {
@@ -173,10 +293,18 @@ export class Journal {
       state,
       reason,
       t,
-      state === 'done' || state === 'failed' ? t : null,
+      state === 'done' || state === 'failed' || state === 'cancelled' ? t : null,
       id,
     );
     this.event(id, null, `job-${state}`, reason ? { reason } : null);
+  }
+
+  /** Removes a job with its files, multipart state, session and events (`beamdrop forget`); the caller checks it stored nothing. */
+  deleteJob(id: number): void {
+    this.db.transaction(() => {
+      this.sql('DELETE FROM events WHERE job_id = ?').run(id);
+      this.sql('DELETE FROM jobs WHERE id = ?').run(id);
+    })();
   }
 
   // ---- files
@@ -258,6 +386,43 @@ export class Journal {
       `file-${state}`,
       patch.error ? { code: patch.error.code, message: patch.error.message } : null,
     );
+  }
+
+  /** Puts the failed files of a job back to `discovered`, in one transaction; returns how many. `changed` files stay. */
+  requeueFailed(jobId: number): number {
+    const failed = this.files(jobId, { states: ['failed'] });
+    this.batch(() => {
+      for (const f of failed) this.setFileState(f.id, 'discovered', { error: null });
+    });
+    return failed.length;
+  }
+
+  /** Runs several journal writes as one transaction: all of them land, or none. */
+  batch<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /**
+   * Files the job stored at its destination (and recorded): sent, found there already with the
+   * same SHA-256, or changed locally after they were stored. Not the files a sync job skipped
+   * because they were deleted before upload, and nothing of a dry run.
+   */
+  storedCount(jobId: number): number {
+    const r = this.sql(
+      `SELECT COUNT(*) AS n FROM files f JOIN jobs j ON j.id = f.job_id WHERE f.job_id = ? AND j.kind != 'dry-run'
+         AND (f.state IN ('uploaded', 'verified', 'registered', 'changed') OR (f.state = 'skipped' AND f.last_error IS NULL))`,
+    ).get(jobId) as { n: number };
+    return r.n;
+  }
+
+  /** Forgets the multipart uploads of a cancelled job's files, so that `beamdrop cleanup` may abort them. */
+  dropMultipartState(jobId: number): number {
+    return this.sql('DELETE FROM multipart_uploads WHERE file_id IN (SELECT id FROM files WHERE job_id = ?)').run(jobId).changes;
+  }
+
+  /** Ids of the job's files above `afterId`, ascending (the app's file table pages by id). */
+  fileIdsAfter(jobId: number, afterId: number): number[] {
+    return this.sql('SELECT id FROM files WHERE job_id = ? AND id > ? ORDER BY id').pluck().all(jobId, afterId) as number[];
   }
 
   counts(jobId: number): StateCounts {

@@ -1,7 +1,7 @@
 // The journal side of sync mode: what was observed becomes file rows (discovered → stable → …),
 // and the pending work is read back from the journal in small pages, so the backlog of a fast
-// acquisition grows on disk and never in memory. Uses the journal's database directly with its
-// own prepared statements; the file states themselves still go through Journal.setFileState so
+// acquisition grows on disk and never in memory. Uses the journal's connection for stores
+// (Journal.connectionForStores) with its own prepared statements; the file states themselves still go through Journal.setFileState so
 // that every change lands in the event log as it does for batch jobs.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -48,10 +48,14 @@ export class SyncLedger {
     readonly jobId: number,
   ) {}
 
+  private get db() {
+    return this.journal.connectionForStores();
+  }
+
   private sql(text: string): Statement<unknown[]> {
     let s = this.statements.get(text);
     if (!s) {
-      s = this.journal.db.prepare<unknown[]>(text);
+      s = this.db.prepare<unknown[]>(text);
       this.statements.set(text, s);
     }
     return s;
@@ -125,7 +129,7 @@ export class SyncLedger {
     current?: { size: number; mtimeMs: number },
     error: ErrorInfo | null = null,
   ): void {
-    this.journal.db.transaction(() => {
+    this.db.transaction(() => {
       this.journal.setFileState(id, 'discovered', {
         error,
         sha256: null,
@@ -146,7 +150,7 @@ export class SyncLedger {
 
   /** Complete: queued for transfer, in the order files became complete. */
   markStable(id: number, at: number): void {
-    this.journal.db.transaction(() => {
+    this.db.transaction(() => {
       this.journal.setFileState(id, 'stable', { error: null });
       this.setTimes(id, { checkAt: at });
     })();
@@ -195,7 +199,7 @@ export class SyncLedger {
    */
   observe(list: Observation[], at: number, quietMs: (relpath: string) => number, onChange: 'version' | 'flag'): ObserveEffect[] {
     const effects: ObserveEffect[] = [];
-    this.journal.db.transaction(() => {
+    this.db.transaction(() => {
       for (const o of list) {
         const checkAt = at + quietMs(o.relpath);
         // Most observations are new files: one insert, and a lookup only when the name is taken.
@@ -266,7 +270,7 @@ export class SyncLedger {
   /** Local deletions: noted, never propagated; a file not uploaded yet is dropped from the queue. */
   deleted(files: { path: string; relpath: string }[], at: number): DeleteEffect[] {
     const effects: DeleteEffect[] = [];
-    this.journal.db.transaction(() => {
+    this.db.transaction(() => {
       for (const f of files) {
         const row = this.latest(f.path, f.relpath);
         if (!row || row.deletedAt !== null) continue;
@@ -293,7 +297,7 @@ export class SyncLedger {
       file: row.relpath,
       message: `${row.path} was deleted locally before it was complete; nothing was uploaded.`,
     };
-    this.journal.db.transaction(() => {
+    this.db.transaction(() => {
       this.journal.setFileState(row.id, 'skipped', { error });
       this.setTimes(row.id, { deletedAt: at });
     })();

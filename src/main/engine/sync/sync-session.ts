@@ -1,7 +1,8 @@
 // One run of a sync job: discovery, completeness checks and transfers side by side until a stop.
 // `finish` (Ctrl-C, `beamdrop stop JOB`) ends the acquisition: the watcher stops, one last full
 // scan takes everything written so far, complete files are sent, files still incomplete after
-// the grace period are reported, and then the dataset is finalised. `pause` (a second Ctrl-C,
+// the grace period are reported, and the job ends `done`; the job lifecycle then finalises the
+// dataset exactly as it does after a batch upload (jobs/job-lifecycle.ts). `pause` (a second Ctrl-C,
 // `beamdrop stop --pause`) aborts the transfers in flight, which stay journaled, and leaves the
 // job resumable. A crash leaves the same journal as a pause, minus the reason.
 import { relative, sep } from 'node:path';
@@ -12,9 +13,10 @@ import type { FolderRules } from '../../../shared/profile-sync-schema.js';
 import type { VerifiedFileSink } from '../catalogue/verified-sink.js';
 import type { HashPool } from '../hash/hash-pool.js';
 import { classifyError } from '../jobs/classify-error.js';
-import { keyPrefix, summarise, type JobOptions } from '../jobs/job-runner.js';
+import type { SyncJobOptions } from '../jobs/job-options.js';
+import { keyPrefix, summarise } from '../jobs/job-runner.js';
 import { ProgressTracker } from '../jobs/progress-tracker.js';
-import type { Journal, StoredJob } from '../journal/journal.js';
+import type { Journal, StoredJobOf } from '../journal/journal.js';
 import { renderKey } from '../keys/key-template.js';
 import type { Logger } from '../log/logger.js';
 import type { Destination, RemoteObject } from '../storage/destination.js';
@@ -23,19 +25,16 @@ import { Discovery } from './discovery.js';
 import { FsClient } from './fs-client.js';
 import { StabilityLoop, type CheckFolder } from './stability-check.js';
 import { SyncLedger } from './sync-journal.js';
-import { compileMarkers, rulesAt, type SyncFolder, type SyncSettings } from './sync-rules.js';
-import { claimSession, endSession, heartbeat, type StopMode } from './sync-sessions.js';
+import { compileMarkers, rulesAt, type SyncFolder } from './sync-rules.js';
+import { heartbeat, type StopMode } from './sync-sessions.js';
 import { computeSyncStatus } from './sync-status.js';
 import { TransferPool } from './transfer-pool.js';
 import { Waker } from './waker.js';
 
-/** Stored with a sync job: everything a resume needs to decide and name files exactly as before. */
-export interface SyncJobOptions extends JobOptions {
-  sync: { folders: SyncFolder[]; settings: SyncSettings };
-}
+export type { SyncJobOptions };
 
 export interface SessionDeps {
-  job: StoredJob;
+  job: StoredJobOf<'sync'>;
   options: SyncJobOptions;
   resumed: boolean;
   journal: Journal;
@@ -48,8 +47,6 @@ export interface SessionDeps {
   sink: VerifiedFileSink;
   platform?: NodeJS.Platform;
   onEvent(e: JobEvent): void;
-  /** The acquisition ended and every file is settled: finalise the dataset (catalogue seam). */
-  onDatasetFinished(summary: JobSummary): Promise<void>;
 }
 
 export interface WatchResult {
@@ -118,7 +115,7 @@ export class SyncSession {
     const { d } = this;
     const jobId = d.job.id;
     const started = d.clock.now();
-    claimSession(d.journal, jobId, started);
+    // The lifecycle holds the job for this process (claimSession) before the run and releases it after.
     d.journal.setJobState(jobId, 'running');
     d.onEvent({ type: 'job-started', jobId, dataset: d.job.dataset, destination: d.job.destination, resumed: d.resumed });
     const fs = new FsClient(d.options.followSymlinks);
@@ -206,7 +203,7 @@ export class SyncSession {
       await discovery.initialScan();
       if (this.stopMode !== 'pause') discovery.start(fail);
       while (this.stopMode === null) await this.stopWaker.wait(null, this.pauseController.signal);
-      if (this.stopMode === 'finish') await this.finish(discovery, stability, pool, started);
+      if (this.stopMode === 'finish') await this.finish(discovery, stability, pool);
     } catch (e) {
       fail(e);
     } finally {
@@ -216,7 +213,6 @@ export class SyncSession {
       this.pool?.stop();
       await Promise.all([stability.stop(), poolRun]);
       await fs.close();
-      endSession(d.journal, jobId, d.clock.now());
     }
     const job = d.journal.job(jobId)!;
     if (failure !== null) {
@@ -252,8 +248,8 @@ export class SyncSession {
     return map;
   }
 
-  /** Ends the acquisition: last scan, drain, report what never became complete, finalise. */
-  private async finish(discovery: Discovery, stability: StabilityLoop, pool: TransferPool, started: number): Promise<void> {
+  /** Ends the acquisition: last scan, drain, report what never became complete; the job is then `done`. */
+  private async finish(discovery: Discovery, stability: StabilityLoop, pool: TransferPool): Promise<void> {
     const { d } = this;
     const jobId = d.job.id;
     d.journal.setJobState(jobId, 'stopping');
@@ -279,15 +275,8 @@ export class SyncSession {
     }
     await stability.stop();
     pool.stop();
-    const summary = summarise(d.journal, jobId, this.tracker.bytesSent, d.clock.now() - started);
-    await d.onDatasetFinished(summary);
+    // Every file is settled: the acquisition is over. Finalising the dataset is the lifecycle's.
     d.journal.setJobState(jobId, 'done');
-    d.onEvent({
-      type: 'sync-note',
-      jobId,
-      kind: 'dataset-finished',
-      message: `dataset "${d.job.dataset}" finalised: ${summary.counts.verified ?? 0} file(s) verified.`,
-    });
   }
 
   /** Files still not complete when the grace period after a stop ran out: failed, with why. */

@@ -1,7 +1,8 @@
-// Which process watches a sync job, and how other processes talk to it through the journal:
-// the watcher writes a heartbeat every second; `beamdrop stop JOB` writes a stop request that the
-// watcher reads with its heartbeat. A watcher killed without a word leaves an old heartbeat (or
-// a pid that no longer runs), which tells a crashed job from one that is being watched.
+// Which process runs a job (a sync session or a batch upload), and how other processes talk to
+// it through the journal: the runner writes a heartbeat every second; `beamdrop stop JOB` writes
+// a stop request that a watcher reads with its heartbeat. A runner killed without a word leaves an
+// old heartbeat (or a pid that no longer runs), which tells a crashed job from one that is running.
+// The rows live in the journal file (table sync_sessions) and this module owns their SQL.
 import { hostname } from 'node:os';
 import { BeamdropError } from '../../../shared/errors.js';
 import type { Journal } from '../journal/journal.js';
@@ -27,7 +28,7 @@ const SELECT = `SELECT job_id AS jobId, pid, host, started_at AS startedAt, hear
   stop_request AS stopRequest, rate, destination_down AS destinationDown FROM sync_sessions WHERE job_id = ?`;
 
 export function sessionOf(journal: Journal, jobId: number): SessionRow | null {
-  return (journal.db.prepare(SELECT).get(jobId) as SessionRow | undefined) ?? null;
+  return (journal.connectionForStores().prepare(SELECT).get(jobId) as SessionRow | undefined) ?? null;
 }
 
 function pidAlive(pid: number): boolean {
@@ -39,32 +40,42 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Whether a process is watching the job right now. */
+/** Whether a process is running (or watching) the job right now. */
 export function isLive(s: SessionRow | null, now: number): boolean {
   if (!s || s.endedAt !== null || now - s.heartbeatAt > HEARTBEAT_STALE_MS) return false;
   return s.host !== hostname() || pidAlive(s.pid);
 }
 
-/** Takes the job for this process; refuses while another live process watches it. */
+/** The live session of another process, if one runs the job now. */
+export function otherRunner(journal: Journal, jobId: number, now: number): SessionRow | null {
+  const s = sessionOf(journal, jobId);
+  return s && isLive(s, now) && !(s.pid === process.pid && s.host === hostname()) ? s : null;
+}
+
+/** Refuses (job-busy) while another live process runs the job; `doing` says what was refused. */
+export function refuseWhileBusy(journal: Journal, jobId: number, now: number, doing: string): void {
+  const s = otherRunner(journal, jobId, now);
+  if (!s) return;
+  const kind = journal.record(jobId)?.kind;
+  throw new BeamdropError({
+    code: 'job-busy',
+    retryable: true,
+    field: 'job',
+    message: `cannot ${doing}: job ${jobId} is being run by process ${s.pid} on ${s.host}; ${kind === 'sync' ? `stop it first with \`beamdrop stop ${jobId}\`` : 'stop it first (Ctrl-C in its terminal), or wait until it ends'}.`,
+  });
+}
+
+/** Takes the job for this process; refuses (job-busy) while another live process runs it. */
 export function claimSession(journal: Journal, jobId: number, now: number): void {
-  journal.db.transaction(() => {
-    const s = sessionOf(journal, jobId);
-    if (isLive(s, now) && !(s!.pid === process.pid && s!.host === hostname())) {
-      throw new BeamdropError({
-        code: 'config-invalid',
-        retryable: false,
-        field: 'job',
-        message: `job ${jobId} is being watched by process ${s!.pid} on ${s!.host}; stop it first with \`beamdrop stop ${jobId}\`.`,
-      });
-    }
-    journal.db
-      .prepare(
-        `INSERT INTO sync_sessions (job_id, pid, host, started_at, heartbeat_at, ended_at, stop_request, rate, destination_down)
+  const db = journal.connectionForStores();
+  db.transaction(() => {
+    refuseWhileBusy(journal, jobId, now, `run job ${jobId}`);
+    db.prepare(
+      `INSERT INTO sync_sessions (job_id, pid, host, started_at, heartbeat_at, ended_at, stop_request, rate, destination_down)
        VALUES (?, ?, ?, ?, ?, NULL, NULL, 0, NULL)
        ON CONFLICT (job_id) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at,
          heartbeat_at = excluded.heartbeat_at, ended_at = NULL, stop_request = NULL, rate = 0, destination_down = NULL`,
-      )
-      .run(jobId, process.pid, hostname(), now, now);
+    ).run(jobId, process.pid, hostname(), now, now);
   })();
 }
 
@@ -76,19 +87,24 @@ export function heartbeat(
   rate: number,
   destinationDown: string | null,
 ): StopMode | null {
-  journal.db
-    .prepare('UPDATE sync_sessions SET heartbeat_at = ?, rate = ?, destination_down = ? WHERE job_id = ?')
-    .run(now, rate, destinationDown, jobId);
+  const db = journal.connectionForStores();
+  db.prepare('UPDATE sync_sessions SET heartbeat_at = ?, rate = ?, destination_down = ? WHERE job_id = ?').run(
+    now,
+    rate,
+    destinationDown,
+    jobId,
+  );
   return (
-    (
-      journal.db.prepare('SELECT stop_request AS r FROM sync_sessions WHERE job_id = ?').get(jobId) as
-        { r: StopMode | null } | undefined
-    )?.r ?? null
+    (db.prepare('SELECT stop_request AS r FROM sync_sessions WHERE job_id = ?').get(jobId) as { r: StopMode | null } | undefined)
+      ?.r ?? null
   );
 }
 
 export function endSession(journal: Journal, jobId: number, now: number): void {
-  journal.db.prepare('UPDATE sync_sessions SET ended_at = ?, heartbeat_at = ?, rate = 0 WHERE job_id = ?').run(now, now, jobId);
+  journal
+    .connectionForStores()
+    .prepare('UPDATE sync_sessions SET ended_at = ?, heartbeat_at = ?, rate = 0 WHERE job_id = ?')
+    .run(now, now, jobId);
 }
 
 /**
@@ -101,7 +117,7 @@ export function requestStop(
   mode: StopMode,
   now: number,
 ): { live: boolean; session: SessionRow | null } {
-  const job = journal.job(jobId);
+  const job = journal.record(jobId);
   if (!job)
     throw new BeamdropError({
       code: 'job-not-found',
@@ -110,20 +126,19 @@ export function requestStop(
     });
   if (job.kind !== 'sync')
     throw new BeamdropError({
-      code: 'config-invalid',
+      code: 'job-state',
       retryable: false,
       field: 'job',
-      message: `job ${jobId} is a batch upload, not a watch; stop a batch upload with Ctrl-C in its terminal.`,
+      message: `job ${jobId} is a ${job.kind === 'dry-run' ? 'dry run' : 'batch upload'}, not a watch; stop it with Ctrl-C in its terminal (or \`beamdrop cancel ${jobId}\` to stop it for good).`,
     });
   const s = sessionOf(journal, jobId);
   if (!isLive(s, now)) return { live: false, session: s };
-  journal.db.transaction(() => {
+  const db = journal.connectionForStores();
+  db.transaction(() => {
     // A pause request is never downgraded to finish by a later plain `stop`.
-    journal.db
-      .prepare(
-        `UPDATE sync_sessions SET stop_request = CASE WHEN stop_request = 'pause' THEN 'pause' ELSE ? END WHERE job_id = ?`,
-      )
-      .run(mode, jobId);
+    db.prepare(
+      `UPDATE sync_sessions SET stop_request = CASE WHEN stop_request = 'pause' THEN 'pause' ELSE ? END WHERE job_id = ?`,
+    ).run(mode, jobId);
     journal.event(jobId, null, 'sync-stop-requested', { mode, by: process.pid });
   })();
   return { live: true, session: sessionOf(journal, jobId) };

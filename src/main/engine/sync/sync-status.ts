@@ -72,8 +72,7 @@ export function syncStatusOf(journal: Journal, jobId: number, now: number): Sync
   if (!job || job.kind !== 'sync') return null;
   const session = sessionOf(journal, jobId);
   const live = isLive(session, now);
-  const o = job.options as { sync?: { folders?: { path: string; rules: { mode: 'watch' | 'poll' } }[] } };
-  const folders = (o.sync?.folders ?? []).map((f) => ({ path: f.path, mode: f.rules.mode }));
+  const folders = job.options.sync.folders.map((f) => ({ path: f.path, mode: f.rules.mode }));
   return computeSyncStatus(
     new SyncLedger(journal, jobId),
     jobId,

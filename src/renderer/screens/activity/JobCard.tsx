@@ -1,6 +1,7 @@
 // One job at a glance: dataset, destination, state, progress (files and bytes), rate, ETA,
 // backlog for sync, the reason it stopped, and the actions that apply to its state.
 import type { JobView } from '../../../shared/app-model.js';
+import { ENDED_JOB_STATES } from '../../../shared/model.js';
 import { StateBadge } from '../../components/StateBadge.js';
 import { formatBytes, formatEta, formatRate, percent, plural } from '../../format.js';
 
@@ -106,7 +107,7 @@ export function JobCard({ job, selected, busy, onSelect, onAction }: Props) {
             {busy === 'pause' ? 'Pausing…' : 'Pause'}
           </button>
         ) : null}
-        {!job.running && job.state !== 'done' ? (
+        {!job.running && job.kind !== 'dry-run' && !ENDED_JOB_STATES.has(job.state) ? (
           <button type="button" className="button" disabled={busy !== null} onClick={() => onAction('resume')}>
             {busy === 'resume' ? 'Resuming…' : 'Resume'}
           </button>

@@ -3,5 +3,6 @@
 import { CORE } from './001-core.js';
 import { SYNC } from './002-sync.js';
 import { OUTBOX } from './003-outbox.js';
+import { DATASET_IDENTITY } from './004-dataset-identity.js';
 
-export const MIGRATIONS: readonly string[] = [CORE, SYNC, OUTBOX];
+export const MIGRATIONS: readonly string[] = [CORE, SYNC, OUTBOX, DATASET_IDENTITY];
