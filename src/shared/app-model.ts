@@ -114,6 +114,8 @@ export interface TechniqueTemplateView {
 export interface DatasetSummaryView {
   name: string;
   proposal: string | null;
+  /** With name and proposal, which dataset this is (the same name may be in several proposals or visits). */
+  visit?: string | null;
   files: number;
   bytes: number;
   createdAt: number;

@@ -113,7 +113,7 @@ describe('local catalogue', () => {
           .get(),
       ).toEqual({ file_name: 'f_0001.h5', file_format: 'h5', data_type: 'raw_data' });
 
-      const local = join(s.home, 'crates', 'lyso-saxs-ro-crate-metadata.json');
+      const local = join(s.home, 'crates', 'MX42', 'lyso-saxs-ro-crate-metadata.json');
       const remote = join(s.archive, 'MX42', 'lyso-saxs-ro-crate-metadata.json');
       expect(readFileSync(remote, 'utf8')).toBe(readFileSync(local, 'utf8'));
       const crate = JSON.parse(readFileSync(local, 'utf8')) as { '@context': string; '@graph': Record<string, unknown>[] };
@@ -182,7 +182,7 @@ describe('local catalogue', () => {
           metadata: { technique: 'SAXS-bio', sample: 'x', pH: 'neutral' },
         }),
       ).rejects.toMatchObject({
-        code: 'config-invalid',
+        code: 'metadata-invalid',
         dataset: 'bad',
         field: 'buffer',
         message: expect.stringMatching(/buffer: buffer is required for SAXS-bio[\s\S]*pH: "neutral" is not a number/),
@@ -218,7 +218,7 @@ describe('local catalogue', () => {
           dose: '120',
         },
       });
-      const crateFile = join(producer.home, 'crates', 'tomo-ro-crate-metadata.json');
+      const crateFile = join(producer.home, 'crates', 'EM7', 'tomo-ro-crate-metadata.json');
 
       const r = await importCrate(consumer.engine.services.catalogue, crateFile, { dataset: 'tomo-from-facility' });
       expect(r).toMatchObject({ dataset: 'tomo-from-facility', files: 2, bytes: 24 });

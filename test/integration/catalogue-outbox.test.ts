@@ -160,7 +160,7 @@ describe('catalogue outbox (SciCat contract server)', () => {
       expect(ds).toHaveLength(1);
       expect(ds[0]!.scientificMetadata).toMatchObject({ energy: { value: 12.4, unit: 'keV' } });
       // Not uploaded again: still the one job, its files registered, nothing new at the destination.
-      expect(s.engine.services.journal.jobsOfDataset('bad-meta')).toHaveLength(1);
+      expect(s.engine.services.journal.jobsNamed('bad-meta')).toHaveLength(1);
       expect(s.engine.services.journal.counts(summary.job.id)).toEqual({ registered: 3 });
     } finally {
       server.clearMetadataRules();
@@ -180,7 +180,7 @@ describe('catalogue outbox (SciCat contract server)', () => {
         metadata: { technique: 'cryo-EM', sample: 'g1', voltage: '250', magnification: '81000', pixel_size: '0.83', dose: '50' },
       }),
     ).rejects.toMatchObject({
-      code: 'config-invalid',
+      code: 'metadata-invalid',
       field: 'voltage',
       dataset: 'em-bad',
       message: expect.stringMatching(/voltage: "250" is not allowed; write one of: 80, 100, 120, 200, 300/),

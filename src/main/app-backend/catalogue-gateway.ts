@@ -6,6 +6,7 @@
 import type { InvestigationView, RegistrationView, SessionView, TechniqueTemplateView } from '../../shared/app-model.js';
 import { BeamdropError, isBeamdropError } from '../../shared/errors.js';
 import type { CatalogueConfig } from '../../shared/profile-catalogue-schema.js';
+import type { DatasetIdentity } from '../../shared/model.js';
 import type { FacilityProfile } from '../../shared/profile-schema.js';
 import type { CatalogueSession } from '../engine/catalogue/catalogue-adapter.js';
 import type { CatalogueLink } from '../engine/catalogue/catalogue-service.js';
@@ -27,7 +28,7 @@ const NAMES: Record<CatalogueConfig['kind'], string> = {
 export function checkInvestigationId(id: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id) || id.includes('..')) {
     throw new BeamdropError({
-      code: 'config-invalid',
+      code: 'dataset-name-invalid',
       retryable: false,
       field: 'id',
       message:
@@ -100,7 +101,7 @@ export class CatalogueGateway {
   async signIn(username: string, password: string): Promise<SessionView> {
     if (!this.remote)
       throw new BeamdropError({
-        code: 'config-invalid',
+        code: 'usage',
         retryable: false,
         message: 'The facility profile names no facility catalogue: continue with the local catalogue.',
       });
@@ -170,7 +171,7 @@ export class CatalogueGateway {
     const email = session.user.email ?? c.contactEmail;
     if (!ownerGroup || !email) {
       throw new BeamdropError({
-        code: 'config-invalid',
+        code: 'profile-invalid',
         retryable: false,
         field: 'id',
         message: `A new proposal needs an owner group and a contact email; ${session.user.username} has ${ownerGroup ? 'no email' : 'no group'} in ${NAMES[c.kind]} and the profile sets none (catalogue.ownerGroup / contactEmail).`,
@@ -190,9 +191,10 @@ export class CatalogueGateway {
       });
   }
 
-  async registrations(dataset: string): Promise<RegistrationView[]> {
+  /** Where one dataset (its identity: name, proposal, visit) is recorded and registered. */
+  async registrations(dataset: DatasetIdentity): Promise<RegistrationView[]> {
     const out: RegistrationView[] = [];
-    const local = this.engine.services.catalogue.dataset(dataset);
+    const local = this.engine.services.catalogue.lookup(dataset);
     if (local)
       out.push({
         catalogue: 'local',
@@ -201,7 +203,14 @@ export class CatalogueGateway {
         detail: `local catalogue #${local.id}, ${local.files} file(s)`,
       });
     if (this.remote) {
-      for (const s of (await this.link(this.config)).status(dataset)) {
+      const link = await this.link(this.config);
+      const regs = link.store.list({
+        catalogue: link.identity,
+        dataset: dataset.name,
+        proposal: dataset.proposal,
+        visit: dataset.visit,
+      });
+      for (const s of regs.map((r) => link.store.status(r))) {
         const detail = `${s.filesRegistered} of ${s.filesQueued} file(s) registered${s.lastError ? `; ${s.lastError.message}` : ''}`;
         out.push({ catalogue: s.catalogue, pid: s.remoteId, state: s.state, detail });
       }

@@ -1,7 +1,7 @@
 // The handler of every command of the IPC contract: each one line or a few, calling the services
 // the backend wired. Input has already passed its schema (dispatcher.ts).
 import type { JobView } from '../../shared/app-model.js';
-import { BeamdropError } from '../../shared/errors.js';
+import { BeamdropError, type ErrorCode } from '../../shared/errors.js';
 import { metadataOf, validateDefinition, type DatasetDefinition } from '../../shared/dataset-definition.js';
 import type { FacilityProfile } from '../../shared/profile-schema.js';
 import type { Engine } from '../engine/engine.js';
@@ -60,7 +60,7 @@ export function commandHandlers(d: HandlerDeps): CommandHandlers {
 
     'dataset.preview': (r) => d.preview.preview(r),
     'jobs.start': async (r) => ({ jobId: await startJob(r.definition, d) }),
-    'jobs.list': (r) => d.views(journal.jobs(r.limit).map((j) => j.id)),
+    'jobs.list': (r) => d.views(journal.records(r.limit).map((j) => j.id)),
     'jobs.files': (r) => {
       d.engine.requireJob(r.jobId);
       return d.files.page(r.jobId, r.states, r.offset, r.limit);
@@ -73,8 +73,8 @@ export function commandHandlers(d: HandlerDeps): CommandHandlers {
     'jobs.resumeAll': () => d.jobs.resumeAll(),
 
     'history.search': (r) => d.history.search(r.query),
-    'history.dataset': (r) => d.history.dataset(r.name, r.offset, r.limit),
-    'history.verify': (r) => d.history.verify(r.name, r.deep),
+    'history.dataset': (r) => d.history.dataset({ name: r.name, proposal: r.proposal, visit: r.visit }, r.offset, r.limit),
+    'history.verify': (r) => d.history.verify({ name: r.name, proposal: r.proposal, visit: r.visit }, r.deep),
 
     'settings.get': () => d.settings.view(),
     'settings.update': (r) => d.settings.update(r),
@@ -92,6 +92,16 @@ export function commandHandlers(d: HandlerDeps): CommandHandlers {
   };
 }
 
+/** The error code of a problem validateDefinition found, from the field it belongs to. */
+function codeOfField(field: string): ErrorCode {
+  const head = field.split('.')[0]!;
+  if (head === 'name' || head === 'investigation' || head === 'visit') return 'dataset-name-invalid';
+  if (head === 'sources') return 'source-invalid';
+  if (head === 'destination') return 'destination-invalid';
+  if (head === 'completeness') return 'usage';
+  return 'metadata-invalid'; // metadata.*, sample, description, technique, inputDatasets
+}
+
 /** Validates the definition exactly as the form does, checks the paths and the sign-in, and builds the engine request. */
 async function jobStartOf(def: DatasetDefinition, d: HandlerDeps): Promise<JobStart> {
   const templates = def.technique ? await d.catalogue.techniques() : [];
@@ -101,7 +111,12 @@ async function jobStartOf(def: DatasetDefinition, d: HandlerDeps): Promise<JobSt
   const first = errors[0];
   if (first) {
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem(s))` : '';
-    throw new BeamdropError({ code: 'config-invalid', retryable: false, field: first.field, message: first.message + more });
+    throw new BeamdropError({
+      code: codeOfField(first.field),
+      retryable: false,
+      field: first.field,
+      message: first.message + more,
+    });
   }
   await checkSources(def.sources);
   await d.catalogue.checkCanStart();

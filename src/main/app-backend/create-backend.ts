@@ -54,13 +54,13 @@ export function createBackend(o: BackendOptions): AppBackend {
 
   const views = (ids: number[]): JobView[] =>
     ids.flatMap((id) => {
-      const job = journal.job(id);
+      const job = journal.record(id);
       return job ? [jobView(journal, job, hub.liveJob(id))] : [];
     });
   const hub: ProgressHub = new ProgressHub({ scheduler, views, emit: (u) => events.emit('jobs.update', u) });
   const jobs = new JobManager({ engine, profile, hub, sync, log, view: (id) => views([id])[0]! });
   const preview = new PreviewService(profile);
-  const history = new HistoryService(engine, profile, (name) => catalogue.registrations(name));
+  const history = new HistoryService(engine, profile, (dataset) => catalogue.registrations(dataset));
 
   const dispatch = createDispatcher(
     commandHandlers({

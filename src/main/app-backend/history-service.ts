@@ -1,12 +1,14 @@
-// History: datasets of the local catalogue, searched like `beamdrop find` (name, proposal,
+// History: datasets of the local catalogue, searched like `beamdrop find` (name, proposal, visit,
 // technique, sample, metadata, file names); one dataset's files with SHA-256 and storage URI, its
-// catalogue registrations, and "verify now" (the same check as `beamdrop verify`).
+// catalogue registrations, and "verify now" (the same check as `beamdrop verify`). A dataset is
+// opened by name with its proposal and visit: the same name in two proposals is two datasets.
 import type { DatasetDetailView, DatasetSummaryView, RegistrationView, VerifyReport } from '../../shared/app-model.js';
-import { BeamdropError } from '../../shared/errors.js';
+import type { DatasetIdentity } from '../../shared/model.js';
 import type { DatasetInfo } from '../engine/catalogue/local-catalogue.js';
 import { findDatasets } from '../engine/catalogue/local/local-search.js';
 import { DESCRIPTIVE_KEYS, resolveTechnique } from '../engine/catalogue/techniques/technique-templates.js';
 import type { FacilityProfile } from '../../shared/profile-schema.js';
+import { localDataset, type DatasetQuery } from '../engine/operations/dataset-lookup.js';
 import { verifyDataset } from '../engine/operations/verify-dataset.js';
 import type { Engine } from '../engine/engine.js';
 
@@ -16,23 +18,17 @@ export class HistoryService {
   constructor(
     private readonly engine: Engine,
     private readonly profile: () => FacilityProfile,
-    private readonly registrations: (dataset: string) => Promise<RegistrationView[]>,
+    private readonly registrations: (dataset: DatasetIdentity) => Promise<RegistrationView[]>,
   ) {}
 
   search(query: string): DatasetSummaryView[] {
     return findDatasets(this.engine.services.catalogue, { text: query, limit: MAX_RESULTS }).map(summaryOf);
   }
 
-  async dataset(name: string, offset: number, limit: number): Promise<DatasetDetailView> {
-    const info = this.engine.services.catalogue.dataset(name);
-    if (!info)
-      throw new BeamdropError({
-        code: 'dataset-not-found',
-        retryable: false,
-        dataset: name,
-        message: `No dataset "${name}" in the local catalogue.`,
-      });
-    const all = this.engine.services.catalogue.files(name);
+  /** `which`: the name, with proposal and visit (null: none; left out: any, refused when that is several). */
+  async dataset(which: DatasetQuery, offset: number, limit: number): Promise<DatasetDetailView> {
+    const info = localDataset(this.engine.services.catalogue, which);
+    const all = this.engine.services.catalogue.files(info.id);
     return {
       dataset: { ...summaryOf(info), about: aboutOf(info), metadata: metadataText(info.metadata, this.unitsOf(info.technique)) },
       files: all.slice(offset, offset + limit).map((f) => ({
@@ -45,7 +41,7 @@ export class HistoryService {
       })),
       total: all.length,
       offset,
-      registrations: await this.registrations(name),
+      registrations: await this.registrations(info),
     };
   }
 
@@ -61,8 +57,8 @@ export class HistoryService {
     }
   }
 
-  async verify(name: string, deep: boolean): Promise<VerifyReport> {
-    const verdicts = await verifyDataset(this.engine, name, { deep });
+  async verify(which: DatasetQuery, deep: boolean): Promise<VerifyReport> {
+    const verdicts = await verifyDataset(this.engine, which, { deep });
     const results = verdicts.map((v) => ({
       relpath: v.file.relpath,
       ok: v.result.ok,
@@ -77,6 +73,7 @@ function summaryOf(d: DatasetInfo): DatasetSummaryView {
   return {
     name: d.name,
     proposal: d.proposal,
+    visit: d.visit,
     files: d.files,
     bytes: d.bytes,
     createdAt: d.createdAt,
@@ -87,6 +84,9 @@ function summaryOf(d: DatasetInfo): DatasetSummaryView {
 
 function aboutOf(d: DatasetInfo): Record<string, string> {
   const out: Record<string, string> = { Type: d.type };
+  if (d.visit) out.Visit = d.visit;
+  if (d.catalogue !== 'local') out.Catalogue = d.catalogue;
+  if (d.inputDatasets.length) out['Input datasets'] = d.inputDatasets.join(', ');
   if (d.technique) out.Technique = d.technique;
   if (d.samples.length) out.Sample = d.samples.join(', ');
   if (d.description) out.Description = d.description;

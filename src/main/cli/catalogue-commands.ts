@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { BeamdropError } from '../../shared/errors.js';
 import type { RegistrationStatus } from '../../shared/model.js';
-import { catalogueLink, pushOutbox, retryRegistration } from '../engine/operations/retry-registration.js';
+import { catalogueLink, pushOutbox, registrationStatus, retryRegistration } from '../engine/operations/retry-registration.js';
 import { collect, parseMetadata, profileFrom, reportError, withEngine } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { readSecret } from './read-secret.js';
@@ -19,7 +19,8 @@ const STATE_TEXT: Record<RegistrationStatus['state'], string> = {
 export function registrationLine(s: RegistrationStatus): string {
   const id = s.remoteId ? ` as ${s.remoteId}` : '';
   const files = `${s.filesRegistered}/${s.filesQueued} files`;
-  const lines = [`${s.dataset}: ${STATE_TEXT[s.state]}${id} in ${s.catalogue} (${files})`];
+  const of = [s.proposal && `proposal ${s.proposal}`, s.visit && `visit ${s.visit}`].filter(Boolean).join(', ');
+  const lines = [`${s.dataset}${of ? ` (${of})` : ''}: ${STATE_TEXT[s.state]}${id} in ${s.catalogue} (${files})`];
   if (s.lastError && s.state !== 'registered' && s.state !== 'open') {
     lines.push(`    ${s.lastError.message}`);
     if (s.lastError.reason && !s.lastError.message.includes(s.lastError.reason))
@@ -107,12 +108,15 @@ export function registerCatalogue(program: Command): void {
     .command('status')
     .description('where each dataset stands in the catalogue: pending, registered, needs attention, waiting for sign-in')
     .argument('[dataset]', 'one dataset')
+    .option('--proposal <id>', 'the dataset of this proposal (when several share its name)')
+    .option('--visit <id>', 'the dataset of this visit (when several share its name)')
     .option('--profile <file>', 'facility profile')
     .option('--json', 'print JSON')
-    .action(async (dataset: string | undefined, f: { profile?: string; json?: boolean }) => {
+    .action(async (dataset: string | undefined, f: { proposal?: string; visit?: string; profile?: string; json?: boolean }) => {
       try {
         const profile = await profileFrom(f.profile);
-        const list = await withEngine(async (engine) => (await catalogueLink(engine, profile)).status(dataset));
+        const which = dataset ? { name: dataset, proposal: f.proposal, visit: f.visit } : undefined;
+        const list = await withEngine(async (engine) => registrationStatus(await catalogueLink(engine, profile), which));
         printStatuses(list, !!f.json);
       } catch (e) {
         reportError(e, !!f.json);
@@ -124,23 +128,35 @@ export function registerCatalogue(program: Command): void {
     .description('try a registration again, optionally with fixed metadata; files are not uploaded again')
     .argument('<dataset>', 'dataset name')
     .option('-p, --param <key=value>', 'corrected metadata (repeatable)', collect)
-    .option('--proposal <id>', 'corrected proposal (before the dataset exists in the catalogue)')
+    .option('--proposal <id>', 'the dataset of this proposal (when several share its name)')
+    .option('--visit <id>', 'the dataset of this visit (when several share its name)')
+    .option('--set-proposal <id>', 'corrected proposal (before the dataset exists in the catalogue)')
     .option('--profile <file>', 'facility profile')
     .option('--json', 'print JSON')
-    .action(async (dataset: string, f: { param?: string[]; proposal?: string; profile?: string; json?: boolean }) => {
-      try {
-        const profile = await profileFrom(f.profile);
-        const list = await withEngine((engine) =>
-          retryRegistration(engine, profile, dataset, {
-            metadata: parseMetadata(f.param ?? []),
-            ...(f.proposal ? { proposal: f.proposal } : {}),
-          }),
-        );
-        printStatuses(list, !!f.json);
-      } catch (e) {
-        reportError(e, !!f.json);
-      }
-    });
+    .action(
+      async (
+        dataset: string,
+        f: { param?: string[]; proposal?: string; visit?: string; setProposal?: string; profile?: string; json?: boolean },
+      ) => {
+        try {
+          const profile = await profileFrom(f.profile);
+          const list = await withEngine((engine) =>
+            retryRegistration(
+              engine,
+              profile,
+              { name: dataset, proposal: f.proposal, visit: f.visit },
+              {
+                metadata: parseMetadata(f.param ?? []),
+                ...(f.setProposal ? { proposal: f.setProposal } : {}),
+              },
+            ),
+          );
+          printStatuses(list, !!f.json);
+        } catch (e) {
+          reportError(e, !!f.json);
+        }
+      },
+    );
 
   cat
     .command('push')
@@ -192,7 +208,7 @@ export function registerCatalogue(program: Command): void {
         const profile = await profileFrom(f.profile);
         if (profile.catalogue.kind !== 'icat-plus')
           throw new BeamdropError({
-            code: 'config-invalid',
+            code: 'usage',
             retryable: false,
             field: 'catalogue.kind',
             message: 'only an ICAT+ catalogue keeps a message buffer; this profile uses ' + profile.catalogue.kind + '.',

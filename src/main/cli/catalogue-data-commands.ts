@@ -14,44 +14,52 @@ import { ProgressView } from './progress-view.js';
 export function registerCatalogueData(program: Command): void {
   program
     .command('find')
-    .description('search the local catalogue: dataset, proposal, sample, technique, metadata and file names')
+    .description('search the local catalogue: dataset, proposal, visit, sample, technique, metadata and file names')
     .argument('[query...]', 'words that must all match')
+    .option('--proposal <id>', 'only datasets of this proposal')
+    .option('--visit <id>', 'only datasets of this visit')
     .option('--technique <name>', 'only this technique')
     .option('--since <date>', 'only runs on or after this date (YYYY-MM-DD)')
     .option('--json', 'print JSON')
-    .action(async (words: string[], f: { technique?: string; since?: string; json?: boolean }) => {
-      try {
-        const found = await withEngine(async (engine) =>
-          findDatasets(engine.services.catalogue, {
-            text: words.join(' '),
-            ...(f.technique ? { technique: f.technique } : {}),
-            ...(f.since ? { since: f.since } : {}),
-          }),
-        );
-        if (f.json) {
-          process.stdout.write(JSON.stringify(found) + '\n');
-          return;
+    .action(
+      async (words: string[], f: { proposal?: string; visit?: string; technique?: string; since?: string; json?: boolean }) => {
+        try {
+          const found = await withEngine(async (engine) =>
+            findDatasets(engine.services.catalogue, {
+              text: words.join(' '),
+              ...(f.proposal ? { proposal: f.proposal } : {}),
+              ...(f.visit ? { visit: f.visit } : {}),
+              ...(f.technique ? { technique: f.technique } : {}),
+              ...(f.since ? { since: f.since } : {}),
+            }),
+          );
+          if (f.json) {
+            process.stdout.write(JSON.stringify(found) + '\n');
+            return;
+          }
+          if (!found.length) {
+            process.stdout.write('Nothing found.\n');
+            return;
+          }
+          for (const d of found) {
+            const bits = [
+              d.experimentDate,
+              d.technique,
+              d.proposal && `proposal ${d.proposal}`,
+              d.visit && `visit ${d.visit}`,
+              d.catalogue !== 'local' && d.catalogue,
+              d.samples.length && `sample ${d.samples.join(', ')}`,
+              `${d.files} files, ${formatBytes(d.bytes)}`,
+              d.status,
+              d.origin !== 'upload' && d.origin,
+            ].filter(Boolean);
+            process.stdout.write(`${d.name}  ${bits.join(' · ')}\n`);
+          }
+        } catch (e) {
+          reportError(e, !!f.json);
         }
-        if (!found.length) {
-          process.stdout.write('Nothing found.\n');
-          return;
-        }
-        for (const d of found) {
-          const bits = [
-            d.experimentDate,
-            d.technique,
-            d.proposal && `proposal ${d.proposal}`,
-            d.samples.length && `sample ${d.samples.join(', ')}`,
-            `${d.files} files, ${formatBytes(d.bytes)}`,
-            d.status,
-            d.origin !== 'upload' && d.origin,
-          ].filter(Boolean);
-          process.stdout.write(`${d.name}  ${bits.join(' · ')}\n`);
-        }
-      } catch (e) {
-        reportError(e, !!f.json);
-      }
-    });
+      },
+    );
 
   program
     .command('register')
@@ -131,14 +139,17 @@ export function registerCatalogueData(program: Command): void {
     .command('reconcile')
     .description('compare the local folder, the destination and the catalogues; --fix uploads and registers what is missing')
     .argument('<what>', 'dataset name or the folder that was uploaded')
+    .option('--proposal <id>', 'the dataset of this proposal (when several share its name)')
+    .option('--visit <id>', 'the dataset of this visit (when several share its name)')
     .option('--fix', 'upload what is missing, record and register what is not')
     .option('--profile <file>', 'facility profile (for --fix)')
     .option('--json', 'print JSON')
-    .action(async (what: string, f: { fix?: boolean; profile?: string; json?: boolean }) => {
+    .action(async (what: string, f: { proposal?: string; visit?: string; fix?: boolean; profile?: string; json?: boolean }) => {
       try {
         const profile = await profileFrom(f.profile);
+        const which = { proposal: f.proposal, visit: f.visit };
         await withEngine(async (engine) => {
-          const report = await reconcile(engine, what);
+          const report = await reconcile(engine, what, which);
           if (f.json && !f.fix) {
             process.stdout.write(JSON.stringify(report) + '\n');
             return;
@@ -158,7 +169,7 @@ export function registerCatalogueData(program: Command): void {
           }
           const view = new ProgressView({ write: (s) => process.stdout.write(s), isTTY: !!process.stdout.isTTY }, !!f.json);
           const summary = await fixReconcile(engine, profile, report, { onEvent: (e) => view.onEvent(e) });
-          const after = await reconcile(engine, what);
+          const after = await reconcile(engine, what, which);
           if (f.json) process.stdout.write(JSON.stringify(after) + '\n');
           else process.stdout.write(`\nAfter --fix:\n${describe(after)}`);
           process.exitCode =
@@ -180,8 +191,9 @@ const HEADINGS: Record<Finding['problem'], string> = {
 };
 
 function describe(r: Awaited<ReturnType<typeof reconcile>>): string {
+  const of = [r.proposal && `proposal ${r.proposal}`, r.visit && `visit ${r.visit}`, `${r.kind} job ${r.jobId}`].filter(Boolean);
   const lines = [
-    `Dataset "${r.dataset}" (job ${r.jobId}): ${r.sources.join(', ')} → "${r.destination}", catalogue ${r.catalogue}`,
+    `Dataset "${r.dataset}" (${of.join(', ')}): ${r.sources.join(', ')} → "${r.destination}", catalogue ${r.catalogue}`,
   ];
   lines.push(`  ${r.ok} file(s) are where they should be${r.catalogue === 'local' ? '' : ', including the catalogue'}.`);
   for (const problem of Object.keys(HEADINGS) as Finding['problem'][]) {

@@ -11,22 +11,28 @@ export function registerVerifyFetch(program: Command): void {
     .command('verify')
     .description('re-check every recorded file of a dataset at its destination')
     .argument('<dataset>', 'dataset name')
+    .option('--proposal <id>', 'the dataset of this proposal (when several share its name)')
+    .option('--visit <id>', 'the dataset of this visit (when several share its name)')
     .option('--deep', 'read every file back and re-hash it (slow, definitive)')
     .option('--json', 'one JSON line per file')
-    .action(async (dataset: string, f: { deep?: boolean; json?: boolean }) => {
+    .action(async (dataset: string, f: { proposal?: string; visit?: string; deep?: boolean; json?: boolean }) => {
       try {
         const verdicts = await withEngine((engine) =>
-          verifyDataset(engine, dataset, {
-            deep: !!f.deep,
-            onFile: ({ file, result }) => {
-              if (f.json)
-                process.stdout.write(JSON.stringify({ relpath: file.relpath, storageUri: file.storageUri, ...result }) + '\n');
-              else
-                process.stdout.write(
-                  `${result.ok ? '✓' : '✗'} ${file.relpath}  ${result.ok ? result.checked.join(', ') : result.problem}\n`,
-                );
+          verifyDataset(
+            engine,
+            { name: dataset, proposal: f.proposal, visit: f.visit },
+            {
+              deep: !!f.deep,
+              onFile: ({ file, result }) => {
+                if (f.json)
+                  process.stdout.write(JSON.stringify({ relpath: file.relpath, storageUri: file.storageUri, ...result }) + '\n');
+                else
+                  process.stdout.write(
+                    `${result.ok ? '✓' : '✗'} ${file.relpath}  ${result.ok ? result.checked.join(', ') : result.problem}\n`,
+                  );
+              },
             },
-          }),
+          ),
         );
         const bad = verdicts.filter((v) => !v.result.ok).length;
         if (!f.json)
@@ -46,11 +52,15 @@ export function registerVerifyFetch(program: Command): void {
     .description('stream stored files back into a folder, checking every SHA-256')
     .argument('<what>', 'dataset name, DATASET:path/in/dataset, or a storage URI')
     .argument('<dest>', 'local folder to write into')
+    .option('--proposal <id>', 'the dataset of this proposal (when several share its name)')
+    .option('--visit <id>', 'the dataset of this visit (when several share its name)')
     .option('--json', 'one JSON line per file')
-    .action(async (what: string, dest: string, f: { json?: boolean }) => {
+    .action(async (what: string, dest: string, f: { proposal?: string; visit?: string; json?: boolean }) => {
       try {
         const outcomes = await withEngine((engine) =>
           fetchFiles(engine, what, dest, {
+            proposal: f.proposal,
+            visit: f.visit,
             onFile: (o) => {
               if (f.json)
                 process.stdout.write(

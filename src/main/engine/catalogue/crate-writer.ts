@@ -1,4 +1,5 @@
-// Writes a finished dataset's detached RO-Crate into the data folder (crates/) and uploads it
+// Writes a finished dataset's detached RO-Crate into the data folder (crates/, one folder per
+// catalogue, proposal and visit, so datasets of the same name never share a file) and uploads it
 // beside the data, through the job's own destination: next to the dataset's folder
 // (".../DATASET/" → ".../DATASET-ro-crate-metadata.json"), so it is never mistaken for one of the
 // dataset's files by a listing or a rerun. The destination never replaces an object:
@@ -6,7 +7,8 @@
 // stay; the local catalogue remembers the newest.
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { DatasetIdentity } from '../../../shared/model.js';
 import type { HashPool } from '../hash/hash-pool.js';
 import type { Destination, MultipartState } from '../storage/destination.js';
 import { FileSource } from '../transfer/file-source.js';
@@ -17,14 +19,15 @@ import { buildCrate, crateFileName, CRATE_SUFFIX } from './ro-crate.js';
 export interface CrateContext {
   local: LocalCatalogue;
   hashes: HashPool;
-  /** The data folder; crates go to <dataDir>/crates/. */
+  /** The data folder; crates go to <dataDir>/crates/ (see localCratePath). */
   dataDir: string;
   destination: Destination;
   /** Remote key of a path inside the dataset (the job's key template). */
   keyOf: (relpath: string) => string;
   /** Absolute URI of the dataset's folder on the destination. */
   rootUri: string;
-  dataset: string;
+  /** The dataset in the local catalogue: its identity, files, sample and inputs are read from there. */
+  datasetId: number;
   license: string;
   identifier: string | null;
   metadata: Record<string, MetadataValue>;
@@ -39,33 +42,36 @@ export interface WrittenCrate {
 }
 
 export async function writeDatasetCrate(c: CrateContext): Promise<WrittenCrate> {
-  const info = c.local.dataset(c.dataset);
+  const info = c.local.dataset(c.datasetId);
+  if (!info) throw new Error(`dataset #${c.datasetId} is not in the local catalogue`);
   const crate = buildCrate({
-    name: c.dataset,
-    description: info?.description ?? null,
+    name: info.name,
+    description: info.description,
     rootUri: c.rootUri,
     datePublished: new Date(c.now).toISOString(),
     license: c.license,
-    proposal: info?.proposal ?? null,
-    technique: info?.technique ?? null,
-    sample: info?.samples[0] ?? null,
-    instrument: info?.instruments[0] ?? null,
+    proposal: info.proposal,
+    visit: info.visit,
+    technique: info.technique,
+    sample: info.samples[0] ?? null,
+    instrument: info.instruments[0] ?? null,
     identifier: c.identifier,
     metadata: c.metadata,
+    inputDatasets: info.inputDatasets,
+    usedSoftware: listOf(info.metadata.usedSoftware),
     files: c.local
-      .files(c.dataset)
+      .files(c.datasetId)
       .map((f) => ({ relpath: f.relpath, storageUri: f.storageUri, size: f.size, sha256: f.sha256, mtimeMs: f.mtimeMs })),
   });
   const bytes = Buffer.from(JSON.stringify(crate, null, 2) + '\n');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const dir = join(c.dataDir, 'crates');
-  await mkdir(dir, { recursive: true });
-  const localPath = join(dir, crateFileName(c.dataset));
+  const localPath = localCratePath(c.dataDir, info);
+  await mkdir(dirname(localPath), { recursive: true });
   await writeFile(`${localPath}.tmp`, bytes);
   await rename(`${localPath}.tmp`, localPath);
 
   // The dataset folder's key prefix ("P1/scan-12/"); the crate goes beside it.
-  const folder = c.keyOf('x').slice(0, -1).replace(/\/+$/, '') || crateFileName(c.dataset).slice(0, -CRATE_SUFFIX.length);
+  const folder = c.keyOf('x').slice(0, -1).replace(/\/+$/, '') || crateFileName(info.name).slice(0, -CRATE_SUFFIX.length);
   const crateKey = (stamp: string) => `${folder}${stamp}${CRATE_SUFFIX}`;
   let key = crateKey('');
   const there = await c.destination.head(key);
@@ -89,8 +95,28 @@ export async function writeDatasetCrate(c: CrateContext): Promise<WrittenCrate> 
     uploaded = true;
   }
   const uri = c.destination.uri(key);
-  c.local.setCrateUri(c.dataset, uri);
+  c.local.setCrateUri(c.datasetId, uri);
   return { localPath, key, uri, uploaded };
+}
+
+/**
+ * <dataDir>/crates/[CATALOGUE/][PROPOSAL/][VISIT/]NAME-ro-crate-metadata.json: the local catalogue
+ * and proposal-less datasets keep the plain crates/NAME-… of earlier versions.
+ */
+export function localCratePath(dataDir: string, id: DatasetIdentity): string {
+  const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_');
+  const folders = [id.catalogue === 'local' ? null : id.catalogue, id.proposal, id.visit].filter((x): x is string => !!x);
+  return join(dataDir, 'crates', ...folders.map(safe), crateFileName(id.name));
+}
+
+/** A list given as -p KEY=a,b (kept as typed in the dataset's metadata). */
+function listOf(v: unknown): string[] {
+  return typeof v === 'string'
+    ? v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : [];
 }
 
 /** A crate is far below the multipart threshold; this store only satisfies the interface. */

@@ -1,10 +1,11 @@
 // The catalogue side of one job. Before anything is sent: the metadata is checked against the
 // technique template and, for a facility catalogue, a signed-in user is required (owner of the
 // dataset). While it runs: each verified file goes to the local catalogue and to the outbox.
-// When it is done: the dataset is marked complete, its RO-Crate written and uploaded, the
-// registration asked to finish, and its state reported.
+// When the dataset is finished (a batch job done, a sync session whose acquisition ended): it is
+// marked complete, its RO-Crate written and uploaded, the registration asked to finish, and its
+// state reported. Everything is per dataset identity (catalogue, proposal, visit, name).
 import { toErrorInfo } from '../../../shared/errors.js';
-import type { JobEvent, JobSummary, RegistrationStatus } from '../../../shared/model.js';
+import { jobIdentity, type JobEvent, type JobSummary, type RegistrationStatus } from '../../../shared/model.js';
 import type { CatalogueConfig } from '../../../shared/profile-catalogue-schema.js';
 import type { FacilityProfile, UploadPolicy } from '../../../shared/profile-schema.js';
 import type { HashPool } from '../hash/hash-pool.js';
@@ -50,7 +51,12 @@ const SETTLE_MS = 60_000;
 export async function prepareJobCatalogue(
   d: JobCatalogueDeps,
   profile: FacilityProfile,
-  req: { dataset: string; proposal?: string | undefined; metadata?: Record<string, string> | undefined },
+  req: {
+    dataset: string;
+    proposal?: string | undefined;
+    visit?: string | undefined;
+    metadata?: Record<string, string> | undefined;
+  },
   opts: { requireLogin: boolean } = { requireLogin: true },
 ): Promise<JobCatalogue> {
   const typed = typedMetadata(profile, req.dataset, req.metadata ?? {});
@@ -65,15 +71,28 @@ export async function prepareJobCatalogue(
   if (profile.catalogue.kind === 'local') return { ...base, key: null, owner: null };
   const link = await d.catalogues.link(profile.catalogue, { retries: profile.upload.retries });
   const session = opts.requireLogin ? await link.sessions.require() : null;
-  return { ...base, key: idempotencyKey(link.identity, req.proposal ?? null, req.dataset), owner: session?.user ?? null };
+  return {
+    ...base,
+    key: idempotencyKey(link.identity, req.proposal || null, req.dataset, req.visit || null),
+    owner: session?.user ?? null,
+  };
 }
 
 export interface JobCatalogueRun {
   sink: VerifiedFileSink;
-  /** After the job: finish what a finished dataset gets, and report the registration. */
+  /**
+   * After the job: when `finished` (a batch job that ended done, a sync session whose acquisition
+   * ended and whose backlog drained), finish what a finished dataset gets; then report the registration.
+   */
   afterJob(
     summary: JobSummary,
-    ctx: { destination: Destination; keyOf: (relpath: string) => string; onEvent?: (e: JobEvent) => void; signal?: AbortSignal },
+    ctx: {
+      finished: boolean;
+      destination: Destination;
+      keyOf: (relpath: string) => string;
+      onEvent?: (e: JobEvent) => void;
+      signal?: AbortSignal;
+    },
   ): Promise<RegistrationStatus | null>;
 }
 
@@ -84,6 +103,9 @@ export async function openJobCatalogue(
   ctx: { rootUri: string; policy: UploadPolicy; dryRun: boolean },
 ): Promise<JobCatalogueRun> {
   const m = job.metadata;
+  const dryRun = ctx.dryRun || job.kind === 'dry-run';
+  const identity = jobIdentity(job);
+  const inputs = list(m.inputDatasets);
   const details = {
     type: m.datasetType === 'derived' ? ('derived' as const) : ('raw' as const),
     technique: jc?.technique ?? m.technique ?? null,
@@ -93,9 +115,13 @@ export async function openJobCatalogue(
     facility: jc?.facility ?? null,
     sample: m.sample ?? null,
     key: jc?.key ?? null,
+    ...(inputs.length ? { inputDatasets: inputs } : {}),
   };
-  const localSink = new LocalCatalogueSink(d.local, d.local.ensureDataset(job.dataset, job.proposal, job.metadata, details));
-  const remote = jc && jc.config.kind !== 'local' && jc.key && !ctx.dryRun;
+  // A dry run records nothing: no dataset appears in the local catalogue, no registration is made.
+  const datasetId = dryRun ? null : d.local.ensureDataset(identity, job.metadata, details);
+  const localSink: VerifiedFileSink =
+    datasetId === null ? { fileVerified: () => undefined } : new LocalCatalogueSink(d.local, datasetId);
+  const remote = jc && jc.config.kind !== 'local' && jc.key && !dryRun;
   const link = remote ? await d.catalogues.link(jc.config, { retries: ctx.policy.retries }) : null;
   const registration = link && jc?.key ? link.register(jc.key, requestOf(job, jc, ctx.rootUri, d.clock.now())) : null;
   if (link) link.start();
@@ -104,8 +130,8 @@ export async function openJobCatalogue(
   return {
     sink,
     async afterJob(summary, a) {
-      if (summary.job.state === 'done' && !ctx.dryRun) {
-        d.local.setDetails(job.dataset, { status: 'complete' });
+      if (a.finished && datasetId !== null) {
+        d.local.setDetails(datasetId, { status: 'complete' });
         try {
           const crate = await writeDatasetCrate({
             local: d.local,
@@ -114,7 +140,7 @@ export async function openJobCatalogue(
             destination: a.destination,
             keyOf: a.keyOf,
             rootUri: ctx.rootUri,
-            dataset: job.dataset,
+            datasetId,
             license: jc?.license ?? 'The data policy of the facility applies.',
             identifier: registration?.remote?.id ?? jc?.key ?? null,
             metadata: jc?.scientific ?? {},
@@ -136,18 +162,20 @@ export async function openJobCatalogue(
   };
 }
 
+/** "a, b ,c" → ["a", "b", "c"] (the -p form of list metadata). */
+function list(v: string | undefined): string[] {
+  return (v ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
 function requestOf(job: StoredJob, jc: JobCatalogue, rootUri: string, now: number): RegistrationRequest {
   const m = job.metadata;
-  const list = (v: string | undefined) =>
-    (v ?? '')
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean);
-  const visit = (job.options as { vars?: { visit?: string | null } }).vars?.visit ?? null;
   return {
     dataset: job.dataset,
     proposal: job.proposal,
-    visit,
+    visit: job.visit,
     type: m.datasetType === 'derived' ? 'derived' : 'raw',
     technique: jc.technique,
     sample: m.sample ?? null,

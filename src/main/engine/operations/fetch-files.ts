@@ -10,6 +10,7 @@ import type { Engine } from '../engine.js';
 import { checkWindowsRelpath, findCaseCollisions } from '../keys/local-path.js';
 import type { Destination } from '../storage/destination.js';
 import { sha256OfStream } from '../hash/hash-readable.js';
+import { localDataset, selectorOf, type DatasetQuery } from './dataset-lookup.js';
 import { StoredDestinations } from './stored-destinations.js';
 
 export interface FetchOutcome {
@@ -18,24 +19,38 @@ export interface FetchOutcome {
   status: 'fetched' | 'present';
 }
 
-/** DATASET, DATASET:relpath, or a storage URI recorded in the catalogue. */
-export function selectFiles(engine: Engine, what: string): CatalogueFile[] {
+/**
+ * DATASET, DATASET:relpath, or a storage URI recorded in the catalogue. --proposal/--visit
+ * (in `which`) narrow the dataset name; a name several datasets share is refused with them listed.
+ */
+export function selectFiles(engine: Engine, what: string, which: Omit<DatasetQuery, 'name'> = {}): CatalogueFile[] {
   const cat = engine.services.catalogue;
-  const whole = cat.files(what);
-  if (whole.length) return whole;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(what)) {
+    const hit = cat.filesByUri(what);
+    if (hit.length) return hit;
+  }
+  const whole = cat.matching(selectorOf({ ...which, name: what }));
+  if (whole.length) return cat.files(localDataset(cat, { ...which, name: what }).id);
   const colon = what.indexOf(':');
   if (colon > 0 && !/^[a-z][a-z0-9+.-]*:\/\//i.test(what)) {
-    const one = cat.files(what.slice(0, colon)).filter((f) => f.relpath === what.slice(colon + 1));
-    if (one.length) return one;
-  }
-  for (const d of cat.datasets()) {
-    const hit = cat.files(d.name).filter((f) => f.storageUri === what);
-    if (hit.length) return hit;
+    const name = what.slice(0, colon);
+    const relpath = what.slice(colon + 1);
+    if (cat.matching(selectorOf({ ...which, name })).length) {
+      const one = cat.files(localDataset(cat, { ...which, name }).id).filter((f) => f.relpath === relpath);
+      if (one.length) return one;
+      throw new BeamdropError({
+        code: 'not-found',
+        retryable: false,
+        dataset: name,
+        file: relpath,
+        message: `dataset "${name}" has no recorded file "${relpath}"; \`beamdrop verify ${name}\` lists its files.`,
+      });
+    }
   }
   throw new BeamdropError({
     code: 'dataset-not-found',
     retryable: false,
-    message: `"${what}" is neither a dataset, DATASET:path, nor a recorded storage URI; \`beamdrop status\` lists datasets.`,
+    message: `"${what}" is neither a dataset${which.proposal || which.visit ? ` of ${[which.proposal && `proposal ${which.proposal}`, which.visit && `visit ${which.visit}`].filter(Boolean).join(', ')}` : ''}, DATASET:path, nor a recorded storage URI; \`beamdrop find\` lists datasets.`,
   });
 }
 
@@ -43,9 +58,14 @@ export async function fetchFiles(
   engine: Engine,
   what: string,
   destDir: string,
-  opts: { platform?: NodeJS.Platform; onFile?: (o: FetchOutcome) => void } = {},
+  opts: {
+    proposal?: string | undefined;
+    visit?: string | undefined;
+    platform?: NodeJS.Platform;
+    onFile?: (o: FetchOutcome) => void;
+  } = {},
 ): Promise<FetchOutcome[]> {
-  const files = selectFiles(engine, what);
+  const files = selectFiles(engine, what, { proposal: opts.proposal, visit: opts.visit });
   const platform = opts.platform ?? process.platform;
   if (platform === 'win32') {
     for (const f of files) {

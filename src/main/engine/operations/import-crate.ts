@@ -1,6 +1,8 @@
 // `beamdrop import CRATE`: reads an RO-Crate a facility emits and records its dataset and files
 // in the local catalogue as pointers (storage URI + size + SHA-256), copying no bytes. `fetch`
 // then streams any of them on demand and checks the SHA-256; `verify` re-checks them in place.
+// What the crate says about the dataset comes along: proposal and visit (its identity), sample,
+// instrument, facility, technique, and the inputs of a derived dataset.
 import { readFile } from 'node:fs/promises';
 import { BeamdropError } from '../../../shared/errors.js';
 import type { LocalCatalogue } from '../catalogue/local-catalogue.js';
@@ -28,7 +30,8 @@ export async function importCrate(local: LocalCatalogue, file: string, opts: { d
   }
   const crate = readCrate(json, file);
   const name = opts.dataset ?? crate.name;
-  const existing = local.dataset(name);
+  const identity = { catalogue: 'local', proposal: crate.proposal, visit: crate.visit, name };
+  const existing = local.lookup(identity);
   if (existing && existing.origin !== 'import') {
     throw new BeamdropError({
       code: 'conflict',
@@ -37,19 +40,26 @@ export async function importCrate(local: LocalCatalogue, file: string, opts: { d
       message: `the local catalogue already has a dataset "${name}" uploaded from this workstation; import the crate under another name with --dataset NAME.`,
     });
   }
-  const before = existing ? new Set(local.files(name).map((f) => `${f.relpath}\0${f.sha256}`)) : new Set<string>();
+  const before = existing ? new Set(local.files(existing.id).map((f) => `${f.relpath}\0${f.sha256}`)) : new Set<string>();
   const flat = Object.fromEntries(
     Object.entries(crate.metadata).map(([k, v]) => [k, v.unit ? `${v.value} ${v.unit}` : String(v.value)]),
   );
   const id = local.ensureDataset(
-    name,
-    crate.proposal,
-    { ...flat, importedFrom: crate.rootUri },
+    identity,
+    {
+      ...flat,
+      ...(crate.usedSoftware.length > 0 ? { usedSoftware: crate.usedSoftware.join(', ') } : {}),
+      importedFrom: crate.rootUri,
+    },
     {
       origin: 'import',
+      type: crate.inputDatasets.length > 0 ? 'derived' : 'raw',
       technique: crate.technique,
       description: crate.description,
       status: 'complete',
+      ...(crate.sample ? { sample: crate.sample } : {}),
+      ...(crate.instrument ? { instrument: crate.instrument, facility: crate.facility } : {}),
+      ...(crate.inputDatasets.length > 0 ? { inputDatasets: crate.inputDatasets } : {}),
     },
   );
   let bytes = 0;

@@ -1,22 +1,25 @@
-// `beamdrop reconcile DATASET|FOLDER`: compares the local folder, the destination, the local
-// catalogue and the facility catalogue for a dataset that was uploaded before, and says per file
-// what is missing or different where and what `--fix` would do. --fix re-runs the upload (which
-// sends what is missing, records what is already there and queues it for registration); files
-// that differ are never overwritten.
+// `beamdrop reconcile DATASET|FOLDER [--proposal ID] [--visit ID]`: compares the local folder, the
+// destination, the local catalogue and the facility catalogue for one dataset (catalogue, proposal,
+// visit, name) uploaded before, by batch jobs or sync sessions, and says per file what is missing
+// or different where and what `--fix` would do. Jobs of a dataset of the same name in another
+// proposal or visit are never mixed in. --fix runs an upload of the same files (which sends what
+// is missing, records what is already there and queues it for registration); files that differ
+// are never overwritten.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BeamdropError } from '../../../shared/errors.js';
-import type { JobEvent, JobSummary } from '../../../shared/model.js';
-import type { DestinationConfig, FacilityProfile, UploadPolicy } from '../../../shared/profile-schema.js';
+import { datasetLabel, jobIdentity, type DatasetIdentity, type JobEvent, type JobSummary } from '../../../shared/model.js';
+import type { FacilityProfile } from '../../../shared/profile-schema.js';
 import type { Engine } from '../engine.js';
 import type { StoredJob } from '../journal/journal.js';
-import { keyPrefix, type JobOptions } from '../jobs/job-runner.js';
+import { keyPrefix } from '../jobs/job-runner.js';
 import { renderKey } from '../keys/key-template.js';
 import { toRemoteRelpath } from '../keys/remote-key.js';
 import { scan } from '../scan/scanner.js';
 import type { RemoteObject } from '../storage/destination.js';
-import type { JobCatalogue } from '../catalogue/job-catalogue.js';
+import { createSyncFilter, type SyncFilter } from '../sync/sync-rules.js';
 import { CRATE_SUFFIX } from '../catalogue/ro-crate.js';
+import { datasetNotFound, identityKey, oneIdentity, uploadJobsOf, type DatasetQuery } from './dataset-lookup.js';
 
 export type Problem =
   'not-uploaded' | 'differs-at-destination' | 'not-recorded' | 'not-registered' | 'changed-locally' | 'only-at-destination';
@@ -29,6 +32,10 @@ export interface Finding {
 
 export interface ReconcileReport {
   dataset: string;
+  proposal: string | null;
+  visit: string | null;
+  /** 'batch' or 'sync': how the newest job of the dataset uploaded it. */
+  kind: 'batch' | 'sync';
   jobId: number;
   sources: string[];
   destination: string;
@@ -41,51 +48,94 @@ export interface ReconcileReport {
   fixPlan: string[];
 }
 
-type Stored = JobOptions & {
-  destinationConfig: DestinationConfig;
-  adhoc: boolean;
-  policy: UploadPolicy;
-  catalogue?: JobCatalogue;
-};
+type UploadJob = Extract<StoredJob, { kind: 'batch' | 'sync' }>;
 
-/** The latest job of a dataset name, or of the jobs that uploaded a folder. */
-export function jobFor(engine: Engine, what: string): StoredJob {
+const isUpload = (j: StoredJob): j is UploadJob => j.kind === 'batch' || j.kind === 'sync';
+
+/**
+ * The dataset meant by a name or by the folder that was uploaded, and its jobs (batch and sync,
+ * oldest first). A name or folder that several datasets share is refused with them listed.
+ */
+export function datasetFor(
+  engine: Engine,
+  what: string,
+  flags: Omit<DatasetQuery, 'name'> = {},
+): { identity: DatasetIdentity; jobs: UploadJob[] } {
   const { journal } = engine.services;
-  const byName = journal
-    .jobsOfDataset(what)
-    .filter((j) => j.kind === 'batch')
-    .at(-1);
-  if (byName) return byName;
+  const named = journal.jobsNamed(what).filter(isUpload);
+  if (named.length) {
+    const identity = oneIdentity(named, { ...flags, name: what });
+    if (!identity) throw datasetNotFound({ ...flags, name: what }, 'in this journal');
+    return { identity, jobs: uploadJobsOf(journal, identity).filter(isUpload) };
+  }
   const folder = resolve(what);
   if (existsSync(folder) && statSync(folder).isDirectory()) {
-    const hit = journal.jobs(10_000).find((j) => j.sources.includes(folder) && j.kind === 'batch');
-    if (hit) return hit;
+    const of = journal
+      .jobs(10_000)
+      .filter(isUpload)
+      .filter((j) => j.sources.includes(folder));
+    const ids = new Map<string, DatasetIdentity>();
+    for (const j of of) {
+      const id = jobIdentity(j);
+      if (
+        (flags.proposal === undefined || id.proposal === (flags.proposal || null)) &&
+        (flags.visit === undefined || id.visit === (flags.visit || null))
+      )
+        ids.set(identityKey(id), id);
+    }
+    const found = [...ids.values()];
+    if (found.length > 1)
+      throw new BeamdropError({
+        code: 'dataset-ambiguous',
+        retryable: false,
+        file: folder,
+        message: `${folder} was uploaded as ${found.length} datasets:\n${found.map((d) => `  ${datasetLabel(d)}`).join('\n')}\nName the dataset, and add --proposal ID and/or --visit ID, to say which one.`,
+      });
+    if (found[0]) return { identity: found[0], jobs: uploadJobsOf(journal, found[0]).filter(isUpload) };
     throw new BeamdropError({
       code: 'dataset-not-found',
       retryable: false,
+      file: folder,
       message: `no upload of ${folder} is in this journal; upload it first with \`beamdrop upload ${folder} --dataset NAME\`.`,
     });
   }
   throw new BeamdropError({
     code: 'dataset-not-found',
     retryable: false,
+    dataset: what,
     message: `"${what}" is neither a dataset uploaded from this workstation nor a folder; \`beamdrop find\` lists datasets.`,
   });
 }
 
-export async function reconcile(engine: Engine, what: string): Promise<ReconcileReport> {
-  const job = jobFor(engine, what);
-  const o = job.options as unknown as Stored;
+export async function reconcile(engine: Engine, what: string, flags: Omit<DatasetQuery, 'name'> = {}): Promise<ReconcileReport> {
+  const { identity, jobs } = datasetFor(engine, what, flags);
+  const job = jobs.at(-1)!;
+  const o = job.options;
   const { journal, catalogue: local } = engine.services;
   const keyOf = (relpath: string) => renderKey(o.keyTemplate, { ...o.vars, relpath });
 
-  // What the journal knows the local files were when they were stored (to spot later changes without re-hashing).
+  // What the journal knows the local files were when they were stored (to spot later changes
+  // without re-hashing): per stored path, and which stored path each local file last went to
+  // (a sync session keeps a changed file as NAME.v2.EXT beside the first copy).
   const stored = new Map<string, { size: number; mtimeMs: number; sha256: string | null }>();
-  for (const j of journal.jobsOfDataset(job.dataset))
-    for (const f of journal.files(j.id)) stored.set(f.relpath, { size: f.size, mtimeMs: f.mtimeMs, sha256: f.sha256 });
-  const localFiles = new Map<string, { size: number; mtimeMs: number }>();
+  const latestOf = new Map<string, string>();
+  const versionsOf = new Map<string, Set<string>>();
+  for (const j of jobs) {
+    if (j.destination !== job.destination) continue;
+    for (const f of journal.files(j.id)) {
+      stored.set(f.relpath, { size: f.size, mtimeMs: f.mtimeMs, sha256: f.sha256 });
+      latestOf.set(f.path, f.relpath);
+      versionsOf.set(f.path, (versionsOf.get(f.path) ?? new Set()).add(f.relpath));
+    }
+  }
+  const takes = job.kind === 'sync' ? syncFilters(job) : null;
+  const localFiles = new Map<string, { path: string; size: number; mtimeMs: number; storedAs: string }>();
   for await (const item of scan(job.sources, { include: o.include, exclude: o.exclude, followSymlinks: o.followSymlinks })) {
-    if ('file' in item) localFiles.set(toRemoteRelpath(item.file.relpath), { size: item.file.size, mtimeMs: item.file.mtimeMs });
+    if (!('file' in item)) continue;
+    const relpath = toRemoteRelpath(item.file.relpath);
+    if (takes && !takes(item.file.root, relpath)) continue;
+    const storedAs = latestOf.get(item.file.path) ?? relpath;
+    localFiles.set(relpath, { path: item.file.path, size: item.file.size, mtimeMs: item.file.mtimeMs, storedAs });
   }
   const destination = await engine.openDestination(
     { name: job.destination, config: o.destinationConfig, adhoc: o.adhoc },
@@ -97,14 +147,16 @@ export async function reconcile(engine: Engine, what: string): Promise<Reconcile
   } finally {
     await destination.close();
   }
-  const recorded = new Map(local.files(job.dataset).map((f) => [f.relpath, f]));
-  const { registered, note, catalogue } = await facilityView(engine, job, o);
+  const recordedIn = local.lookup(identity, o.catalogue?.key ?? null);
+  const recorded = new Map((recordedIn ? local.files(recordedIn.id) : []).map((f) => [f.relpath, f]));
+  const { registered, note, catalogue } = await facilityView(engine, job, [...recorded.keys()]);
 
   const findings: Finding[] = [];
   let ok = 0;
   for (const [relpath, f] of localFiles) {
-    const there = remote.get(keyOf(relpath));
-    const was = stored.get(relpath);
+    const at = f.storedAs;
+    const there = remote.get(keyOf(at));
+    const was = stored.get(at);
     if (was && (was.size !== f.size || was.mtimeMs !== f.mtimeMs) && there) {
       findings.push({
         relpath,
@@ -119,24 +171,29 @@ export async function reconcile(engine: Engine, what: string): Promise<Reconcile
         problem: 'differs-at-destination',
         detail: `"${job.destination}" holds different content (${there.size} bytes there, ${f.size} here)`,
       });
-    } else if (!recorded.has(relpath)) {
+    } else if (!recorded.has(at)) {
       findings.push({ relpath, problem: 'not-recorded', detail: `on "${job.destination}" but not in the local catalogue` });
-    } else if (registered && !registered.has(relpath)) {
+    } else if (registered && !registered.has(at)) {
       findings.push({ relpath, problem: 'not-registered', detail: `stored and recorded, but not in the catalogue ${catalogue}` });
     } else ok++;
   }
   const prefix = keyPrefix(o);
+  // Stored copies of files still here: the current one, and earlier versions a sync session kept beside it.
+  const accounted = new Set([...localFiles.values()].flatMap((f) => [f.storedAs, ...(versionsOf.get(f.path) ?? [])]));
   for (const key of remote.keys()) {
     const relpath = key.slice(prefix.length);
-    if (!localFiles.has(relpath) && !relpath.endsWith(CRATE_SUFFIX))
-      findings.push({
-        relpath,
-        problem: 'only-at-destination',
-        detail: `on "${job.destination}" but no longer on this computer (nothing to do)`,
-      });
+    if (accounted.has(relpath) || relpath.endsWith(CRATE_SUFFIX)) continue;
+    findings.push({
+      relpath,
+      problem: 'only-at-destination',
+      detail: `on "${job.destination}" but no longer on this computer (nothing to do)`,
+    });
   }
   return {
-    dataset: job.dataset,
+    dataset: identity.name,
+    proposal: identity.proposal,
+    visit: identity.visit,
+    kind: job.kind,
     jobId: job.id,
     sources: job.sources,
     destination: job.destination,
@@ -148,11 +205,29 @@ export async function reconcile(engine: Engine, what: string): Promise<Reconcile
   };
 }
 
+/** What a sync session takes from each watched folder: the job's filters and the folder's ignore patterns. */
+function syncFilters(job: Extract<UploadJob, { kind: 'sync' }>): (root: string, relpath: string) => boolean {
+  const filters = new Map<string, SyncFilter>(
+    job.options.sync.folders.map((f) => [
+      f.path,
+      createSyncFilter(f, { include: job.options.include, exclude: job.options.exclude }),
+    ]),
+  );
+  return (root, relpath) => {
+    const filter = filters.get(root);
+    if (!filter) return true;
+    const parts = relpath.split('/');
+    for (let i = 1; i < parts.length; i++) if (filter.skipsDir(parts.slice(0, i).join('/'), parts[i - 1])) return false;
+    return filter.takesFile(relpath, parts.at(-1));
+  };
+}
+
 async function facilityView(
   engine: Engine,
-  job: StoredJob,
-  o: Stored,
+  job: UploadJob,
+  recorded: string[],
 ): Promise<{ registered: Set<string> | null; note: string | null; catalogue: string }> {
+  const o = job.options;
   const jc = o.catalogue;
   if (!jc || jc.config.kind === 'local' || !jc.key) return { registered: null, note: null, catalogue: 'local' };
   const link = await engine.services.catalogues.link(jc.config, { retries: o.policy.retries });
@@ -164,14 +239,7 @@ async function facilityView(
       note: 'ICAT+ takes one message per dataset and cannot be asked which files it has; its files cannot be checked from here.',
       catalogue: link.identity,
     };
-  const sent = new Set<string>(
-    engine.services.journal.db
-      .prepare(
-        `SELECT f.relpath FROM registration_files f JOIN registration_blocks b ON b.id = f.block_id WHERE f.registration_id = ? AND b.state = 'sent'`,
-      )
-      .all(reg.id)
-      .map((r) => (r as { relpath: string }).relpath),
-  );
+  const sent = link.store.sentPaths(reg.id);
   const session = link.sessions.current() ?? (await link.sessions.reload().catch(() => null));
   if (!session || !reg.remote)
     return {
@@ -180,7 +248,7 @@ async function facilityView(
       catalogue: link.identity,
     };
   try {
-    const paths = [...new Set([...sent, ...engine.services.catalogue.files(job.dataset).map((f) => f.relpath)])];
+    const paths = [...new Set([...sent, ...recorded])];
     return { registered: await link.adapter.registeredFiles(session, reg.remote, paths), note: null, catalogue: link.identity };
   } catch (e) {
     return {
@@ -205,7 +273,12 @@ function planOf(findings: Finding[], destination: string): string[] {
   return plan;
 }
 
-/** --fix: the same upload again (sends what is missing, records what is there), and missing registrations queued again. */
+/**
+ * --fix: an upload of the same files into the same dataset (sends what is missing, records what is
+ * there), and missing registrations queued again. For a sync dataset the upload takes what the
+ * session took (its folders' ignore patterns become excludes); a session still running is left
+ * to finish first.
+ */
 export async function fixReconcile(
   engine: Engine,
   profile: FacilityProfile,
@@ -213,21 +286,30 @@ export async function fixReconcile(
   opts: { onEvent?: (e: JobEvent) => void } = {},
 ): Promise<JobSummary> {
   const job = engine.requireJob(report.jobId);
-  const o = job.options as unknown as Stored;
+  if (!isUpload(job)) throw new Error(`job ${job.id} is a ${job.kind}, not an upload`);
+  if (job.kind === 'sync' && (job.state === 'running' || job.state === 'stopping' || job.state === 'scanning'))
+    throw new BeamdropError({
+      code: 'job-busy',
+      retryable: true,
+      dataset: job.dataset,
+      message: `sync job ${job.id} of dataset ${datasetLabel(jobIdentity(job))} is still ${job.state}; let it finish (\`beamdrop stop ${job.id}\`, or \`beamdrop cancel ${job.id}\` if its process is gone), then run reconcile --fix again.`,
+    });
+  const o = job.options;
   const missing = report.findings.filter((f) => f.problem === 'not-registered').map((f) => f.relpath);
   if (missing.length && o.catalogue?.key) {
     const link = await engine.services.catalogues.link(o.catalogue.config, { retries: o.policy.retries });
     const reg = link.store.byKey(o.catalogue.key);
     if (reg) link.store.requeue(reg.id, missing);
   }
+  const ignored = job.kind === 'sync' ? job.options.sync.folders.flatMap((f) => f.rules.ignore) : [];
   return engine.upload(profile, {
     sources: job.sources,
     dataset: job.dataset,
     ...(job.proposal ? { proposal: job.proposal } : {}),
-    ...(o.vars.visit ? { visit: o.vars.visit } : {}),
+    ...(job.visit ? { visit: job.visit } : {}),
     ...(o.adhoc ? { to: job.destination } : { destination: job.destination }),
     include: o.include.filter((g) => !profile.include.includes(g)),
-    exclude: o.exclude.filter((g) => !profile.exclude.includes(g)),
+    exclude: [...new Set([...o.exclude.filter((g) => !profile.exclude.includes(g)), ...ignored])],
     metadata: job.metadata,
     followSymlinks: o.followSymlinks,
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),

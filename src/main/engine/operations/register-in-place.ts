@@ -12,10 +12,11 @@ import type { FacilityProfile } from '../../../shared/profile-schema.js';
 import type { Engine } from '../engine.js';
 import { sha256OfStream } from '../hash/hash-readable.js';
 import { toRemoteRelpath } from '../keys/remote-key.js';
+import { jobFilters } from '../scan/filters.js';
 import { scan } from '../scan/scanner.js';
 import { prepareJobCatalogue } from '../catalogue/job-catalogue.js';
 import { POINTER_DESTINATION } from '../catalogue/local/local-adapter.js';
-import type { RegistrationRequest } from '../catalogue/outbox/registration-request.js';
+import { catalogueIdentity, type RegistrationRequest } from '../catalogue/outbox/registration-request.js';
 import { LocalCatalogueSink, TeeSink, type VerifiedFileSink } from '../catalogue/verified-sink.js';
 
 export interface RegisterRequest {
@@ -51,7 +52,13 @@ export async function registerInPlace(engine: Engine, profile: FacilityProfile, 
   const { catalogue: local, hashes, clock } = engine.services;
   const place = storagePlace(root);
   const m = req.metadata ?? {};
-  const localId = local.ensureDataset(req.dataset, req.proposal ?? null, m, {
+  const identity = {
+    catalogue: catalogueIdentity(profile.catalogue),
+    proposal: req.proposal || null,
+    visit: req.visit || null,
+    name: req.dataset,
+  };
+  const localId = local.ensureDataset(identity, m, {
     origin: 'register',
     technique: jc.technique,
     sample: m.sample ?? null,
@@ -123,7 +130,7 @@ export async function registerInPlace(engine: Engine, profile: FacilityProfile, 
     req.onFile?.({ relpath, size, sha256, storageUri });
   };
   let failure: unknown = null;
-  for await (const item of scan([root], { include: req.include ?? [], exclude: req.exclude ?? [], followSymlinks: false })) {
+  for await (const item of scan([root], { ...jobFilters(profile, req), followSymlinks: false })) {
     if ('note' in item) continue;
     queue.push(
       one(item.file.path, item.file.relpath, item.file.size, item.file.mtimeMs).catch((e: unknown) => {
@@ -136,7 +143,7 @@ export async function registerInPlace(engine: Engine, profile: FacilityProfile, 
   await Promise.all(queue);
   // What was hashed is recorded and queued; a rerun finds it and goes on (recording is idempotent).
   if (failure) throw failure;
-  local.setDetails(req.dataset, { status: 'complete' });
+  local.setDetails(localId, { status: 'complete' });
   if (!link || !registration) return { files, bytes, registration: null };
   link.finish(registration);
   const [status] = await link.settle([registration.id], 60_000);

@@ -1,12 +1,16 @@
-// `beamdrop catalogue retry DATASET [-p KEY=VALUE]...`: after the catalogue refused a dataset
-// (needs attention), the operator fixes its metadata and the registration is tried again from
-// where it stopped — the files stay uploaded and verified and are not sent again.
+// `beamdrop catalogue retry DATASET [--proposal ID] [--visit ID] [-p KEY=VALUE]...`: after the
+// catalogue refused a dataset (needs attention), the operator fixes its metadata and the
+// registration is tried again from where it stopped — the files stay uploaded and verified and are
+// not sent again. A name that datasets of several proposals or visits share is refused until
+// --proposal/--visit say which.
 import { BeamdropError } from '../../../shared/errors.js';
 import type { RegistrationStatus } from '../../../shared/model.js';
 import type { FacilityProfile } from '../../../shared/profile-schema.js';
 import type { Engine } from '../engine.js';
 import type { CatalogueLink } from '../catalogue/catalogue-service.js';
+import type { Registration } from '../catalogue/outbox/outbox-store.js';
 import { typedMetadata } from '../catalogue/techniques/technique-templates.js';
+import { oneOf, queryLabel, selectorOf, type DatasetQuery } from './dataset-lookup.js';
 
 export async function catalogueLink(engine: Engine, profile: FacilityProfile): Promise<CatalogueLink> {
   return engine.services.catalogues.link(profile.catalogue, { retries: profile.upload.retries });
@@ -15,20 +19,13 @@ export async function catalogueLink(engine: Engine, profile: FacilityProfile): P
 export async function retryRegistration(
   engine: Engine,
   profile: FacilityProfile,
-  dataset: string,
+  which: DatasetQuery | string,
   fix: { metadata?: Record<string, string>; proposal?: string },
   waitMs = 60_000,
 ): Promise<RegistrationStatus[]> {
   const link = await catalogueLink(engine, profile);
-  const regs = link.store.list({ catalogue: link.identity, dataset });
-  if (!regs.length) {
-    throw new BeamdropError({
-      code: 'dataset-not-found',
-      retryable: false,
-      dataset,
-      message: `dataset "${dataset}" has no registration for ${link.identity}; \`beamdrop catalogue status\` lists them.`,
-    });
-  }
+  const regs = registrationsOf(link, which);
+  const dataset = selectorOf(which).name;
   for (const reg of regs) {
     const req = { ...reg.request };
     if (fix.metadata && Object.keys(fix.metadata).length) {
@@ -43,12 +40,20 @@ export async function retryRegistration(
       req.metadata = typed.scientific;
       if (fix.metadata.sample) req.sample = fix.metadata.sample;
       if (fix.metadata.description) req.description = fix.metadata.description;
-      engine.services.catalogue.ensureDataset(dataset, null, fix.metadata);
+      // The local catalogue (and so the RO-Crate) gets the fix too.
+      const local = engine.services.catalogue;
+      const identity = { catalogue: link.identity, proposal: reg.proposal, visit: reg.visit, name: reg.dataset };
+      if (local.lookup(identity, reg.key))
+        local.ensureDataset(identity, fix.metadata, {
+          key: reg.key,
+          ...(fix.metadata.sample ? { sample: fix.metadata.sample } : {}),
+          ...(fix.metadata.description ? { description: fix.metadata.description } : {}),
+        });
     }
     if (fix.proposal) {
       if (reg.remote)
         throw new BeamdropError({
-          code: 'config-invalid',
+          code: 'usage',
           retryable: false,
           dataset,
           field: 'proposal',
@@ -62,6 +67,29 @@ export async function retryRegistration(
     regs.map((r) => r.id),
     waitMs,
   );
+}
+
+/** The registrations of the one dataset the query names (in this catalogue); none or several datasets are refused. */
+export function registrationsOf(link: CatalogueLink, which: DatasetQuery | string): Registration[] {
+  const sel = selectorOf(which);
+  const regs = link.store.list({ catalogue: link.identity, dataset: sel.name, proposal: sel.proposal, visit: sel.visit });
+  const id = oneOf(
+    regs.map((r) => ({ catalogue: r.catalogue, proposal: r.proposal, visit: r.visit, name: r.dataset })),
+    which,
+  );
+  if (!id)
+    throw new BeamdropError({
+      code: 'dataset-not-found',
+      retryable: false,
+      dataset: sel.name,
+      message: `dataset ${queryLabel(which)} has no registration for ${link.identity}; \`beamdrop catalogue status\` lists them, \`beamdrop find\` lists datasets.`,
+    });
+  return regs.filter((r) => (r.proposal || null) === (id.proposal || null) && (r.visit || null) === (id.visit || null));
+}
+
+/** `catalogue status [DATASET]`: every registration of this catalogue, or those of one dataset. */
+export function registrationStatus(link: CatalogueLink, which?: DatasetQuery): RegistrationStatus[] {
+  return which ? registrationsOf(link, which).map((r) => link.store.status(r)) : link.status();
 }
 
 /** Sends what waits in the outbox now (after an outage or a new sign-in) and reports where each dataset stands. */

@@ -1,7 +1,10 @@
 // Opens the destinations that a dataset's recorded files live on, once each, from the settings
-// of the jobs that stored them (the catalogue keeps only the destination's name). Files known only
-// by storage URI (imported crates, registered in place: destination "uri") are read by URI.
+// of the jobs of that dataset (its identity: catalogue, proposal, visit, name) that stored them; the
+// catalogue keeps only the destination's name. Files known only by storage URI (imported crates,
+// registered in place: destination "uri") are read by URI.
 import { BeamdropError } from '../../../shared/errors.js';
+import { datasetLabel } from '../../../shared/model.js';
+import type { StoredJob } from '../journal/journal.js';
 import type { CatalogueFile } from '../catalogue/local-catalogue.js';
 import type { Engine } from '../engine.js';
 import { uploadPolicySchema } from '../../../shared/profile-schema.js';
@@ -17,8 +20,8 @@ export class StoredDestinations {
   async of(file: CatalogueFile): Promise<Destination> {
     const cached = this.open.get(file.destination);
     if (cached) return cached;
-    const d = this.engine.datasetDestinations(file.dataset).get(file.destination);
-    if (!d && file.destination === POINTER_DESTINATION) {
+    const job = this.jobThatStored(file);
+    if (!job && file.destination === POINTER_DESTINATION) {
       const { hashes, credentials, env } = this.engine.services;
       const pointers = new UriDestination(POINTER_DESTINATION, {
         hashes,
@@ -29,17 +32,32 @@ export class StoredDestinations {
       this.open.set(file.destination, pointers);
       return pointers;
     }
-    if (!d) {
+    if (!job) {
       throw new BeamdropError({
         code: 'destination-unknown',
         retryable: false,
         dataset: file.dataset,
-        message: `dataset "${file.dataset}" was stored on "${file.destination}", which no job in this journal describes.`,
+        message: `dataset ${datasetLabel({ ...file, name: file.dataset })} was stored on "${file.destination}", which no job in this journal describes (it was uploaded from another workstation or its jobs were forgotten).`,
       });
     }
-    const dest = await this.engine.openDestination(d, d.policy);
+    const o = job.options;
+    const dest = await this.engine.openDestination(
+      { name: job.destination, config: o.destinationConfig, adhoc: o.adhoc },
+      o.policy,
+    );
     this.open.set(file.destination, dest);
     return dest;
+  }
+
+  /**
+   * The newest job of the file's dataset that wrote to its destination; for records older than
+   * dataset identities (visit or catalogue not known then), the newest job of that name that did.
+   */
+  private jobThatStored(file: CatalogueFile): StoredJob | undefined {
+    const { journal } = this.engine.services;
+    const id = { catalogue: file.catalogue, proposal: file.proposal, visit: file.visit, name: file.dataset };
+    const wrote = (j: StoredJob) => j.destination === file.destination && j.kind !== 'dry-run';
+    return journal.jobsOfDataset(id).filter(wrote).at(-1) ?? journal.jobsNamed(file.dataset).filter(wrote).at(-1);
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,12 @@
 // `beamdrop verify DATASET [--deep]`: re-checks every recorded file of a dataset at its
-// destination — size and stored SHA-256, or with --deep the bytes read back and re-hashed.
+// destination — size and stored SHA-256, or with --deep the bytes read back and re-hashed. A name
+// that several datasets share (other proposals or visits) is refused until --proposal/--visit say which.
 import { BeamdropError } from '../../../shared/errors.js';
+import { datasetLabel } from '../../../shared/model.js';
 import type { Engine } from '../engine.js';
 import type { CatalogueFile } from '../catalogue/local-catalogue.js';
 import type { VerifyResult } from '../storage/destination.js';
+import { localDataset, type DatasetQuery } from './dataset-lookup.js';
 import { StoredDestinations } from './stored-destinations.js';
 
 export interface FileVerdict {
@@ -13,16 +16,19 @@ export interface FileVerdict {
 
 export async function verifyDataset(
   engine: Engine,
-  dataset: string,
+  which: DatasetQuery | string | number,
   opts: { deep: boolean; onFile?: (v: FileVerdict) => void },
 ): Promise<FileVerdict[]> {
-  const files = engine.services.catalogue.files(dataset);
-  if (!files.length) {
+  const local = engine.services.catalogue;
+  const info = typeof which === 'number' ? local.dataset(which) : localDataset(local, which);
+  const files = info ? local.files(info.id) : [];
+  if (!info || !files.length) {
+    const name = info?.name ?? (typeof which === 'object' ? which.name : String(which));
     throw new BeamdropError({
       code: 'dataset-not-found',
       retryable: false,
-      dataset,
-      message: `no verified files are recorded for dataset "${dataset}"; \`beamdrop status\` shows what was uploaded.`,
+      dataset: name,
+      message: `no verified files are recorded for dataset ${info ? datasetLabel(info) : `#${String(which)}`} yet; \`beamdrop status\` shows what is being uploaded.`,
     });
   }
   const destinations = new StoredDestinations(engine);

@@ -1,7 +1,7 @@
 // One dataset: metadata, where it is registered (catalogue PIDs), its files with SHA-256 and
 // storage URI (paged), and "verify now" against the destination.
 import { useCallback, useEffect, useState } from 'react';
-import type { DatasetDetailView, VerifyReport } from '../../../shared/app-model.js';
+import type { DatasetDetailView, DatasetSummaryView, VerifyReport } from '../../../shared/app-model.js';
 import type { ErrorInfo } from '../../../shared/errors.js';
 import { errorInfoOf } from '../../api-client.js';
 import { useClient } from '../../app/client-context.js';
@@ -11,8 +11,12 @@ import { formatBytes, formatTime, plural } from '../../format.js';
 
 const PAGE = 100;
 
-export function DatasetDetail({ name, onBack }: { name: string; onBack(): void }) {
+export function DatasetDetail({ dataset, onBack }: { dataset: DatasetSummaryView; onBack(): void }) {
   const client = useClient();
+  // The same name may be in several proposals or visits: the request names which dataset.
+  const { name } = dataset;
+  const proposal = dataset.proposal;
+  const visit = dataset.visit ?? null;
   const [detail, setDetail] = useState<DatasetDetailView | null>(null);
   const [offset, setOffset] = useState(0);
   const [error, setError] = useState<ErrorInfo | null>(null);
@@ -21,8 +25,10 @@ export function DatasetDetail({ name, onBack }: { name: string; onBack(): void }
   const [report, setReport] = useState<VerifyReport | null>(null);
 
   const load = useCallback(() => {
-    client.call('history.dataset', { name, offset, limit: PAGE }).then(setDetail, (e: unknown) => setError(errorInfoOf(e)));
-  }, [client, name, offset]);
+    client
+      .call('history.dataset', { name, proposal, visit, offset, limit: PAGE })
+      .then(setDetail, (e: unknown) => setError(errorInfoOf(e)));
+  }, [client, name, proposal, visit, offset]);
   useEffect(load, [load]);
 
   const verify = async () => {
@@ -30,7 +36,7 @@ export function DatasetDetail({ name, onBack }: { name: string; onBack(): void }
     setReport(null);
     setError(null);
     try {
-      setReport(await client.call('history.verify', { name, deep }));
+      setReport(await client.call('history.verify', { name, proposal, visit, deep }));
     } catch (e) {
       setError(errorInfoOf(e));
     } finally {

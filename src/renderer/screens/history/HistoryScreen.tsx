@@ -15,7 +15,7 @@ export function HistoryScreen() {
   const [query, setQuery] = useState('');
   const [results, setResults] = useState<DatasetSummaryView[] | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
-  const [open, setOpen] = useState<string | null>(null);
+  const [open, setOpen] = useState<DatasetSummaryView | null>(null);
 
   useEffect(() => {
     let current = true;
@@ -38,7 +38,7 @@ export function HistoryScreen() {
     };
   }, [client, query]);
 
-  if (open) return <DatasetDetail name={open} onBack={() => setOpen(null)} />;
+  if (open) return <DatasetDetail dataset={open} onBack={() => setOpen(null)} />;
 
   return (
     <section className="screen">
@@ -61,6 +61,7 @@ export function HistoryScreen() {
             <tr>
               <th scope="col">Dataset</th>
               <th scope="col">Proposal</th>
+              <th scope="col">Visit</th>
               <th scope="col">Technique</th>
               <th scope="col" className="num">
                 Files
@@ -73,13 +74,14 @@ export function HistoryScreen() {
           </thead>
           <tbody>
             {results.map((d) => (
-              <tr key={d.name} data-dataset={d.name}>
+              <tr key={`${d.name}\0${d.proposal ?? ''}\0${d.visit ?? ''}`} data-dataset={d.name}>
                 <th scope="row">
-                  <button type="button" className="link-button" onClick={() => setOpen(d.name)}>
+                  <button type="button" className="link-button" onClick={() => setOpen(d)}>
                     {d.name}
                   </button>
                 </th>
                 <td>{d.proposal ?? '—'}</td>
+                <td>{d.visit ?? '—'}</td>
                 <td>
                   {d.technique ?? '—'}
                   {d.status === 'acquiring' ? <span className="muted"> (acquiring)</span> : null}

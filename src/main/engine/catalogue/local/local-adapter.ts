@@ -4,7 +4,6 @@
 // storage URI as key), which fetch/verify read by URI.
 import { userInfo } from 'node:os';
 import {
-  CatalogueError,
   type CatalogueAdapter,
   type CatalogueCredentials,
   type CatalogueFileEntry,
@@ -66,19 +65,8 @@ export class LocalCatalogueAdapter implements CatalogueAdapter {
   }
 
   async createDataset(_session: CatalogueSession, draft: DatasetDraft): Promise<DatasetRef> {
-    const existing = this.catalogue.dataset(draft.name);
-    if (existing?.key && existing.key !== draft.key) {
-      throw new CatalogueError({
-        problem: 'rejected',
-        field: 'datasetName',
-        dataset: draft.name,
-        reason: 'name taken',
-        message: `the local catalogue already has another dataset named "${draft.name}" (of another proposal); choose another dataset name.`,
-      });
-    }
     const id = this.catalogue.ensureDataset(
-      draft.name,
-      draft.proposalId,
+      { catalogue: this.kind, proposal: draft.proposalId, visit: draft.visit ?? null, name: draft.name },
       { ...draft.scientificMetadata },
       {
         key: draft.key,
@@ -90,6 +78,7 @@ export class LocalCatalogueAdapter implements CatalogueAdapter {
         facility: draft.facility,
         sample: draft.sample,
         status: 'acquiring',
+        ...(draft.inputDatasets?.length ? { inputDatasets: draft.inputDatasets } : {}),
       },
     );
     return { id: String(id) };
@@ -123,8 +112,8 @@ export class LocalCatalogueAdapter implements CatalogueAdapter {
     })();
   }
 
-  async finishDataset(_session: CatalogueSession, _dataset: DatasetRef, draft: DatasetDraft): Promise<void> {
-    this.catalogue.setDetails(draft.name, { status: 'complete' });
+  async finishDataset(_session: CatalogueSession, dataset: DatasetRef): Promise<void> {
+    this.catalogue.setDetails(Number(dataset.id), { status: 'complete' });
   }
 
   async close(): Promise<void> {}

@@ -1,12 +1,15 @@
 // `beamdrop find`: searches the local catalogue's experiment runs by words (dataset name,
-// proposal, technique, sample, instrument, description, metadata values, file names), by
-// technique and by date. Words must all match; case does not matter.
+// proposal, visit, technique, sample, instrument, description, metadata values, file names), by
+// proposal, visit, technique and date. Words must all match; case does not matter.
 import { BeamdropError } from '../../../../shared/errors.js';
 import { DATASET_SELECT, toDatasetInfo, type DatasetInfo, type LocalCatalogue } from '../local-catalogue.js';
 
 export interface FindQuery {
   text?: string;
   technique?: string;
+  /** Exactly this proposal / visit (as typed; case matters, as in the catalogues). */
+  proposal?: string;
+  visit?: string;
   /** YYYY-MM-DD (or any date Date.parse reads): runs on or after it. */
   since?: string;
   limit?: number;
@@ -23,7 +26,7 @@ export function findDatasets(catalogue: LocalCatalogue, q: FindQuery): DatasetIn
   for (const word of (q.text ?? '').split(/\s+/).filter(Boolean)) {
     const like = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     where.push(
-      `(d.name LIKE ?1 ESCAPE '\\' OR d.proposal LIKE ?1 ESCAPE '\\' OR d.technique LIKE ?1 ESCAPE '\\'
+      `(d.name LIKE ?1 ESCAPE '\\' OR d.proposal LIKE ?1 ESCAPE '\\' OR d.visit LIKE ?1 ESCAPE '\\' OR d.technique LIKE ?1 ESCAPE '\\'
       OR d.description LIKE ?1 ESCAPE '\\' OR d.metadata LIKE ?1 ESCAPE '\\' OR d.operator_id LIKE ?1 ESCAPE '\\'
       OR EXISTS (SELECT 1 FROM experiment_samples es JOIN samples s ON s.id = es.sample_id WHERE es.experiment_id = d.id AND s.name LIKE ?1 ESCAPE '\\')
       OR EXISTS (SELECT 1 FROM experiment_instruments ei JOIN instruments i ON i.id = ei.instrument_id WHERE ei.experiment_id = d.id AND i.code LIKE ?1 ESCAPE '\\')
@@ -36,11 +39,13 @@ export function findDatasets(catalogue: LocalCatalogue, q: FindQuery): DatasetIn
   if (q.technique) {
     where.push(`d.technique = ${param(q.technique)} COLLATE NOCASE`);
   }
+  if (q.proposal) where.push(`d.proposal = ${param(q.proposal)}`);
+  if (q.visit) where.push(`d.visit = ${param(q.visit)}`);
   if (q.since) {
     const t = Date.parse(q.since);
     if (Number.isNaN(t))
       throw new BeamdropError({
-        code: 'config-invalid',
+        code: 'usage',
         retryable: false,
         field: '--since',
         message: `--since ${q.since}: write a date such as 2026-03-01`,

@@ -14,6 +14,8 @@ export interface Registration {
   catalogue: string;
   dataset: string;
   proposal: string | null;
+  /** From the request (the registrations table predates visits in the identity). */
+  visit: string | null;
   key: string;
   request: RegistrationRequest;
   state: RegistrationState;
@@ -55,25 +57,29 @@ type RegRow = {
   updated_at: number;
 };
 
-const toReg = (r: RegRow): Registration => ({
-  id: r.id,
-  catalogue: r.catalogue,
-  dataset: r.dataset,
-  proposal: r.proposal,
-  key: r.idem_key,
-  request: JSON.parse(r.request) as RegistrationRequest,
-  state: r.state,
-  remote:
-    r.remote_id === null
-      ? null
-      : { id: r.remote_id, ...(r.remote_extra ? { extra: JSON.parse(r.remote_extra) as Record<string, string> } : {}) },
-  finishWanted: r.finish_wanted === 1,
-  finishedAt: r.finished_at,
-  attempts: r.attempts,
-  nextAt: r.next_at,
-  lastError: r.last_error ? (JSON.parse(r.last_error) as ErrorInfo & { reason?: string }) : null,
-  updatedAt: r.updated_at,
-});
+const toReg = (r: RegRow): Registration => {
+  const request = JSON.parse(r.request) as RegistrationRequest;
+  return {
+    id: r.id,
+    catalogue: r.catalogue,
+    dataset: r.dataset,
+    proposal: r.proposal,
+    visit: request.visit ?? null,
+    key: r.idem_key,
+    request,
+    state: r.state,
+    remote:
+      r.remote_id === null
+        ? null
+        : { id: r.remote_id, ...(r.remote_extra ? { extra: JSON.parse(r.remote_extra) as Record<string, string> } : {}) },
+    finishWanted: r.finish_wanted === 1,
+    finishedAt: r.finished_at,
+    attempts: r.attempts,
+    nextAt: r.next_at,
+    lastError: r.last_error ? (JSON.parse(r.last_error) as ErrorInfo & { reason?: string }) : null,
+    updatedAt: r.updated_at,
+  };
+};
 
 const FILE_COLUMNS =
   'id, file_id AS fileId, relpath, size, sha256, mtime_ms AS mtimeMs, storage_uri AS storageUri, queued_at AS queuedAt';
@@ -87,7 +93,7 @@ export class OutboxStore {
   ) {}
 
   private get db() {
-    return this.journal.db;
+    return this.journal.connectionForStores();
   }
 
   /** Prepared once: the same few statements run for every queued file. */
@@ -123,12 +129,33 @@ export class OutboxStore {
     return r ? toReg(r) : null;
   }
 
-  /** Every registration of a catalogue, or of one dataset name. */
-  list(filter: { catalogue?: string; dataset?: string } = {}): Registration[] {
+  /**
+   * Every registration of a catalogue, or of one dataset: a bare name matches every proposal and
+   * visit; a proposal or visit given (null: none) narrows it.
+   */
+  list(filter: { catalogue?: string; dataset?: string; proposal?: string | null; visit?: string | null } = {}): Registration[] {
     const rows = this.sql(
-      `SELECT * FROM registrations WHERE (? IS NULL OR catalogue = ?) AND (? IS NULL OR dataset = ?) ORDER BY id`,
-    ).all(filter.catalogue ?? null, filter.catalogue ?? null, filter.dataset ?? null, filter.dataset ?? null) as RegRow[];
+      `SELECT * FROM registrations WHERE (? IS NULL OR catalogue = ?) AND (? IS NULL OR dataset = ?)
+       AND (? = 0 OR ifnull(proposal, '') = ?) AND (? = 0 OR ifnull(json_extract(request, '$.visit'), '') = ?) ORDER BY id`,
+    ).all(
+      filter.catalogue ?? null,
+      filter.catalogue ?? null,
+      filter.dataset ?? null,
+      filter.dataset ?? null,
+      filter.proposal === undefined ? 0 : 1,
+      filter.proposal ?? '',
+      filter.visit === undefined ? 0 : 1,
+      filter.visit ?? '',
+    ) as RegRow[];
     return rows.map(toReg);
+  }
+
+  /** Paths of a registration that the catalogue confirmed (in blocks marked sent). */
+  sentPaths(registrationId: number): Set<string> {
+    const rows = this.sql(
+      `SELECT f.relpath FROM registration_files f JOIN registration_blocks b ON b.id = f.block_id WHERE f.registration_id = ? AND b.state = 'sent'`,
+    ).all(registrationId) as { relpath: string }[];
+    return new Set(rows.map((r) => r.relpath));
   }
 
   /** Registrations the worker should look at now (not waiting for the operator). */
@@ -375,6 +402,8 @@ export class OutboxStore {
     const c = this.counts(r.id);
     return {
       dataset: r.dataset,
+      proposal: r.proposal,
+      visit: r.visit,
       catalogue: r.catalogue,
       state: r.state,
       remoteId: r.remote?.id ?? null,

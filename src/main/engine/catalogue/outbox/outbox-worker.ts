@@ -21,7 +21,7 @@ import {
 } from '../catalogue-adapter.js';
 import { fileFormatOf } from '../file-format.js';
 import type { OutboxStore, QueuedFile, Registration } from './outbox-store.js';
-import { buildDraft, type RegistrationRequest } from './registration-request.js';
+import { buildDraft, datasetArgs, type RegistrationRequest } from './registration-request.js';
 import type { SessionKeeper } from './session-keeper.js';
 
 export interface OutboxTiming {
@@ -279,8 +279,8 @@ export class OutboxWorker {
     const field = c.field ? ` (field ${c.field})` : '';
     const fix =
       c.problem === 'forbidden'
-        ? `ask the catalogue's admins for access, or choose another proposal, then run \`beamdrop catalogue retry ${reg.dataset}\``
-        : `fix it and run \`beamdrop catalogue retry ${reg.dataset}${c.field ? ` -p ${c.field.replace(/^scientificMetadata\./, '')}=VALUE` : ''}\``;
+        ? `ask the catalogue's admins for access, or choose another proposal, then run \`beamdrop catalogue retry ${datasetArgs(reg)}\``
+        : `fix it and run \`beamdrop catalogue retry ${datasetArgs(reg)}${c.field ? ` -p ${c.field.replace(/^scientificMetadata\./, '')}=VALUE` : ''}\``;
     const message = `dataset "${reg.dataset}" needs attention: the catalogue ${this.d.identity} ${c.problem === 'forbidden' ? 'refused access' : 'rejected the registration'}${field}: ${c.reason ?? c.message}. The files stay uploaded and verified; ${fix}.`;
     this.d.store.setState(reg.id, 'needs-attention', { error: { ...base, message } });
   }

@@ -40,15 +40,21 @@ export function catalogueIdentity(config: CatalogueConfig): string {
   return config.kind === 'local' ? 'local' : `${config.kind} ${config.url.replace(/\/+$/, '')}`;
 }
 
-/** Stable per catalogue, proposal and dataset name, so every rerun and sync append finds the same record. */
-export function idempotencyKey(catalogue: string, proposal: string | null, dataset: string): string {
-  return (
-    'bd-' +
-    createHash('sha256')
-      .update(JSON.stringify([catalogue, proposal ?? '', dataset]))
-      .digest('hex')
-      .slice(0, 32)
-  );
+/**
+ * Stable per dataset identity (catalogue, proposal, visit, name), so every rerun and sync append
+ * finds the same record. Without a visit the key is the one Beamdrop computed before visits were
+ * part of it, so registrations made then are found again.
+ */
+export function idempotencyKey(catalogue: string, proposal: string | null, dataset: string, visit: string | null): string {
+  const parts = visit ? [catalogue, proposal ?? '', dataset, visit] : [catalogue, proposal ?? '', dataset];
+  return 'bd-' + createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+}
+
+/** How a command names this dataset: `ds1 --proposal P --visit V` (only what it has). */
+export function datasetArgs(d: { dataset: string; proposal: string | null; visit?: string | null }): string {
+  return [d.dataset, d.proposal ? `--proposal ${d.proposal}` : null, d.visit ? `--visit ${d.visit}` : null]
+    .filter(Boolean)
+    .join(' ');
 }
 
 function rejected(dataset: string, field: string, message: string): CatalogueError {
@@ -78,14 +84,14 @@ export function buildDraft(
     throw rejected(
       req.dataset,
       'ownerGroup',
-      `no owner group: the proposal names none and user "${owner.username}" is in no group. Set catalogue.ownerGroup in the facility profile or choose a proposal with an owner group, then run \`beamdrop catalogue retry ${req.dataset}\`.`,
+      `no owner group: the proposal names none and user "${owner.username}" is in no group. Set catalogue.ownerGroup in the facility profile or choose a proposal with an owner group, then run \`beamdrop catalogue retry ${datasetArgs(req)}\`.`,
     );
   const contactEmail = owner.email ?? proposal?.email ?? own.contactEmail ?? (local !== undefined ? '' : undefined);
   if (contactEmail === undefined || contactEmail === null)
     throw rejected(
       req.dataset,
       'contactEmail',
-      `no contact email: user "${owner.username}" has none in the catalogue. Set catalogue.contactEmail in the facility profile, then run \`beamdrop catalogue retry ${req.dataset}\`.`,
+      `no contact email: user "${owner.username}" has none in the catalogue. Set catalogue.contactEmail in the facility profile, then run \`beamdrop catalogue retry ${datasetArgs(req)}\`.`,
     );
   const accessGroups = [...new Set([...(proposal?.accessGroups ?? []), ...own.accessGroups])].filter((g) => g !== ownerGroup);
   const draft: DatasetDraft = {

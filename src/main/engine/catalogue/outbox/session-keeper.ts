@@ -4,6 +4,7 @@
 // picks it up.
 import { BeamdropError } from '../../../../shared/errors.js';
 import type { SecretKeeper } from '../../credentials/credential-store.js';
+import { networkFailure } from '../../net/network-error.js';
 import { CatalogueError, type CatalogueAdapter, type CatalogueCredentials, type CatalogueSession } from '../catalogue-adapter.js';
 
 export class SessionKeeper {
@@ -101,7 +102,8 @@ export class SessionKeeper {
       await this.store(fresh);
       return fresh;
     } catch (e) {
-      if (e instanceof CatalogueError && e.problem === 'retryable') throw e;
+      // Down is not signed out: an adapter may throw a network error raw (catalogue-adapter.ts).
+      if ((e instanceof CatalogueError && e.problem === 'retryable') || networkFailure(e)) throw e;
       return null;
     }
   }
