@@ -1,7 +1,8 @@
 // The ICAT adapter against the ICAT contract server: session login/refresh, find-or-create the
 // investigation, Dataset created with complete=false (with its parameters) and set complete=true
 // at the end, Datafiles in batches (one entityManager call each), repeats that meet
-// OBJECT_ALREADY_EXISTS, and 403/404/412 mapped to errors naming what went wrong.
+// OBJECT_ALREADY_EXISTS, 403/404/412 mapped to errors naming what went wrong, and derived
+// datasets linked to their inputs by a Job of their Application (input and output DataCollections).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CatalogueError,
@@ -85,6 +86,11 @@ beforeAll(async () => {
     parameterTypes: [
       { name: 'energy', units: 'keV', valueType: 'NUMERIC' },
       { name: 'detector', units: 'N/A', valueType: 'STRING' },
+    ],
+    applications: [
+      { name: 'xds', version: '2026' },
+      { name: 'dials', version: '3.17' },
+      { name: 'dials', version: '3.18' },
     ],
   });
   server.seedInvestigation({ name: 'MX-100', visitId: '1', title: 'Lysozyme soaking', members: ['db/alice'] });
@@ -227,5 +233,83 @@ describe('ICAT adapter', () => {
     expect(await adapter.registeredFiles(session, ref, ['s/00000.cbf', 's/00001.cbf'])).toEqual(
       new Set(['s/00000.cbf', 's/00001.cbf']),
     );
+  });
+
+  describe('derived datasets', () => {
+    /** The Jobs whose output holds dataset `id`, with their application and input dataset ids. */
+    const jobsOf = (id: number) => {
+      const inCollection = (dc: unknown) =>
+        server
+          .entities('DataCollectionDataset')
+          .filter((l) => l.dataCollection === dc)
+          .map((l) => l.dataset as number);
+      const outputs = new Set(
+        server
+          .entities('DataCollectionDataset')
+          .filter((l) => l.dataset === id)
+          .map((l) => l.dataCollection),
+      );
+      return server
+        .entities('Job')
+        .filter((j) => outputs.has(j.outputDataCollection))
+        .map((j) => {
+          const app = server.store.get('Application', j.application as number);
+          return { application: `${String(app?.name)} ${String(app?.version)}`, inputs: inCollection(j.inputDataCollection) };
+        });
+    };
+
+    it('links the dataset to its inputs through a Job of the Application that made it', async () => {
+      const first = await adapter.createDataset(session, draft());
+      const secondDraft = draft({ sourceFolder: 'https://dav.example/raw/MX-100/second/' });
+      const second = await adapter.createDataset(session, secondDraft);
+      const third = draft();
+      const thirdRef = await adapter.createDataset(session, third);
+      // By ICAT id, by storage location (without its trailing slash) and by name in the investigation.
+      const d = draft({
+        type: 'derived',
+        inputDatasets: [first.id, 'https://dav.example/raw/MX-100/second', third.name],
+        usedSoftware: ['xds 2026', 'dials/3.18'],
+      });
+      const ref = await adapter.createDataset(session, d);
+      const expected = [Number(first.id), Number(second.id), Number(thirdRef.id)];
+      expect(jobsOf(Number(ref.id))).toEqual([
+        { application: 'xds 2026', inputs: expected },
+        { application: 'dials 3.18', inputs: expected },
+      ]);
+      // A repeated create (its answer lost) and the finish link nothing twice.
+      const jobs = server.entities('Job').length;
+      expect(await adapter.createDataset(session, d)).toEqual(ref);
+      await adapter.finishDataset(session, ref, d);
+      expect(server.entities('Job')).toHaveLength(jobs);
+      expect(server.store.get('Dataset', Number(ref.id))?.complete).toBe(true);
+    });
+
+    it('links it on finishDataset when a crash came between creating the dataset and linking it', async () => {
+      const input = await adapter.createDataset(session, draft());
+      const d = draft({ type: 'derived', inputDatasets: [input.id], usedSoftware: ['xds'] });
+      const ref = await adapter.createDataset(session, d);
+      // What a crash right after the Dataset call leaves: no Job, no collections.
+      for (const t of ['Job', 'DataCollectionDataset', 'DataCollection']) server.store.table(t).clear();
+      expect(jobsOf(Number(ref.id))).toEqual([]);
+      await adapter.finishDataset(session, ref, d);
+      expect(jobsOf(Number(ref.id))).toEqual([{ application: 'xds 2026', inputs: [Number(input.id)] }]);
+    });
+
+    it('refuses, creating nothing, an input or a software ICAT does not know, naming the field', async () => {
+      const input = await adapter.createDataset(session, draft());
+      const cases: [Partial<DatasetDraft>, string, RegExp][] = [
+        [{ inputDatasets: ['no-such-scan'], usedSoftware: ['xds 2026'] }, 'inputDatasets', /"no-such-scan".*not in ICAT/],
+        [{ inputDatasets: [input.id], usedSoftware: ['phenix 1.21'] }, 'usedSoftware', /no Application "phenix" version "1\.21"/],
+        [{ inputDatasets: [input.id], usedSoftware: ['dials'] }, 'usedSoftware', /2 versions .*3\.17, 3\.18/],
+        [{ inputDatasets: [input.id], usedSoftware: [] }, 'usedSoftware', /usedSoftware='NAME VERSION'/],
+      ];
+      for (const [over, field, message] of cases) {
+        const d = draft({ type: 'derived', ...over });
+        const e = await rejection(adapter.createDataset(session, d));
+        expect(e).toMatchObject({ problem: 'rejected', field, dataset: d.name });
+        expect(e.message).toMatch(message);
+        expect(server.entities('Dataset').filter((x) => x.name === d.name)).toHaveLength(0);
+      }
+    });
   });
 });

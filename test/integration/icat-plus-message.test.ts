@@ -1,6 +1,7 @@
 // Our ICAT+ dataset XML against what ESRF's pyicat-plus produces for the same dataset: the
 // committed golden file always, and pyicat-plus itself when it is installed (see
-// test/fixtures/icat-plus/README.md). Equal except for the order of tns:parameter elements.
+// test/fixtures/icat-plus/README.md), for a raw dataset (store_dataset) and a processed one
+// (store_processed_data with its input datasets). Equal except for the order of tns:parameter elements.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -104,6 +105,53 @@ describe('ICAT+ dataset message', () => {
     expect(messageDate('2026-03-01T10:00:00.000Z')).toBe('2026-03-01T10:00:00Z');
     expect(messageDate('2026-03-01T10:00:00.250+02:00')).toBe('2026-03-01T10:00:00.250+02:00');
     expect(messageDate('2026-03-01T10:00:00+00:00')).toBe('2026-03-01T10:00:00Z');
+  });
+
+  describe('of a processed dataset', () => {
+    const procFile = join(fixtures, 'dataset-message-processed.input.json');
+    const proc = JSON.parse(readFileSync(procFile, 'utf8')) as typeof input & { raw: string[] };
+    const derived: DatasetDraft = {
+      ...draft,
+      name: proc.dataset,
+      type: 'derived',
+      sample: String(proc.metadata.Sample_name),
+      sourceFolder: `file://${proc.path}`,
+      startTime: String(proc.metadata.startDate),
+      endTime: String(proc.metadata.endDate),
+      scientificMetadata: {},
+      // As the operator gives them: a storage URI (with its trailing slash) and a folder path.
+      inputDatasets: [`file://${proc.raw[0] as string}`, proc.raw[1] as string],
+      usedSoftware: ['xds 2026', 'aimless 0.7.13'],
+    };
+    const mine = (): string => buildDatasetMessage(draftMessage(derived, String(proc.metadata.machine), 'beamdrop'));
+
+    it('matches the pyicat-plus golden file: input_datasets and Process_program/Process_version', () => {
+      const golden = canonical(readFileSync(join(fixtures, 'dataset-message-processed.golden.xml'), 'utf8'));
+      expect(canonical(mine())).toEqual(golden);
+      expect(mine()).toContain(
+        '<tns:parameter><tns:name>input_datasets</tns:name><tns:value>/data/visitor/mx2345/id23/scan_0001,/data/visitor/mx2345/id23/scan_0002</tns:value></tns:parameter>',
+      );
+    });
+
+    it('matches what the installed pyicat-plus writes now (store_processed_data)', async () => {
+      if (python === undefined) throw new Error('pyicat-plus is not installed: see test/fixtures/icat-plus/README.md');
+      const dir = await mkdtemp(join(tmpdir(), 'beamdrop-pyicat-'));
+      try {
+        const out = join(dir, 'message.xml');
+        await promisify(execFile)(python, [join(fixtures, 'make-golden.py'), procFile, out], { timeout: 120_000 });
+        expect(canonical(mine())).toEqual(canonical(await readFile(out, 'utf8')));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('refuses an input that is not a folder, naming the field', () => {
+      expect(() => draftMessage({ ...derived, inputDatasets: ['scan_0001'] }, 'ws', 'beamdrop')).toThrow(
+        expect.objectContaining({ field: 'inputDatasets', message: expect.stringContaining('"scan_0001" is not one') }),
+      );
+      // A raw dataset carries none of it.
+      expect(buildDatasetMessage(draftMessage({ ...derived, type: 'raw' }, 'ws', 'beamdrop'))).not.toContain('input_datasets');
+    });
   });
 
   it('names the missing field when the dataset cannot make a message', () => {

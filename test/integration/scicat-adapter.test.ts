@@ -1,7 +1,9 @@
 // The SciCat adapter, API v3 and v4, end to end against the SciCat contract server: sign-in and
 // groups, proposals, raw and derived datasets whose payloads pass the official SDK models, the
 // idempotency-key lookup, OrigDatablocks of at most 10,000 files accumulating on the server, the
-// server's 400 reason and field surfaced, token expiry and an unreachable server.
+// server's 400 reason and field surfaced, token expiry and an unreachable server, and the
+// dataset lifecycle: not archivable while its files arrive (an archive job is refused), archivable
+// once finishDataset ran.
 import {
   instanceOfCreateDatasetDto,
   instanceOfCreateDerivedDatasetObsoleteDto,
@@ -71,6 +73,8 @@ beforeAll(async () => {
     users: [
       { username: 'alice', password: 'pw-alice', email: 'alice@example.org', groups: ['p100', 'bl1-staff', 'proposal-ingestor'] },
       { username: 'bob', password: 'pw-bob', email: 'bob@example.org', groups: ['p200'] },
+      // An archive operator of p100: on /api/v3/jobs the job's owner group is the user's last group.
+      { username: 'carol', password: 'pw-carol', email: 'carol@example.org', groups: ['p100'] },
     ],
   });
   const stamp = {
@@ -99,6 +103,32 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
+
+/** What an archive system (or an operator in the SciCat UI) sends to archive one dataset. */
+async function archiveJob(
+  base: string,
+  apiVersion: 'v3' | 'v4',
+  pid: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const login = (await (
+    await fetch(`${base}/api/v3/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'carol', password: 'pw-carol' }),
+    })
+  ).json()) as { access_token: string };
+  const datasetList = [{ pid, files: [] }];
+  const body =
+    apiVersion === 'v3'
+      ? { type: 'archive', datasetList, jobParams: { username: 'carol' } }
+      : { type: 'archive', ownerGroup: 'p100', jobParams: { datasetList } };
+  const res = await fetch(`${base}/api/${apiVersion}/jobs`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${login.access_token}` },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
 
 describe.each(['v3', 'v4'] as const)('SciCat adapter, API %s', (apiVersion) => {
   let adapter: CatalogueAdapter;
@@ -173,6 +203,62 @@ describe.each(['v3', 'v4'] as const)('SciCat adapter, API %s', (apiVersion) => {
     expect(stored.scientificMetadata).toEqual({ energy: { value: 12.4, unit: 'keV' }, detector: { value: 'PILATUS 6M' } });
     expect(await adapter.findDataset(session, d)).toEqual(ref);
     expect([...server.datasets.values()].filter((x) => (x.keywords as string[]).includes(d.key))).toHaveLength(1);
+  });
+
+  it('keeps a dataset out of archive jobs until finishDataset, after its last file, makes it archivable', async () => {
+    const d = draft();
+    const ref = await adapter.createDataset(session, d);
+    const lifecycle = () => (server.datasets.get(ref.id) as { datasetlifecycle: Record<string, unknown> }).datasetlifecycle;
+    // SciCat would default to archivable = true: the payload says otherwise.
+    expect(lifecycle()).toMatchObject({ archivable: false, archiveStatusMessage: 'filesNotYetAvailable', retrievable: false });
+    await adapter.addFiles(session, ref, files(3, 'arch'));
+    const early = await archiveJob(server.url, apiVersion, ref.id);
+    expect(early).toEqual({
+      status: 400,
+      body: { status: 400, message: "Invalid request. Invalid value for 'datasetlifecycle.archivable'" },
+    });
+    await adapter.addFiles(session, ref, files(2, 'arch2'));
+    expect(lifecycle().archivable).toBe(false);
+
+    await adapter.finishDataset(session, ref, d);
+    expect(lifecycle()).toMatchObject({ archivable: true, archiveStatusMessage: 'datasetCreated', retrievable: false });
+    const later = await archiveJob(server.url, apiVersion, ref.id);
+    expect(later.status).toBe(201);
+    expect(server.jobs.at(-1)).toMatchObject({
+      type: 'archive',
+      ownerGroup: 'p100',
+      jobParams: { datasetList: [{ pid: ref.id }] },
+    });
+    // Idempotent: a second finish after a crash changes nothing.
+    await adapter.finishDataset(session, ref, d);
+    expect(lifecycle().archivable).toBe(true);
+    const patches = server.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith('/datasetlifecycle'));
+    expect(patches.at(-1)?.path).toBe(`/api/${apiVersion}/datasets/${encodeURIComponent(ref.id)}/datasetlifecycle`);
+  });
+
+  it('makes the dataset archivable on a backend older than the lifecycle route, through the dataset itself', async () => {
+    const old = await startScicatContractServer({
+      lifecycleRoute: false,
+      users: [{ username: 'alice', password: 'pw-alice', email: 'alice@example.org', groups: ['p100'] }],
+    });
+    try {
+      const a = createScicatAdapter({ ...config(), url: old.url }, { now: Date.now, dataDir: '/nonexistent' });
+      const s = await a.login({ username: 'alice', password: 'pw-alice' });
+      const d = draft({ accessGroups: [] });
+      const ref = await a.createDataset(s, d);
+      await a.addFiles(s, ref, files(2, 'old'));
+      await a.finishDataset(s, ref, d);
+      expect(old.datasets.get(ref.id)?.datasetlifecycle).toMatchObject({
+        archivable: true,
+        archiveStatusMessage: 'datasetCreated',
+      });
+      expect(old.requests.filter((r) => r.method === 'PATCH').map((r) => [r.path, r.status])).toEqual([
+        [`/api/${apiVersion}/datasets/${encodeURIComponent(ref.id)}/datasetlifecycle`, 404],
+        [`/api/${apiVersion}/datasets/${encodeURIComponent(ref.id)}`, 200],
+      ]);
+    } finally {
+      await old.close();
+    }
   });
 
   it('creates a derived dataset with its inputs and software', async () => {

@@ -4,7 +4,10 @@
 // entities, one call = one transaction) and GET /icat/entityManager?query=… (icat-contract-query.ts),
 // errors as {"code","message","offset"} with SESSION/INSUFFICIENT_PRIVILEGES 403,
 // NO_SUCH_OBJECT_FOUND 404, OBJECT_ALREADY_EXISTS/VALIDATION 412. Writers must be members of the
-// investigation (InvestigationUser) unless they are root, as with ICAT's usual rules.
+// investigation (InvestigationUser) unless they are root, as with ICAT's usual rules; everybody may
+// create DataCollections (and their DataCollectionDatasets, in a DataCollection they created) and
+// Jobs, while Applications, like ParameterTypes, are made by the administrators (python-icat's
+// reference rules).
 import { randomUUID } from 'node:crypto';
 import { formFields, parseJson, startContractHttp, type ContractHttpServer, type ContractResponse } from './contract-http.js';
 import { runQuery } from './icat-contract-query.js';
@@ -27,6 +30,8 @@ export interface IcatContractOptions {
   datasetTypes?: string[];
   investigationTypes?: string[];
   parameterTypes?: { name: string; units: string; valueType: 'NUMERIC' | 'STRING' | 'DATE_AND_TIME' }[];
+  /** Applications (software) of the facility, for Jobs of derived datasets. */
+  applications?: { name: string; version: string }[];
   sessionMinutes?: number;
   port?: number;
 }
@@ -67,6 +72,7 @@ export async function startIcatContractServer(opts: IcatContractOptions = {}): P
   for (const name of opts.datasetTypes ?? ['raw', 'processed']) write('DatasetType', { facility: { id: facilityId }, name });
   for (const p of opts.parameterTypes ?? [])
     write('ParameterType', { facility: { id: facilityId }, applicableToDataset: true, ...p });
+  for (const a of opts.applications ?? []) write('Application', { facility: { id: facilityId }, ...a });
   const userId = (name: string, extra: { email?: string; fullName?: string } = {}): number => {
     const found = [...store.table('User').values()].find((u) => u.name === name);
     return found?.id ?? write('User', { name, ...extra });
@@ -104,6 +110,13 @@ export async function startIcatContractServer(opts: IcatContractOptions = {}): P
           if (ds === undefined || !isMember(user, ds.investigation)) denied();
           return;
         }
+        case 'DataCollection':
+        case 'Job':
+          if (action === 'UPDATE' && row.createId !== user) denied();
+          return;
+        case 'DataCollectionDataset':
+          if (store.get('DataCollection', row.dataCollection as number)?.createId !== user) denied();
+          return;
         default:
           denied();
       }

@@ -66,10 +66,39 @@ export const SCHEMA: Record<string, EntityDef> = {
       description: str(),
       startDate: { kind: 'date' },
       endDate: { kind: 'date' },
+      doi: str(),
       parameters: kids('DatasetParameter', 'dataset'),
       datafiles: kids('Datafile', 'dataset'),
     },
     unique: ['investigation', 'name'],
+  },
+  // Provenance of derived data: a Job of an Application, with input and output DataCollections.
+  Application: {
+    fields: { facility: ref('Facility'), name: str(true), version: str(true) },
+    unique: ['facility', 'name', 'version'],
+  },
+  // "It has no constraint fields": identified by its relationship to a Job.
+  DataCollection: {
+    fields: {
+      doi: str(),
+      dataCollectionDatasets: kids('DataCollectionDataset', 'dataCollection'),
+      jobsAsInput: kids('Job', 'inputDataCollection'),
+      jobsAsOutput: kids('Job', 'outputDataCollection'),
+    },
+    unique: [],
+  },
+  DataCollectionDataset: {
+    fields: { dataCollection: ref('DataCollection'), dataset: ref('Dataset') },
+    unique: ['dataCollection', 'dataset'],
+  },
+  Job: {
+    fields: {
+      application: ref('Application'),
+      arguments: str(),
+      inputDataCollection: ref('DataCollection', false),
+      outputDataCollection: ref('DataCollection', false),
+    },
+    unique: [],
   },
   DatasetParameter: {
     fields: {
@@ -269,6 +298,7 @@ export class IcatStore {
 
   private assertUnique(type: string, row: Entity): void {
     const keys = (SCHEMA[type] as EntityDef).unique;
+    if (keys.length === 0) return;
     for (const other of this.table(type).values()) {
       if (other.id !== row.id && keys.every((k) => other[k] === row[k])) {
         throw new IcatError(

@@ -7,6 +7,22 @@
 import {
   CreateDatasetDtoFromJSON,
   instanceOfCreateDatasetDto,
+  CreateJobDtoFromJSON,
+  instanceOfCreateJobDto,
+  CreateJobDtoV3FromJSON,
+  instanceOfCreateJobDtoV3,
+  DatasetListDtoFromJSON,
+  instanceOfDatasetListDto,
+  LifecycleClassFromJSON,
+  instanceOfLifecycleClass,
+  PartialUpdateDatasetDtoFromJSON,
+  instanceOfPartialUpdateDatasetDto,
+  PartialUpdateDatasetLifecycleDtoFromJSON,
+  instanceOfPartialUpdateDatasetLifecycleDto,
+  PartialUpdateDerivedDatasetObsoleteDtoFromJSON,
+  instanceOfPartialUpdateDerivedDatasetObsoleteDto,
+  PartialUpdateRawDatasetObsoleteDtoFromJSON,
+  instanceOfPartialUpdateRawDatasetObsoleteDto,
   CreateDatasetOrigDatablockDtoFromJSON,
   instanceOfCreateDatasetOrigDatablockDto,
   CreateDerivedDatasetObsoleteDtoFromJSON,
@@ -60,6 +76,30 @@ export const MODELS = {
   ),
   origBlockV4: model('CreateOrigDatablockDto', CreateOrigDatablockDtoFromJSON, instanceOfCreateOrigDatablockDto),
   dataFile: model('DataFile', DataFileFromJSON, instanceOfDataFile),
+  /** A dataset's datasetlifecycle as given at creation. */
+  lifecycle: model('LifecycleClass', LifecycleClassFromJSON, instanceOfLifecycleClass),
+  /** PATCH /datasets/{pid}/datasetlifecycle. */
+  lifecycleUpdate: model(
+    'PartialUpdateDatasetLifecycleDto',
+    PartialUpdateDatasetLifecycleDtoFromJSON,
+    instanceOfPartialUpdateDatasetLifecycleDto,
+  ),
+  /** PATCH /datasets/{pid}. */
+  rawUpdateV3: model(
+    'PartialUpdateRawDatasetObsoleteDto',
+    PartialUpdateRawDatasetObsoleteDtoFromJSON,
+    instanceOfPartialUpdateRawDatasetObsoleteDto,
+  ),
+  derivedUpdateV3: model(
+    'PartialUpdateDerivedDatasetObsoleteDto',
+    PartialUpdateDerivedDatasetObsoleteDtoFromJSON,
+    instanceOfPartialUpdateDerivedDatasetObsoleteDto,
+  ),
+  datasetUpdateV4: model('PartialUpdateDatasetDto', PartialUpdateDatasetDtoFromJSON, instanceOfPartialUpdateDatasetDto),
+  /** POST /api/v3/jobs and /api/v4/jobs. */
+  jobV3: model('CreateJobDtoV3', CreateJobDtoV3FromJSON, instanceOfCreateJobDtoV3),
+  jobV4: model('CreateJobDto', CreateJobDtoFromJSON, instanceOfCreateJobDto),
+  datasetList: model('DatasetListDto', DatasetListDtoFromJSON, instanceOfDatasetListDto),
 } as const;
 
 interface Shape {
@@ -88,6 +128,9 @@ export function modelShape(m: SdkModel): Shape {
 }
 
 type FieldType = 'string' | 'number' | 'boolean' | 'date' | 'string[]' | 'object' | 'array';
+
+/** Nested objects validated against their own SDK model (a whitelist at every level, as class-validator's nested DTOs). */
+const NESTED: Record<string, keyof typeof MODELS> = { datasetlifecycle: 'lifecycle' };
 
 // The SDK carries no runtime types, so the types of the fields our adapters send are listed here
 // (as the backend's DTO decorators declare them).
@@ -131,6 +174,30 @@ const TYPES: Record<string, FieldType> = {
   path: 'string',
   time: 'date',
   chk: 'string',
+  datasetlifecycle: 'object',
+  archivable: 'boolean',
+  retrievable: 'boolean',
+  publishable: 'boolean',
+  isOnCentralDisk: 'boolean',
+  retrieveIntegrityCheck: 'boolean',
+  archiveStatusMessage: 'string',
+  retrieveStatusMessage: 'string',
+  exportedTo: 'string',
+  storageLocation: 'string',
+  dateOfDiskPurging: 'date',
+  archiveRetentionTime: 'date',
+  dateOfPublishing: 'date',
+  publishedOn: 'date',
+  archiveReturnMessage: 'object',
+  retrieveReturnMessage: 'object',
+  jobParams: 'object',
+  datasetList: 'array',
+  emailJobInitiator: 'string',
+  ownerUser: 'string',
+  executionTime: 'date',
+  jobStatusMessage: 'string',
+  jobResultObject: 'object',
+  files: 'string[]',
 };
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
@@ -200,6 +267,12 @@ export function validateModel(m: SdkModel, payload: unknown): FieldError[] {
     if (!allowed.includes(key) || value === undefined || value === null || type === undefined) continue;
     const bad = typeError(key, value, type);
     if (bad !== undefined) errors.push({ property: key, value, constraints: bad, children: [] });
+  }
+  for (const [key, nested] of Object.entries(NESTED)) {
+    const value = body[key];
+    if (!allowed.includes(key) || typeof value !== 'object' || value === null || Array.isArray(value)) continue;
+    const inner = validateModel(MODELS[nested], value);
+    if (inner.length > 0) errors.push({ property: key, value, children: inner });
   }
   if (Array.isArray(body.dataFileList)) {
     const children = body.dataFileList.flatMap((f, i): FieldError[] => {

@@ -4,8 +4,14 @@
 // whitelist validation against the official SDK models (scicat-contract-models.ts), v3 dataset
 // errors as {"status":400,"message":"<JSON of errors>"} and other 400s as
 // {"statusCode":400,"message":[…]}, 409 on a duplicate pid, 404/403 on GET, and OrigDatablocks
-// that add their size and file count to the dataset and are never deduplicated. Tests can expire
-// tokens, take the server down and bring it back, and add metadata rules that reject values.
+// that add their size and file count to the dataset and are never deduplicated. A dataset's
+// datasetlifecycle gets SciCat's defaults at creation (archivable = true unless the payload says
+// otherwise), is changed by PATCH /datasets/{pid}/datasetlifecycle (or, on backends before that
+// route, by PATCH /datasets/{pid}), and POST /jobs of type "archive" refuses, as the backend's
+// recommended job configuration does (a "validate" action with datasetlifecycle.archivable const
+// true), any listed dataset that is not archivable: 400 {"status":400,"message":"Invalid request.
+// Invalid value for 'datasetlifecycle.archivable'"}. Tests can expire tokens, take the server down
+// and bring it back, and add metadata rules that reject values.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { parseJson, startContractHttp, type ContractHttpServer, type ContractResponse } from './contract-http.js';
@@ -26,6 +32,8 @@ export interface ScicatContractServer extends ContractHttpServer {
   /** OrigDatablocks in creation order. */
   origDatablocks: Doc[];
   proposals: Map<string, Doc>;
+  /** Jobs accepted by POST /api/v3|v4/jobs, in creation order (v4 shape). */
+  jobs: Doc[];
   addUser(user: ScicatUser): void;
   /** Every token issued so far answers 401 from now on (as after its expires_in). */
   expireTokens(): void;
@@ -42,8 +50,38 @@ export interface ScicatContractOptions {
   tokenTtlSeconds?: number;
   /** Groups whose members may create proposals (SciCat's PROPOSAL_GROUPS). */
   proposalGroups?: string[];
+  /** false: a backend from before PATCH /datasets/{pid}/datasetlifecycle (2025): that route answers 404. */
+  lifecycleRoute?: boolean;
   port?: number;
 }
+
+/** SciCat's LifecycleSchema defaults (src/datasets/schemas/lifecycle.schema.ts). */
+export function lifecycleDefaults(now = new Date()): Doc {
+  const at = now.toISOString();
+  const day = new Date(now.getFullYear(), now.getMonth(), now.getDate()).toISOString();
+  return {
+    archivable: true,
+    retrievable: false,
+    publishable: false,
+    dateOfDiskPurging: at,
+    archiveRetentionTime: day,
+    dateOfPublishing: day,
+    publishedOn: at,
+    isOnCentralDisk: true,
+    archiveStatusMessage: 'datasetCreated',
+    retrieveStatusMessage: '',
+    archiveReturnMessage: {},
+    retrieveReturnMessage: {},
+    retrieveIntegrityCheck: false,
+  };
+}
+
+/** Job types as in the backend's jobConfig.example.yaml: each validates one lifecycle flag of its datasets. */
+const JOB_TYPES: Record<string, { flag: string }> = {
+  archive: { flag: 'datasetlifecycle.archivable' },
+  retrieve: { flag: 'datasetlifecycle.retrievable' },
+};
+const JOB_CONFIG_VERSION = 'v1.0 2024-03-01 6f3f38';
 
 interface Token {
   user: ScicatUser;
@@ -64,6 +102,8 @@ const badRequest = (errors: FieldError[]): ContractResponse => ({
   status: 400,
   body: { statusCode: 400, message: flattenErrors(errors), error: 'Bad Request' },
 });
+/** HttpException({status, message}) as the jobs controller throws it. */
+const jobRefused = (message: string, status = 400): ContractResponse => ({ status, body: { status, message } });
 /** The v3 dataset controller's own validation answer. */
 const badRequestV3 = (errors: FieldError[]): ContractResponse => ({
   status: 400,
@@ -79,6 +119,8 @@ export async function startScicatContractServer(opts: ScicatContractOptions = {}
   const datasets = new Map<string, Doc>();
   const proposals = new Map<string, Doc>();
   const origDatablocks: Doc[] = [];
+  const jobs: Doc[] = [];
+  const lifecycleRoute = opts.lifecycleRoute ?? true;
   const metadataRules = new Map<string, (entry: unknown) => string | null>();
   let failures: { count: number; status: number } = { count: 0, status: 503 };
 
@@ -163,6 +205,8 @@ export async function startScicatContractServer(opts: ScicatContractOptions = {}
       numberOfFiles: doc.numberOfFiles ?? 0,
       accessGroups: doc.accessGroups ?? [],
       isPublished: doc.isPublished ?? false,
+      // Mongoose fills the LifecycleSchema defaults for what the payload leaves out.
+      datasetlifecycle: { ...lifecycleDefaults(), ...((doc.datasetlifecycle as Doc | undefined) ?? {}) },
     };
     datasets.set(pid, stored);
     return { status: 201, body: stored };
@@ -172,6 +216,152 @@ export async function startScicatContractServer(opts: ScicatContractOptions = {}
     const doc = datasets.get(pid);
     if (doc === undefined) return notFound(`Dataset ${pid} not found`);
     return visible(doc, user) ? { status: 200, body: doc } : forbidden('Unauthorized access');
+  };
+
+  /** The dataset for a write by `user`: 404 when absent, 403 unless the user is in its owner group. */
+  const writable = (pid: string, user: ScicatUser): Doc | ContractResponse => {
+    const doc = datasets.get(pid);
+    if (doc === undefined) return notFound(`Dataset ${pid} not found`);
+    if (!user.groups.includes(String(doc.ownerGroup))) return forbidden('Unauthorized to update this dataset');
+    return doc;
+  };
+  const isResponse = (x: Doc | ContractResponse): x is ContractResponse => typeof (x as ContractResponse).status === 'number';
+
+  /** Setting a property to null resets it to its default; other values replace it. */
+  const patchLifecycle = (current: Doc, update: Doc): Doc => {
+    const defaults = lifecycleDefaults();
+    const next = { ...current };
+    for (const [k, v] of Object.entries(update)) next[k] = v === null ? defaults[k] : v;
+    return next;
+  };
+
+  const updateLifecycle = (pid: string, body: unknown, user: ScicatUser): ContractResponse => {
+    const errors = validateModel(MODELS.lifecycleUpdate, body);
+    if (errors.length > 0) return badRequest(errors);
+    const doc = writable(pid, user);
+    if (isResponse(doc)) return doc;
+    doc.datasetlifecycle = patchLifecycle((doc.datasetlifecycle as Doc | undefined) ?? lifecycleDefaults(), body as Doc);
+    Object.assign(doc, { updatedBy: user.username, updatedAt: new Date().toISOString() });
+    return { status: 200, body: doc.datasetlifecycle };
+  };
+
+  /** PATCH /datasets/{pid}: top-level fields replaced ($set); a JSON merge patch merges nested objects. */
+  const updateDataset = (
+    version: string,
+    pid: string,
+    body: unknown,
+    user: ScicatUser,
+    mergePatch: boolean,
+  ): ContractResponse => {
+    const existing = datasets.get(pid);
+    const m =
+      version === 'v4' ? MODELS.datasetUpdateV4 : existing?.type === 'derived' ? MODELS.derivedUpdateV3 : MODELS.rawUpdateV3;
+    const errors = validateModel(m, body);
+    if (errors.length > 0) return version === 'v3' ? badRequestV3(errors) : badRequest(errors);
+    const doc = writable(pid, user);
+    if (isResponse(doc)) return doc;
+    const update = body as Doc;
+    for (const [k, v] of Object.entries(update)) {
+      if (k === 'datasetlifecycle') {
+        const base = mergePatch ? ((doc.datasetlifecycle as Doc | undefined) ?? lifecycleDefaults()) : lifecycleDefaults();
+        doc.datasetlifecycle = patchLifecycle(base, (v ?? {}) as Doc);
+      } else if (v === null && mergePatch) delete doc[k];
+      else doc[k] = v;
+    }
+    Object.assign(doc, { updatedBy: user.username, updatedAt: new Date().toISOString() });
+    return { status: 200, body: doc };
+  };
+
+  /** jobs.controller.utils validateDatasetList: a non-empty list of {pid, files} whose pids exist. */
+  const checkDatasetList = (list: unknown): { pid: string; files: string[] }[] | ContractResponse => {
+    if (!Array.isArray(list)) return jobRefused('Invalid dataset list');
+    if (list.length === 0) return jobRefused('List of passed datasets is empty.');
+    for (const item of list) {
+      const keys = typeof item === 'object' && item !== null ? Object.keys(item as object) : [];
+      if (keys.length !== 2 || !keys.every((k) => k === 'pid' || k === 'files'))
+        return jobRefused('Dataset list is expected to contain sets of pid and files.');
+      if (typeof (item as Doc).pid !== 'string') return jobRefused("In datasetList each 'pid' field should be a string.");
+      if (!Array.isArray((item as Doc).files)) return jobRefused("In datasetList each 'files' field should be an array.");
+    }
+    const entries = list as { pid: string; files: string[] }[];
+    const absent = entries.map((e) => e.pid).filter((p) => !datasets.has(p));
+    if (absent.length > 0) return jobRefused(`Datasets with pid ${absent.join(',')} do not exist.`);
+    return entries;
+  };
+
+  const createJob = (version: string, body: unknown, user: ScicatUser): ContractResponse => {
+    const errors = validateModel(version === 'v3' ? MODELS.jobV3 : MODELS.jobV4, body);
+    if (errors.length > 0) return badRequest(errors);
+    const b = body as Doc;
+    // The v3 route maps its body onto the v4 one (CreateJobV3MappingInterceptor): datasetList goes
+    // into jobParams, and the owner group is the last group of jobParams.username, else "".
+    if (version === 'v3') delete (b.jobParams as Doc | undefined)?.datasetList;
+    const jobParams: Doc =
+      version === 'v3' ? { datasetList: b.datasetList ?? [], ...((b.jobParams as Doc | undefined) ?? {}) } : (b.jobParams as Doc);
+    const named = typeof jobParams.username === 'string' ? users.get(jobParams.username) : undefined;
+    const ownerGroup =
+      version === 'v3'
+        ? named === undefined
+          ? ''
+          : (named.groups[named.groups.length - 1] ?? '')
+        : (b.ownerGroup as string | undefined);
+    const type = String(b.type);
+    const config = JOB_TYPES[type];
+    if (config === undefined) return jobRefused(`Invalid job type: ${type}`);
+    const list = checkDatasetList(jobParams.datasetList);
+    if (!Array.isArray(list)) return list;
+    if (!ownerGroup) return jobRefused('Invalid new job. Owner group should be specified.');
+    if (!user.groups.includes(ownerGroup)) return jobRefused('Invalid new job. User needs to belong to job owner group.');
+    // create.auth "#datasetOwner": every dataset belongs to the job's owner group.
+    if (list.some((e) => datasets.get(e.pid)?.ownerGroup !== ownerGroup))
+      return { status: 403, body: { statusCode: 403, message: 'Unauthorized to create this dataset', error: 'Forbidden' } };
+    // The "validate" action: the lifecycle flag of every listed dataset must be true.
+    const [, field] = config.flag.split('.') as [string, string];
+    for (const e of list) {
+      const lifecycle = (datasets.get(e.pid)?.datasetlifecycle ?? {}) as Doc;
+      if (lifecycle[field] !== true) return jobRefused(`Invalid request. Invalid value for '${config.flag}'`);
+    }
+    const now = new Date().toISOString();
+    const job: Doc = {
+      _id: randomUUID(),
+      id: randomUUID(),
+      type,
+      ownerUser: user.username,
+      ownerGroup,
+      accessGroups: [],
+      isPublished: false,
+      contactEmail: (b.contactEmail as string | undefined) ?? (b.emailJobInitiator as string | undefined) ?? user.email,
+      jobParams: { ...jobParams, datasetList: list },
+      configVersion: JOB_CONFIG_VERSION,
+      statusCode: 'jobSubmitted',
+      statusMessage: 'Job submitted.',
+      jobResultObject: {},
+      createdBy: user.username,
+      updatedBy: user.username,
+      createdAt: now,
+      updatedAt: now,
+    };
+    jobs.push(job);
+    if (version === 'v4') return { status: 201, body: job };
+    // mapJobClassV4toV3
+    return {
+      status: 201,
+      body: {
+        id: job.id,
+        emailJobInitiator: job.contactEmail,
+        type,
+        creationTime: now,
+        jobParams: job.jobParams,
+        jobStatusMessage: job.statusCode,
+        datasetList: list,
+        jobResultObject: {},
+        ownerGroup,
+        createdBy: user.username,
+        updatedBy: user.username,
+        createdAt: now,
+        updatedAt: now,
+      },
+    };
   };
 
   const addBlock = (version: string, pid: string, body: unknown, user: ScicatUser): ContractResponse => {
@@ -301,6 +491,21 @@ export async function startScicatContractServer(opts: ScicatContractOptions = {}
     if (is('POST', 'datasets')) return createDataset(version, body, user);
     if (is('GET', 'datasets')) return list(datasets.values(), user, url, 'filter');
     if (is('GET', 'datasets', null)) return getDataset(seg[1] as string, user);
+    if (is('PATCH', 'datasets', null))
+      return updateDataset(
+        version,
+        seg[1] as string,
+        body,
+        user,
+        (req.headers['content-type'] ?? '').startsWith('application/merge-patch+json'),
+      );
+    if (lifecycleRoute && is('GET', 'datasets', null, 'datasetlifecycle')) {
+      const got = getDataset(seg[1] as string, user);
+      return got.status !== 200 ? got : { status: 200, body: (got.body as Doc).datasetlifecycle };
+    }
+    if (lifecycleRoute && is('PATCH', 'datasets', null, 'datasetlifecycle')) return updateLifecycle(seg[1] as string, body, user);
+    if (is('POST', 'jobs')) return createJob(version, body, user);
+    if (is('GET', 'jobs')) return { status: 200, body: jobs.filter((j) => user.groups.includes(String(j.ownerGroup))) };
     if (version === 'v3' && is('POST', 'datasets', null, 'origdatablocks')) return addBlock('v3', seg[1] as string, body, user);
     if (version === 'v3' && is('GET', 'datasets', null, 'origdatablocks')) {
       const got = getDataset(seg[1] as string, user);
@@ -318,6 +523,7 @@ export async function startScicatContractServer(opts: ScicatContractOptions = {}
     datasets,
     origDatablocks,
     proposals,
+    jobs,
     addUser: (u: ScicatUser) => {
       users.set(u.username, u);
     },

@@ -40,6 +40,7 @@ beforeAll(async () => {
       { username: 'mallory', password: 'm' },
     ],
     parameterTypes: [{ name: 'energy', units: 'keV', valueType: 'NUMERIC' }],
+    applications: [{ name: 'xds', version: '2026' }],
   });
   investigationId = server.seedInvestigation({ name: "MX-1'a", visitId: '1', members: ['db/alice'] });
 });
@@ -121,6 +122,54 @@ describe('ICAT contract server', () => {
       body: { code: 'BAD_PARAMETER' },
     });
     expect(() => parseQuery('SELECT ds FROM Dataset ds GROUP BY ds.name')).toThrow(/does not understand/);
+  });
+
+  it('keeps provenance as ICAT does: users make DataCollections and Jobs, administrators make Applications', async () => {
+    const alice = await login('alice', 'a');
+    const mallory = await login('mallory', 'm');
+    const [dsId] = (await write(alice, [dataset('prov-out')])).body as number[];
+    const [inId] = (await write(alice, [dataset('prov-in')])).body as number[];
+    const app = server.entities('Application')[0]?.id as number;
+    expect(
+      await write(alice, [{ Application: { facility: { id: server.facilityId }, name: 'mine', version: '1' } }]),
+    ).toMatchObject({ status: 403, body: { code: 'INSUFFICIENT_PRIVILEGES' } });
+    expect(
+      await write(alice, [{ Application: { facility: { id: server.facilityId }, name: 'xds', version: '2026' } }]),
+    ).toMatchObject({ status: 403 });
+    const [input] = (await write(alice, [{ DataCollection: { dataCollectionDatasets: [{ dataset: { id: inId } }] } }]))
+      .body as number[];
+    // Somebody else's collection cannot be filled.
+    expect(
+      await write(mallory, [{ DataCollectionDataset: { dataCollection: { id: input }, dataset: { id: dsId } } }]),
+    ).toMatchObject({ status: 403 });
+    expect(
+      (
+        await write(alice, [
+          {
+            DataCollection: {
+              dataCollectionDatasets: [{ dataset: { id: dsId } }],
+              jobsAsOutput: [{ application: { id: app }, inputDataCollection: { id: input } }],
+            },
+          },
+        ])
+      ).status,
+    ).toBe(200);
+    // A Job needs its Application; the same dataset twice in one collection is a duplicate.
+    expect(await write(alice, [{ Job: {} }])).toMatchObject({ status: 412, body: { code: 'VALIDATION' } });
+    expect(
+      await write(alice, [
+        { DataCollection: { dataCollectionDatasets: [{ dataset: { id: inId } }, { dataset: { id: inId } }] } },
+      ]),
+    ).toMatchObject({ status: 412, body: { code: 'OBJECT_ALREADY_EXISTS' } });
+    const count = await query(
+      alice,
+      `SELECT COUNT(j) FROM Job j JOIN j.outputDataCollection dc JOIN dc.dataCollectionDatasets dcd WHERE dcd.dataset.id = ${dsId}`,
+    );
+    expect(count.body).toEqual([1]);
+    expect(
+      (await query(alice, `SELECT a FROM Application a WHERE a.facility.name = 'TESTFAC' AND a.name = 'xds' ORDER BY a.version`))
+        .body,
+    ).toEqual([{ Application: expect.objectContaining({ name: 'xds', version: '2026' }) }]);
   });
 
   it('expires sessions on demand and keeps its state across stop/restart', async () => {

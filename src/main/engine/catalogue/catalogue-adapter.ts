@@ -17,7 +17,7 @@
 //   10,000 files; ICAT: one entityManager call). Blocks are not deduplicated by the outbox beyond
 //   the registeredFiles() check, which is why it matters (SciCat blocks are not unique).
 // - Throw CatalogueError (below) for anything the server says; network errors may be thrown
-//   raw (classifyCatalogueError() treats ECONNREFUSED, fetch failed, … as retryable), but a
+//   raw (classifyCatalogueError() treats what engine/net/network-error.ts calls a network failure as retryable), but a
 //   CatalogueError is better because it names the catalogue.
 // - Factories (the outbox builds adapters in create-catalogue.ts from the profile's `catalogue:`,
 //   typed in src/shared/profile-catalogue-schema.ts):
@@ -32,6 +32,7 @@
 //   'forbidden'. The outbox retries 'retryable' with backoff, waits for a new sign-in on
 //   'needs-login', and marks the dataset "needs attention" on 'rejected'/'forbidden'.
 import { BeamdropError, type ErrorCode, type ErrorInfo } from '../../../shared/errors.js';
+import { networkFailure } from '../net/network-error.js';
 
 export type CatalogueKind = 'local' | 'scicat' | 'icat' | 'icat-plus';
 
@@ -121,8 +122,12 @@ export interface DatasetDraft {
   principalInvestigator: string;
   /** Validated against the technique template; units from the template. */
   scientificMetadata: Record<string, MetadataValue>;
-  /** Derived only. */
+  /**
+   * Derived only: what it was made from. Identifiers as the operator gave them (a catalogue PID or
+   * id, a dataset name, a storage URI or folder path); each adapter says which forms it can link.
+   */
   inputDatasets?: string[];
+  /** Derived only: the software that made it, "NAME VERSION" (softwareParts() splits it). */
   usedSoftware?: string[];
   /** false while a sync session may still add files (ICAT `complete`). */
   complete: boolean;
@@ -179,13 +184,24 @@ export interface CatalogueAdapter {
   close(): Promise<void>;
 }
 
+/**
+ * "xds 2026", "dials/3.17", "mantid@6.9.1", "CCP4 v8.0" → name and version; a name alone has no
+ * version. The version is the last word when it starts with a digit (or v and a digit).
+ */
+export function softwareParts(entry: string): { name: string; version: string | null } {
+  const text = entry.trim();
+  const m = /^(.+?)[\s@/=]+(v?\d[^\s]*)$/i.exec(text);
+  return m === null ? { name: text, version: null } : { name: (m[1] as string).trim(), version: m[2] as string };
+}
+
 /** How the outbox reacts: retry later, wait for sign-in, or stop and show the operator. */
 export type CatalogueProblem = 'retryable' | 'needs-login' | 'rejected' | 'forbidden';
 
 const CODES: Record<CatalogueProblem, ErrorCode> = {
   retryable: 'destination-unreachable',
   'needs-login': 'credentials-rejected',
-  rejected: 'config-invalid',
+  // The catalogue refused what the dataset says (a metadata value, a missing field, an unknown input).
+  rejected: 'metadata-invalid',
   forbidden: 'permission-denied',
 };
 
@@ -222,19 +238,16 @@ export class CatalogueError extends BeamdropError {
   }
 }
 
-const NETWORK =
-  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR|socket hang up|other side closed|fetch failed|terminated/i;
-
 /** Any error from an adapter call as a CatalogueError; unknown errors count as rejected (never retried blindly). */
 export function classifyCatalogueError(e: unknown, catalogue: string): CatalogueError {
   if (e instanceof CatalogueError) return e;
-  const err = e as { code?: string; cause?: { code?: string; message?: string }; message?: string };
-  const text = `${err?.code ?? ''} ${err?.cause?.code ?? ''} ${err?.message ?? ''} ${err?.cause?.message ?? ''}`;
-  if (NETWORK.test(text) || err?.code === 'ECONNREFUSED') {
+  const err = e as { message?: string };
+  const network = networkFailure(e);
+  if (network) {
     return new CatalogueError(
       {
         problem: 'retryable',
-        message: `the catalogue ${catalogue} cannot be reached (${(err?.cause?.code ?? err?.code ?? err?.message ?? 'network error').toString()}); registration will be retried.`,
+        message: `the catalogue ${catalogue} cannot be reached (${network.description}); registration will be retried.`,
       },
       { cause: e },
     );

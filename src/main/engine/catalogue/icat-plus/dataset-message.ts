@@ -5,8 +5,12 @@
 // are kept so the ingester sees the same thing from us as from BLISS: proposal and beamline in
 // lower case, Sample_name first among the parameters, then the metadata, then the dataset's own
 // fields repeated as parameters (beamlineID, datasetName, proposal, location, dates, machine,
-// software, complete). test/fixtures/icat-plus/ holds a pyicat-plus-made golden file.
-import type { DatasetDraft } from '../catalogue-adapter.js';
+// software, complete). A derived dataset also carries what pyicat-plus's store_processed_data
+// sends: input_datasets (the inputs' absolute folder paths, comma-separated, normalised) and the
+// ESRF fields Process_program / Process_version for the software that made it.
+// test/fixtures/icat-plus/ holds pyicat-plus-made golden files.
+import { posix } from 'node:path';
+import { softwareParts, type DatasetDraft } from '../catalogue-adapter.js';
 
 export const ICAT_NS = 'http://www.esrf.fr/icat';
 
@@ -94,6 +98,40 @@ export class MessageFieldMissing extends Error {
   }
 }
 
+/** The folder path of a storage URI (file:///data/x → /data/x), or the path itself. */
+function folderPath(uriOrPath: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(uriOrPath) ? decodeURI(new URL(uriOrPath).pathname) : uriOrPath;
+}
+
+/** pyicat-plus's _normpath: an absolute path, normalised, without a trailing slash. */
+function inputPath(input: string, dataset: string): string {
+  const path = folderPath(input.trim());
+  if (!path.startsWith('/'))
+    throw new MessageFieldMissing(
+      'inputDatasets',
+      `ICAT+ identifies the input datasets of "${dataset}" by their folder path, and "${input}" is not one: give each input as its absolute folder (e.g. /data/visitor/mx2345/id23/scan_0001) or storage URI`,
+    );
+  const normal = posix.normalize(path);
+  return normal.length > 1 ? normal.replace(/\/+$/, '') : normal;
+}
+
+/** input_datasets, Process_program and Process_version of a derived dataset (none for a raw one). */
+export function derivedParameters(draft: DatasetDraft): [string, string][] {
+  if (draft.type !== 'derived') return [];
+  const out: [string, string][] = [];
+  const software = (draft.usedSoftware ?? [])
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(softwareParts);
+  if (software.length > 0) {
+    out.push(['Process_program', software.map((s) => s.name).join(',')]);
+    if (software.every((s) => s.version !== null)) out.push(['Process_version', software.map((s) => s.version).join(',')]);
+  }
+  const inputs = (draft.inputDatasets ?? []).map((s) => s.trim()).filter(Boolean);
+  if (inputs.length > 0) out.push(['input_datasets', inputs.map((i) => inputPath(i, draft.name)).join(',')]);
+  return out;
+}
+
 /** The message for a finished dataset; the location is the folder path of its storage URI. */
 export function draftMessage(draft: DatasetDraft, machine: string, software: string): DatasetMessage {
   const need = (value: string | null | undefined, field: string, what: string): string => {
@@ -101,9 +139,9 @@ export function draftMessage(draft: DatasetDraft, machine: string, software: str
       throw new MessageFieldMissing(field, `ICAT+ needs ${what} for dataset "${draft.name}"`);
     return value;
   };
-  const location = /^[a-z][a-z0-9+.-]*:\/\//i.test(draft.sourceFolder)
-    ? decodeURI(new URL(draft.sourceFolder).pathname)
-    : draft.sourceFolder;
+  const location = folderPath(draft.sourceFolder);
+  const derived = derivedParameters(draft);
+  const own = new Set(derived.map(([k]) => k));
   return {
     proposal: need(draft.proposalId, 'proposalId', 'the proposal (investigation)'),
     beamline: need(draft.instrument, 'instrument', 'the beamline (instrument)'),
@@ -113,7 +151,12 @@ export function draftMessage(draft: DatasetDraft, machine: string, software: str
     startDate: draft.startTime ?? draft.creationTime,
     endDate: draft.endTime ?? draft.creationTime,
     complete: true,
-    parameters: Object.entries(draft.scientificMetadata).map(([k, v]) => [k, String(v.value)]),
+    parameters: [
+      ...Object.entries(draft.scientificMetadata)
+        .filter(([k]) => !own.has(k))
+        .map(([k, v]): [string, string] => [k, String(v.value)]),
+      ...derived,
+    ],
     machine,
     software,
   };

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import tls from 'node:tls';
 import { Client } from '@stomp/stompjs';
 import { TCPWrapper } from '@stomp/tcp-wrapper';
+import { describeNetworkError } from '../../net/network-error.js';
 import { CatalogueError } from '../catalogue-adapter.js';
 
 export interface BrokerTarget {
@@ -83,7 +84,7 @@ export async function withBroker<T>(
   let socketError = '';
   client.onWebSocketError = (ev: { message?: unknown }) => {
     const m = ev?.message;
-    socketError = m instanceof Error ? ((m as NodeJS.ErrnoException).code ?? m.message) : String(m ?? 'socket error');
+    socketError = m instanceof Error ? describeNetworkError(m) : String(m ?? 'socket error');
   };
   client.onWebSocketClose = () => fail(unreachable(socketError || 'connection closed'));
   client.onStompError = (frame) => {

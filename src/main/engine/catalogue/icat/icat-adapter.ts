@@ -2,7 +2,8 @@
 // visitId), which is found — or, when the profile allows, created — first. The Dataset is created
 // with complete=false and its parameters in one transaction; Datafiles follow in batches (one
 // entityManager call each); finishDataset sets complete=true. ICAT's unique keys make every step
-// safe to repeat: OBJECT_ALREADY_EXISTS leads to a lookup, never to a second record.
+// safe to repeat: OBJECT_ALREADY_EXISTS leads to a lookup, never to a second record. A derived
+// dataset is linked to its inputs and software by a Job (icat-provenance.ts).
 import type { IcatCatalogueConfig } from '../../../../shared/profile-catalogue-schema.js';
 import {
   CatalogueError,
@@ -20,6 +21,7 @@ import {
 import { icatCode, icatRejected } from './icat-errors.js';
 import { icatDate, IcatHttp, jpql } from './icat-http.js';
 import { IcatLookups, type IcatInvestigation } from './icat-lookups.js';
+import { IcatProvenance } from './icat-provenance.js';
 
 /** Datafile names are read back in pages of this many. */
 const NAME_PAGE = 5_000;
@@ -34,6 +36,7 @@ class IcatAdapter implements CatalogueAdapter {
   readonly canCreateProposals: boolean;
   private readonly http: IcatHttp;
   private readonly lookups: IcatLookups;
+  private readonly provenance: IcatProvenance;
 
   constructor(
     private readonly config: IcatCatalogueConfig,
@@ -41,6 +44,7 @@ class IcatAdapter implements CatalogueAdapter {
   ) {
     this.http = new IcatHttp(config.url);
     this.lookups = new IcatLookups(this.http, config);
+    this.provenance = new IcatProvenance(this.http, config.facility);
     this.maxBlockFiles = config.blockFiles;
     this.canCreateProposals = config.allowCreateProposal;
   }
@@ -175,9 +179,12 @@ class IcatAdapter implements CatalogueAdapter {
       });
       inv = { id: Number(p.remoteId), name: p.id, visitId: p.visit ?? '1' };
     }
-    const [typeId, parameters] = await Promise.all([
+    // Everything ICAT must already know (type, parameter types, inputs, software) is looked up
+    // first, so that a refusal leaves no half-described dataset behind.
+    const [typeId, parameters, provenance] = await Promise.all([
       this.lookups.datasetTypeId(session.token, draft.name),
       this.lookups.parameters(session.token, draft),
+      this.provenance.resolve(session.token, inv, draft),
     ]);
     const dataset: Record<string, unknown> = {
       investigation: { id: inv.id },
@@ -190,18 +197,22 @@ class IcatAdapter implements CatalogueAdapter {
     if (draft.description !== undefined) dataset.description = draft.description;
     if (draft.startTime !== undefined) dataset.startDate = icatDate(draft.startTime);
     if (draft.endTime !== undefined) dataset.endDate = icatDate(draft.endTime);
+    let ref: DatasetRef;
     try {
       const [id] = await this.http.write(session.token, [{ Dataset: dataset }], {
         action: `creating dataset "${draft.name}" in investigation ${inv.name} (visit ${inv.visitId})`,
         dataset: draft.name,
       });
-      return { id: String(id), extra: { investigationId: String(inv.id) } };
+      ref = { id: String(id), extra: { investigationId: String(inv.id) } };
     } catch (e) {
       if (icatCode(e) !== 'OBJECT_ALREADY_EXISTS') throw e;
       const found = await this.findDataset(session, { ...draft, visit: inv.visitId });
       if (found === null) throw e;
-      return found;
+      ref = found;
     }
+    if (provenance !== null && !(await this.provenance.linked(session.token, Number(ref.id), draft.name)))
+      await this.provenance.link(session.token, Number(ref.id), provenance, draft.name);
+    return ref;
   }
 
   async registeredFiles(session: CatalogueSession, dataset: DatasetRef, paths: string[]): Promise<Set<string>> {
@@ -235,6 +246,13 @@ class IcatAdapter implements CatalogueAdapter {
   }
 
   async finishDataset(session: CatalogueSession, dataset: DatasetRef, draft: DatasetDraft): Promise<void> {
+    // A crash between creating the dataset and linking its inputs left it unlinked: link it now,
+    // while it is still incomplete (ICAT's usual rules freeze a complete dataset).
+    if (draft.type === 'derived' && !(await this.provenance.linked(session.token, Number(dataset.id), draft.name))) {
+      const inv = await this.investigationOf(session, dataset, draft);
+      const p = inv === null ? null : await this.provenance.resolve(session.token, inv, draft);
+      if (p !== null) await this.provenance.link(session.token, Number(dataset.id), p, draft.name);
+    }
     const update: Record<string, unknown> = { id: Number(dataset.id), complete: true };
     if (draft.endTime !== undefined) update.endDate = icatDate(draft.endTime);
     await this.http.write(session.token, [{ Dataset: update }], {
@@ -244,6 +262,27 @@ class IcatAdapter implements CatalogueAdapter {
   }
 
   async close(): Promise<void> {}
+
+  /** The investigation the dataset was created in (kept in DatasetRef.extra). */
+  private async investigationOf(
+    session: CatalogueSession,
+    dataset: DatasetRef,
+    draft: DatasetDraft,
+  ): Promise<IcatInvestigation | null> {
+    const id = Number(dataset.extra?.investigationId);
+    if (Number.isFinite(id) && id > 0) {
+      const [inv] = await this.http.entities<IcatInvestigation>(
+        session.token,
+        'Investigation',
+        `SELECT i FROM Investigation i WHERE i.id = ${id}`,
+        { action: `reading investigation ${id}`, dataset: draft.name },
+      );
+      if (inv !== undefined) return inv;
+    }
+    return draft.proposalId === null
+      ? null
+      : this.lookups.investigation(session.token, draft.proposalId, draft.visit, draft.name);
+  }
 
   private async describe(sessionId: string): Promise<CatalogueSession> {
     const info = await this.http.session(sessionId);

@@ -1,6 +1,7 @@
 // Turns icat.server's answers into CatalogueErrors an operator can act on. ICAT answers errors as
 // {"code","message","offset"}: SESSION and INSUFFICIENT_PRIVILEGES with 403, NO_SUCH_OBJECT_FOUND
 // with 404, OBJECT_ALREADY_EXISTS and VALIDATION with 412, BAD_PARAMETER with 400, INTERNAL 500.
+import { describeNetworkError, isTemporaryHttpStatus } from '../../net/network-error.js';
 import { CatalogueError, type CatalogueErrorInit, type CatalogueProblem } from '../catalogue-adapter.js';
 
 export interface IcatCallContext {
@@ -95,7 +96,7 @@ export function icatHttpError(status: number, text: string, ctx: IcatCallContext
         `${at} rejected ${ctx.action} (${body.code}: ${body.message}). Correct ${field === undefined ? 'the dataset description' : `"${field}"`} (profile, technique template or metadata), then retry the registration; the uploaded files stay as they are.`,
       );
     default:
-      if (status >= 500 || status === 408 || status === 429) {
+      if (isTemporaryHttpStatus(status)) {
         return make('retryable', `${at} failed ${ctx.action} (${body.code}: ${body.message}); registration will be retried.`);
       }
       return make('rejected', `${at} answered HTTP ${status} while ${ctx.action} (${body.code}: ${body.message}).`);
@@ -104,9 +105,7 @@ export function icatHttpError(status: number, text: string, ctx: IcatCallContext
 
 export function icatNetworkError(e: unknown, ctx: IcatCallContext): CatalogueError {
   if (e instanceof CatalogueError) return e;
-  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  const why =
-    err.name === 'TimeoutError' ? 'no answer in time' : (err.cause?.code ?? err.cause?.message ?? err.message ?? String(e));
+  const why = describeNetworkError(e);
   return new CatalogueError(
     {
       problem: 'retryable',

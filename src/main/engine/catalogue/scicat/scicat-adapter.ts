@@ -2,6 +2,9 @@
 // proposals live under /api/v3 in both cases (there is no v4 proposals controller); datasets and
 // OrigDatablocks use the chosen version. SciCat only makes `pid` unique, so every dataset carries
 // the draft's idempotency key in `keywords`, and findDataset looks it up there before any create.
+// Datasets are created with datasetlifecycle.archivable = false and made archivable by
+// finishDataset, after the last file was verified and registered, so that no archive job takes a
+// dataset whose files are still arriving.
 import type { ScicatCatalogueConfig } from '../../../../shared/profile-catalogue-schema.js';
 import {
   CatalogueError,
@@ -17,7 +20,7 @@ import {
   type Proposal,
 } from '../catalogue-adapter.js';
 import { pidSegment, ScicatHttp } from './scicat-http.js';
-import { blockV3, blockV4, datasetV3, datasetV4 } from './scicat-payloads.js';
+import { blockV3, blockV4, datasetV3, datasetV4, LIFECYCLE_WHEN_FINISHED } from './scicat-payloads.js';
 
 interface LoginAnswer {
   access_token: string;
@@ -246,8 +249,34 @@ class ScicatAdapter implements CatalogueAdapter {
     }
   }
 
-  async finishDataset(): Promise<void> {
-    // SciCat has no "complete" flag: size and file count grew with each block.
+  async finishDataset(session: CatalogueSession, dataset: DatasetRef, draft: DatasetDraft): Promise<void> {
+    // Size and file count grew with each block; what is left is to let archive jobs take it.
+    const action = `making dataset "${draft.name}" (${dataset.id}) archivable now that all its files are registered`;
+    try {
+      await this.http.request({
+        method: 'PATCH',
+        path: `/api/${this.v}/datasets/${pidSegment(dataset.id)}/datasetlifecycle`,
+        token: session.token,
+        dataset: draft.name,
+        body: LIFECYCLE_WHEN_FINISHED,
+        // The v4 route applies a JSON merge patch; for this flat body both types mean the same.
+        ...(this.v === 'v4' ? { contentType: 'application/merge-patch+json' } : {}),
+        action,
+      });
+    } catch (e) {
+      // Backends older than the lifecycle route (2025) answer NestJS's "Cannot PATCH …": there
+      // the lifecycle is a field of the dataset itself.
+      if (!(e instanceof CatalogueError && e.status === 404 && /^Cannot PATCH/.test(e.reason ?? ''))) throw e;
+      await this.http.request({
+        method: 'PATCH',
+        path: `/api/${this.v}/datasets/${pidSegment(dataset.id)}`,
+        token: session.token,
+        dataset: draft.name,
+        body: { datasetlifecycle: LIFECYCLE_WHEN_FINISHED },
+        ...(this.v === 'v4' ? { contentType: 'application/merge-patch+json' } : {}),
+        action,
+      });
+    }
   }
 
   async close(): Promise<void> {}

@@ -3,6 +3,7 @@
 // verbatim, and the field it objected to. SciCat has two 400 shapes: the v3 dataset controller
 // sends {"status":400,"message":"<JSON of class-validator errors>"}, NestJS's ValidationPipe
 // everywhere else {"statusCode":400,"message":["field must be …", …]}.
+import { describeNetworkError, isTemporaryHttpStatus } from '../../net/network-error.js';
 import { CatalogueError, type CatalogueProblem } from '../catalogue-adapter.js';
 
 export interface ScicatCallContext {
@@ -103,7 +104,7 @@ export function scicatHttpError(status: number, bodyText: string, ctx: ScicatCal
   if (status === 409) {
     return make('rejected', `${at} reports a conflict while ${ctx.action} (HTTP 409: ${reason}).`);
   }
-  if (status === 408 || status === 429 || status >= 500) {
+  if (isTemporaryHttpStatus(status)) {
     return make('retryable', `${at} failed ${ctx.action} (HTTP ${status}: ${reason}); registration will be retried.`);
   }
   return make('rejected', `${at} answered HTTP ${status} while ${ctx.action}: ${reason}.`);
@@ -112,9 +113,7 @@ export function scicatHttpError(status: number, bodyText: string, ctx: ScicatCal
 /** A request that got no HTTP answer: refused, reset, timed out. */
 export function scicatNetworkError(e: unknown, ctx: ScicatCallContext): CatalogueError {
   if (e instanceof CatalogueError) return e;
-  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  const why =
-    err.name === 'TimeoutError' ? 'no answer in time' : (err.cause?.code ?? err.cause?.message ?? err.message ?? String(e));
+  const why = describeNetworkError(e);
   return new CatalogueError(
     {
       problem: 'retryable',

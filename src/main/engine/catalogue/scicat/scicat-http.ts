@@ -8,6 +8,8 @@ export interface ScicatRequest {
   path: string;
   token?: string;
   body?: unknown;
+  /** Content-Type of the body; application/json unless said (v4 lifecycle PATCH: merge-patch). */
+  contentType?: string;
   query?: Record<string, string>;
   action: string;
   dataset?: string;
@@ -33,7 +35,7 @@ export class ScicatHttp {
     const qs = r.query === undefined ? '' : `?${new URLSearchParams(r.query).toString()}`;
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (r.token !== undefined) headers.Authorization = `Bearer ${r.token}`;
-    if (r.body !== undefined) headers['Content-Type'] = 'application/json';
+    if (r.body !== undefined) headers['Content-Type'] = r.contentType ?? 'application/json';
     let res: Response;
     let text: string;
     try {

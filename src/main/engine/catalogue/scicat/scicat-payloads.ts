@@ -2,6 +2,9 @@
 // "obsolete" DTOs, whose whitelists differ), v4 datasets (links as arrays), and OrigDatablocks.
 // Types come from the official SDK models so that a renamed or removed field breaks the build.
 // Datasets are created with size 0: the origdatablocks route adds each block's size and count.
+// They are created not archivable (SciCat's default is archivable = true at creation, so an
+// archive job could take a dataset whose files are still arriving); finishDataset makes them
+// archivable once the last file is registered, as scicat-cli does after its copy.
 import type {
   CreateDatasetDto,
   CreateDatasetOrigDatablockDto,
@@ -9,6 +12,8 @@ import type {
   CreateOrigDatablockDto,
   CreateRawDatasetObsoleteDto,
   DataFile,
+  LifecycleClass,
+  PartialUpdateDatasetLifecycleDto,
 } from '@scicatproject/scicat-sdk-ts-fetch';
 import type { CatalogueFileEntry, DatasetDraft, MetadataValue } from '../catalogue-adapter.js';
 
@@ -21,6 +26,12 @@ export type DatasetV4 = Wire<CreateDatasetDto>;
 export type FileWire = Wire<DataFile>;
 export type BlockV3 = Omit<CreateDatasetOrigDatablockDto, 'dataFileList'> & { dataFileList: FileWire[] };
 export type BlockV4 = Omit<CreateOrigDatablockDto, 'dataFileList'> & { dataFileList: FileWire[] };
+export type LifecycleUpdate = Wire<PartialUpdateDatasetLifecycleDto>;
+
+/** At creation: not archivable until every file is there (scicat-cli's "filesNotYetAvailable"). */
+export const LIFECYCLE_AT_CREATION: LifecycleClass = { archivable: false, archiveStatusMessage: 'filesNotYetAvailable' };
+/** After the last file was verified and registered: an archive job may take the dataset. */
+export const LIFECYCLE_WHEN_FINISHED: LifecycleUpdate = { archivable: true, archiveStatusMessage: 'datasetCreated' };
 
 /** SciCat's physical-quantity form; the server adds valueSI/unitSI itself. */
 export function scientificMetadata(
@@ -61,6 +72,7 @@ function common(draft: DatasetDraft) {
     scientificMetadata: scientificMetadata(draft.scientificMetadata),
     size: 0,
     numberOfFiles: 0,
+    datasetlifecycle: { ...LIFECYCLE_AT_CREATION },
   };
 }
 
