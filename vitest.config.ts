@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // Projects: `unit` needs nothing outside the process; `integration` (and fault tests) use the
 // real servers that test/support/global-setup.ts starts on loopback ports; `e2e` drives the built
-// renderer in Chromium on those servers.
+// renderer in Chromium on those servers; `journeys` runs the CLI end to end as an operator does.
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -26,6 +26,17 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts', 'test/e2e/support/build-assets.ts'],
           fileParallelism: false,
+          testTimeout: 120_000,
+        },
+      },
+      {
+        // Whole operator journeys (issue 8): the built CLI as child processes against MinIO, Apache
+        // WebDAV, ActiveMQ and the SciCat/ICAT contract servers; every end state read back independently.
+        extends: true,
+        test: {
+          name: 'journeys',
+          include: ['test/journeys/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts', 'test/support/journey-broker-setup.ts'],
           testTimeout: 120_000,
         },
       },

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: build, typecheck, lint, then every vitest project (unit, integration + fault with the
-# real MinIO and Apache WebDAV that test/support/global-setup.ts starts). Vitest runs inside its own
+# real MinIO and Apache WebDAV that test/support/global-setup.ts starts, e2e, and the operator
+# journeys, which also start ActiveMQ and sign in through the keyring). Vitest runs inside its own
 # D-Bus session with a fresh, unlocked gnome-keyring, so that @napi-rs/keyring (Secret Service)
 # works in the tests. Extra arguments go to `vitest run`, e.g. `npm test -- --project unit`.
 set -euo pipefail

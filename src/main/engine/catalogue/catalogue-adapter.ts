@@ -160,6 +160,8 @@ export interface CatalogueAdapter {
   readonly maxBlockFiles: number;
   /** Whether the server lets the user create proposals (profile allowCreateProposal still applies). */
   readonly canCreateProposals: boolean;
+  /** Whether proposals() can answer; ICAT+ ingestion cannot, and its ingester checks the investigation itself. */
+  readonly listsProposals: boolean;
 
   login(credentials: CatalogueCredentials): Promise<CatalogueSession>;
   /** Extends a session (ICAT PUT /session); throws 'needs-login' when the server refuses. */

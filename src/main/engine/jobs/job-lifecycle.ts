@@ -22,7 +22,7 @@ import { renderKey } from '../keys/key-template.js';
 import type { Logger } from '../log/logger.js';
 import type { Destination } from '../storage/destination.js';
 import { resolveDestination, type ResolvedDestination } from '../storage/resolve-destination.js';
-import { claimSession, endSession, heartbeat, refuseWhileBusy } from '../sync/sync-sessions.js';
+import { claimSession, endSession, heartbeat, refuseWhileBusy, refuseWhileDatasetBusy } from '../sync/sync-sessions.js';
 import type { Clock } from '../transfer/throttle.js';
 import type { BatchJobOptions, OptionsByKind } from './job-options.js';
 import { keyPrefix } from './job-runner.js';
@@ -138,6 +138,8 @@ export async function startJob<K extends JobKind, R extends { summary: JobSummar
 
   // A dry run is never continued and never continues a real job: each is its own.
   const existing = kind === 'dry-run' ? null : journal.findUnfinished({ kind, identity, destination: resolved.name, sources });
+  // One job at a time writes into a dataset (a dry run only looks).
+  if (kind !== 'dry-run') refuseWhileDatasetBusy(journal, identity, null, host.clock.now());
   let plan: { continue: StoredJob; updated: ReturnType<typeof optionChanges>['updated'] } | { replace: StoredJob | null };
   if (existing && !req.newJob) {
     refuseWhileBusy(journal, existing.id, host.clock.now(), `continue job ${existing.id}`);

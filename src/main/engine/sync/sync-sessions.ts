@@ -5,6 +5,7 @@
 // The rows live in the journal file (table sync_sessions) and this module owns their SQL.
 import { hostname } from 'node:os';
 import { BeamdropError } from '../../../shared/errors.js';
+import { ENDED_JOB_STATES, datasetLabel, type DatasetIdentity } from '../../../shared/model.js';
 import type { Journal } from '../journal/journal.js';
 
 export type StopMode = 'finish' | 'pause';
@@ -63,6 +64,33 @@ export function refuseWhileBusy(journal: Journal, jobId: number, now: number, do
     field: 'job',
     message: `cannot ${doing}: job ${jobId} is being run by process ${s.pid} on ${s.host}; ${kind === 'sync' ? `stop it first with \`beamdrop stop ${jobId}\`` : 'stop it first (Ctrl-C in its terminal), or wait until it ends'}.`,
   });
+}
+
+/**
+ * Refuses (job-busy) while any other job of the same dataset runs, in this process or another: a
+ * batch upload into a dataset that a sync session is still acquiring would send files still being
+ * written and finalise the dataset mid-acquisition.
+ */
+export function refuseWhileDatasetBusy(
+  journal: Journal,
+  identity: DatasetIdentity,
+  exceptJobId: number | null,
+  now: number,
+): void {
+  for (const job of journal.jobsOfDataset(identity)) {
+    if (job.id === exceptJobId || job.kind === 'dry-run' || ENDED_JOB_STATES.has(job.state)) continue;
+    const s = sessionOf(journal, job.id);
+    if (!isLive(s, now)) continue;
+    const what = job.kind === 'sync' ? 'acquiring it in a sync session' : 'uploading it';
+    const stop =
+      job.kind === 'sync' ? `\`beamdrop stop ${job.id}\` ends that session and finalises the dataset` : 'wait until it ends';
+    throw new BeamdropError({
+      code: 'job-busy',
+      retryable: true,
+      dataset: job.dataset,
+      message: `dataset ${datasetLabel({ name: job.dataset, proposal: job.proposal, visit: job.visit })} is busy: job ${job.id} is ${what} (process ${s!.pid} on ${s!.host}); ${stop}, or upload into another dataset name.`,
+    });
+  }
 }
 
 /** Takes the job for this process; refuses (job-busy) while another live process runs it. */

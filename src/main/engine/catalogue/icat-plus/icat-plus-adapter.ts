@@ -45,6 +45,7 @@ class IcatPlusAdapter implements CatalogueAdapter {
   /** No file list travels: the outbox may hand over as many as it likes. */
   readonly maxBlockFiles = 100_000;
   readonly canCreateProposals = false;
+  readonly listsProposals = false;
   private readonly buffer: MessageBuffer;
 
   constructor(

@@ -34,6 +34,7 @@ class IcatAdapter implements CatalogueAdapter {
   readonly kind = 'icat' as const;
   readonly maxBlockFiles: number;
   readonly canCreateProposals: boolean;
+  readonly listsProposals = true;
   private readonly http: IcatHttp;
   private readonly lookups: IcatLookups;
   private readonly provenance: IcatProvenance;

@@ -23,6 +23,7 @@ export class LocalCatalogueAdapter implements CatalogueAdapter {
   readonly kind = 'local' as const;
   readonly maxBlockFiles = 10_000;
   readonly canCreateProposals = true;
+  readonly listsProposals = true;
 
   constructor(private readonly catalogue: LocalCatalogue) {}
 

@@ -229,7 +229,8 @@ export class OutboxWorker {
 
   /** The proposal as the catalogue knows it (its groups own the dataset); created when the profile allows. */
   private async proposalOf(req: RegistrationRequest, session: CatalogueSession): Promise<Proposal | null> {
-    if (!req.proposal) return null;
+    // A catalogue that cannot list proposals (ICAT+) gets the proposal by name; its ingester checks it.
+    if (!req.proposal || !this.d.adapter.listsProposals) return null;
     const found = (await this.d.adapter.proposals(session, req.proposal)).find((p) => p.id === req.proposal);
     if (found) return found;
     const allow = this.d.config.kind === 'local' || ('allowCreateProposal' in this.d.config && this.d.config.allowCreateProposal);

@@ -78,7 +78,8 @@ export function buildDraft(
   const own = config.kind === 'local' ? { ownerGroup: undefined, accessGroups: [] as string[], contactEmail: undefined } : config;
   const owner = req.owner ?? user;
   // The local catalogue has no groups or mail: its owner is the operator.
-  const local = config.kind === 'local' ? owner.username : undefined;
+  // ICAT+ messages carry no groups or mail either: the investigation decides who sees the data.
+  const local = config.kind === 'local' || config.kind === 'icat-plus' ? owner.username : undefined;
   const ownerGroup = proposal?.ownerGroup ?? own.ownerGroup ?? owner.groups[0] ?? local;
   if (!ownerGroup)
     throw rejected(

@@ -62,6 +62,7 @@ class ScicatAdapter implements CatalogueAdapter {
   readonly kind = 'scicat' as const;
   readonly maxBlockFiles: number;
   readonly canCreateProposals: boolean;
+  readonly listsProposals = true;
   private readonly http: ScicatHttp;
   private readonly v: 'v3' | 'v4';
 
