@@ -96,7 +96,7 @@ describe('e2e: screens, keyboard, light and dark', () => {
 
     await page.getByRole('button', { name: 'Logs' }).click();
     await expect.poll(() => page.locator('.log-line').count()).toBeGreaterThan(0);
-    await expect.poll(() => page.locator('.log-list').textContent()).toMatch(/job finished/);
+    await expect.poll(() => page.locator('.log-list').textContent()).toMatch(/job ended/);
     await app.shot('42-logs');
     await page.getByLabel('Level at least').selectOption('error');
     await expect.poll(() => page.locator('.log-line:not([data-level="error"])').count()).toBe(0);
