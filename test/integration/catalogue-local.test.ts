@@ -7,7 +7,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createRequire } from 'node:module';
 import { profileSchema } from '../../src/shared/profile-schema.js';
 import { Engine } from '../../src/main/engine/engine.js';
 import { LocalCatalogue } from '../../src/main/engine/catalogue/local-catalogue.js';
@@ -19,16 +18,7 @@ import { fetchFiles } from '../../src/main/engine/operations/fetch-files.js';
 import { verifyDataset } from '../../src/main/engine/operations/verify-dataset.js';
 import { readCrate } from '../../src/main/engine/catalogue/ro-crate.js';
 import { makeTree } from '../support/engine-harness.js';
-
-// GPL validator: used here only, never shipped.
-const { Validator } = createRequire(import.meta.url)('ro-crate') as {
-  Validator: new () => {
-    parseJSON(j: unknown): void;
-    rootDataEntity(): void;
-    checkFiles(f: Record<string, unknown>): void;
-    results: { status: string; message: string; id: string }[];
-  };
-};
+import { validateCrate } from '../support/ro-crate-validator.js';
 
 const CLI = resolve('bin/beamdrop.js');
 
@@ -138,12 +128,9 @@ describe('local catalogue', () => {
       );
       expect(s.engine.services.catalogue.dataset('lyso-saxs')!.crateUri).toBe(pathToFileURL(remote).href);
 
-      const v = new Validator();
-      v.parseJSON(crate);
-      v.rootDataEntity();
-      v.checkFiles({});
-      expect(v.results.filter((r) => r.status === 'error')).toEqual([]);
-      expect(v.results.filter((r) => r.status === 'success').map((r) => r.id)).toEqual(
+      const check = validateCrate(crate);
+      expect(check.errors).toEqual([]);
+      expect(check.passed).toEqual(
         expect.arrayContaining(['nameRequired', 'descriptionRequired', 'datePublishedRequired', 'licenseRequired']),
       );
       expect(

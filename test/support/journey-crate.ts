@@ -2,19 +2,10 @@
 // with the `ro-crate` package (GPL-3.0, a test-time validator only, never shipped), and reduced
 // to what a journey checks: the root dataset, its files (URI, size, SHA-256) and the names of the
 // contextual entities it links to (proposal, visit, sample, instrument).
-import { createRequire } from 'node:module';
 import type { StorageReader } from './journey-storage.js';
+import { validateCrate } from './ro-crate-validator.js';
 
 export const CRATE_SUFFIX = '-ro-crate-metadata.json';
-
-const { Validator } = createRequire(import.meta.url)('ro-crate') as {
-  Validator: new () => {
-    parseJSON(j: unknown): void;
-    rootDataEntity(): void;
-    checkFiles(f: Record<string, unknown>): void;
-    results: { status: string; message: string; id: string }[];
-  };
-};
 
 type Entity = Record<string, unknown> & { '@id': string };
 
@@ -43,10 +34,7 @@ export const isCrate = (key: string) => key.endsWith(CRATE_SUFFIX);
 
 export async function readStoredCrate(reader: StorageReader, key: string): Promise<CrateView> {
   const json = JSON.parse((await reader.read(key)).toString('utf8')) as CrateView['json'];
-  const v = new Validator();
-  v.parseJSON(json);
-  v.rootDataEntity();
-  v.checkFiles({});
+  const check = validateCrate(json);
   const byId = new Map(json['@graph'].map((e) => [e['@id'], e]));
   const descriptor = byId.get('ro-crate-metadata.json');
   const rootId = (descriptor?.about as { '@id'?: string } | undefined)?.['@id'];
@@ -81,14 +69,14 @@ export async function readStoredCrate(reader: StorageReader, key: string): Promi
     for (const [k, v] of Object.entries(e)) if (!k.startsWith('@')) queue.push(...refs(v));
   }
   const required = ['nameRequired', 'descriptionRequired', 'datePublishedRequired', 'licenseRequired'];
-  const passed = new Set(v.results.filter((r) => r.status === 'success').map((r) => r.id));
+  const passed = new Set(check.passed);
   return {
     key,
     json,
     root,
     files,
     linked: [...linked].sort(),
-    errors: v.results.filter((r) => r.status === 'error').map((r) => ({ id: r.id, message: r.message })),
+    errors: check.errors,
     missingRequired: required.filter((r) => !passed.has(r)),
   };
 }

@@ -26,6 +26,7 @@ import { claimSession, endSession, heartbeat, refuseWhileBusy, refuseWhileDatase
 import type { Clock } from '../transfer/throttle.js';
 import type { BatchJobOptions, OptionsByKind } from './job-options.js';
 import { keyPrefix } from './job-runner.js';
+import { noSuchJob } from './no-such-job.js';
 import { continuedOptions, optionChanges, optionsDiffer, updatedNote } from './option-changes.js';
 
 export interface LifecycleHost {
@@ -230,13 +231,7 @@ export async function continueJob<K extends JobKind, R extends { summary: JobSum
 
 export function requireJob(journal: Journal, jobId: number): StoredJob {
   const job = Number.isInteger(jobId) && jobId > 0 ? journal.job(jobId) : null;
-  if (!job)
-    throw new BeamdropError({
-      code: 'job-not-found',
-      retryable: false,
-      field: 'job',
-      message: `there is no job ${String(jobId)}; \`beamdrop status\` lists the jobs.`,
-    });
+  if (!job) throw noSuchJob(jobId);
   return job;
 }
 

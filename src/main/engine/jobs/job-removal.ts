@@ -6,6 +6,7 @@ import { BeamdropError } from '../../../shared/errors.js';
 import { ENDED_JOB_STATES, datasetLabel, type JobRecord } from '../../../shared/model.js';
 import type { Journal } from '../journal/journal.js';
 import { refuseWhileBusy } from '../sync/sync-sessions.js';
+import { noSuchJob } from './no-such-job.js';
 
 export interface RemovalPlan {
   job: JobRecord;
@@ -15,15 +16,10 @@ export interface RemovalPlan {
   lines: string[];
 }
 
+/** The job's record (not its options, so a job whose options no longer parse can still be removed). */
 function recordOf(journal: Journal, jobId: number): JobRecord {
   const job = Number.isInteger(jobId) && jobId > 0 ? journal.record(jobId) : null;
-  if (!job)
-    throw new BeamdropError({
-      code: 'job-not-found',
-      retryable: false,
-      field: 'job',
-      message: `there is no job ${String(jobId)}; \`beamdrop status\` lists the jobs.`,
-    });
+  if (!job) throw noSuchJob(jobId);
   return job;
 }
 

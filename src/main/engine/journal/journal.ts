@@ -15,18 +15,10 @@ import { openDatabase, type Db } from './open-database.js';
 export type StoredJob = { [K in JobKind]: JobRecord & { kind: K; options: OptionsByKind[K] } }[JobKind];
 export type StoredJobOf<K extends JobKind> = Extract<StoredJob, { kind: K }>;
 
+/** A job to create: its record's identity and inputs, and everything needed to continue it exactly. */
 export type NewJob = {
-  [K in JobKind]: {
+  [K in JobKind]: Pick<JobRecord, 'dataset' | 'proposal' | 'visit' | 'catalogue' | 'destination' | 'sources' | 'metadata'> & {
     kind: K;
-    dataset: string;
-    proposal: string | null;
-    visit: string | null;
-    /** catalogueIdentity() of the catalogue the dataset is registered in. */
-    catalogue: string;
-    destination: string;
-    sources: string[];
-    metadata: Record<string, string>;
-    /** Everything else needed to continue the job exactly (filters, template variables, policy, catalogue). */
     options: OptionsByKind[K];
   };
 }[JobKind];

@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { BeamdropError } from '../../../shared/errors.js';
 import { ENDED_JOB_STATES, datasetLabel, type DatasetIdentity } from '../../../shared/model.js';
+import { noSuchJob } from '../jobs/no-such-job.js';
 import type { Journal } from '../journal/journal.js';
 
 export type StopMode = 'finish' | 'pause';
@@ -146,12 +147,7 @@ export function requestStop(
   now: number,
 ): { live: boolean; session: SessionRow | null } {
   const job = journal.record(jobId);
-  if (!job)
-    throw new BeamdropError({
-      code: 'job-not-found',
-      retryable: false,
-      message: `there is no job ${jobId}; \`beamdrop status\` lists the jobs.`,
-    });
+  if (!job) throw noSuchJob(jobId);
   if (job.kind !== 'sync')
     throw new BeamdropError({
       code: 'job-state',
