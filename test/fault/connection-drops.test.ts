@@ -184,7 +184,7 @@ describe('S3 connection drops', () => {
     const local = await sha256File(join(src, 'tagged.raw'));
     const tags = await direct.send(new GetObjectTaggingCommand({ Bucket: f.bucket, Key: 'tagging/tagged.raw' }));
     expect(tags.TagSet?.find((t) => t.Key === 'sha256')?.Value).toBe(local.sha256);
-    const verdicts = await verifyDataset(f.engine, 'tagging', { deep: false });
+    const verdicts = await verifyDataset(f.engine.operationDeps(), 'tagging', { deep: false });
     expect(verdicts.map((v) => v.result)).toEqual([
       expect.objectContaining({ ok: true, checked: expect.arrayContaining(['sha256 (tag)']) }),
     ]);

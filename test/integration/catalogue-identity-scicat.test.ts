@@ -42,7 +42,7 @@ describe('dataset identity in a facility catalogue (SciCat contract server)', ()
       catalogue: { kind: 'scicat', url: server.url, apiVersion: 'v3' },
     });
     engine = Engine.open({ home, keeper: osKeychain(`beamdrop-test-identity-${process.pid}`) });
-    const link = await catalogueLink(engine, profile);
+    const link = await catalogueLink(engine.operationDeps(), profile);
     await link.sessions.login({ username: USER.username, password: USER.password });
 
     for (const [visit, files] of [
@@ -77,7 +77,7 @@ describe('dataset identity in a facility catalogue (SciCat contract server)', ()
       [link.identity, 'v2', 3, regs[1]!.key],
     ]);
 
-    await expect(retryRegistration(engine, profile, 'ds1', {}, 5_000)).rejects.toMatchObject({
+    await expect(retryRegistration(engine.operationDeps(), profile, 'ds1', {}, 5_000)).rejects.toMatchObject({
       code: 'dataset-ambiguous',
       message: expect.stringMatching(/2 datasets are named "ds1":\n\s+"ds1" \(visit v1\)\n\s+"ds1" \(visit v2\)[\s\S]*--visit/),
     });
@@ -86,7 +86,7 @@ describe('dataset identity in a facility catalogue (SciCat contract server)', ()
     expect(one).toMatchObject([{ dataset: 'ds1', visit: 'v2', state: 'registered', filesRegistered: 3 }]);
 
     const retried = await retryRegistration(
-      engine,
+      engine.operationDeps(),
       profile,
       { name: 'ds1', visit: 'v1' },
       { metadata: { sample: 'fixed' } },
@@ -96,7 +96,9 @@ describe('dataset identity in a facility catalogue (SciCat contract server)', ()
     // The fix reaches the local catalogue of that dataset only.
     expect(engine.services.catalogue.dataset({ name: 'ds1', visit: 'v1' })!.samples).toEqual(['fixed']);
     expect(engine.services.catalogue.dataset({ name: 'ds1', visit: 'v2' })!.samples).toEqual(['sample-v2']);
-    await expect(retryRegistration(engine, profile, { name: 'ds1', visit: 'v9' }, {}, 1_000)).rejects.toMatchObject({
+    await expect(
+      retryRegistration(engine.operationDeps(), profile, { name: 'ds1', visit: 'v9' }, {}, 1_000),
+    ).rejects.toMatchObject({
       code: 'dataset-not-found',
       message: expect.stringMatching(/`beamdrop find` lists datasets/),
     });

@@ -114,12 +114,16 @@ describe('dataset identity in the local catalogue', () => {
       expect(cat.dataset({ name: 'ds1', proposal: '20170251' })!.crateUri).toMatch(/\/20170251\/ds1-ro-crate-metadata\.json$/);
 
       // verify and fetch take the one that is meant, and refuse to guess.
-      await expect(verifyDataset(s.engine, 'ds1', { deep: false })).rejects.toMatchObject({ code: 'dataset-ambiguous' });
-      expect((await verifyDataset(s.engine, { name: 'ds1', proposal: '99999' }, { deep: true })).map((v) => v.result.ok)).toEqual(
-        [true, true, true],
-      );
+      await expect(verifyDataset(s.engine.operationDeps(), 'ds1', { deep: false })).rejects.toMatchObject({
+        code: 'dataset-ambiguous',
+      });
+      expect(
+        (await verifyDataset(s.engine.operationDeps(), { name: 'ds1', proposal: '99999' }, { deep: true })).map(
+          (v) => v.result.ok,
+        ),
+      ).toEqual([true, true, true]);
       const out = mkdtempSync(join(tmpdir(), 'bd-ident-fetch-'));
-      await fetchFiles(s.engine, 'ds1', out, { visit: 'v2' });
+      await fetchFiles(s.engine.operationDeps(), 'ds1', out, { visit: 'v2' });
       expect(readFileSync(join(out, 'd', '1.h5'), 'utf8')).toBe('proposal B: another one');
     } finally {
       await s.engine.close();
@@ -262,14 +266,14 @@ describe('reconcile per dataset identity', () => {
       await s.engine.upload(s.profile, { sources: [a], dataset: 'ds1', proposal: '20170251', destination: 'nas' });
       await s.engine.upload(s.profile, { sources: [b], dataset: 'ds1', proposal: '99999', destination: 'nas' });
 
-      await expect(reconcile(s.engine, 'ds1')).rejects.toMatchObject({
+      await expect(reconcile(s.engine.operationDeps(), 'ds1')).rejects.toMatchObject({
         code: 'dataset-ambiguous',
         message: expect.stringMatching(/"ds1" \(proposal 20170251\)[\s\S]*"ds1" \(proposal 99999\)[\s\S]*--proposal/),
       });
-      const report = await reconcile(s.engine, 'ds1', { proposal: '20170251' });
+      const report = await reconcile(s.engine.operationDeps(), 'ds1', { proposal: '20170251' });
       expect(report).toMatchObject({ dataset: 'ds1', proposal: '20170251', kind: 'batch', ok: 5, findings: [], fixPlan: [] });
       // By folder, too: the folder was uploaded as one dataset.
-      expect(await reconcile(s.engine, b)).toMatchObject({ proposal: '99999', ok: 5, findings: [] });
+      expect(await reconcile(s.engine.operationDeps(), b)).toMatchObject({ proposal: '99999', ok: 5, findings: [] });
     } finally {
       await s.engine.close();
     }
@@ -308,18 +312,18 @@ describe('reconcile per dataset identity', () => {
       writeFileSync(join(src, 'img_4.cbf'), 'image 4, written after the session');
       writeFileSync(join(src, 'img_5.cbf.part'), 'still being written');
       rmSync(join(s.archive, 'P5', 'live', 'img_1.cbf'));
-      const report = await reconcile(s.engine, 'live');
+      const report = await reconcile(s.engine.operationDeps(), 'live');
       expect(report).toMatchObject({ kind: 'sync', proposal: 'P5', visit: 'v1', ok: 3 });
       expect(report.findings).toEqual([
         expect.objectContaining({ relpath: 'img_1.cbf', problem: 'not-uploaded' }),
         expect.objectContaining({ relpath: 'img_4.cbf', problem: 'not-uploaded' }),
       ]);
 
-      const fixed = await fixReconcile(s.engine, s.profile, report);
+      const fixed = await fixReconcile(s.engine.operationDeps(), s.profile, report);
       expect(fixed.failures).toEqual([]);
       expect(readFileSync(join(s.archive, 'P5', 'live', 'img_4.cbf'), 'utf8')).toBe('image 4, written after the session');
       expect(existsSync(join(s.archive, 'P5', 'live', 'img_5.cbf.part'))).toBe(false);
-      expect(await reconcile(s.engine, 'live', { visit: 'v1' })).toMatchObject({ ok: 5, findings: [] });
+      expect(await reconcile(s.engine.operationDeps(), 'live', { visit: 'v1' })).toMatchObject({ ok: 5, findings: [] });
       expect(s.engine.services.catalogue.matching({ name: 'live' })).toHaveLength(1);
     } finally {
       await s.engine.close();

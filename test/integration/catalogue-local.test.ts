@@ -207,7 +207,7 @@ describe('local catalogue', () => {
       });
       const crateFile = join(producer.home, 'crates', 'EM7', 'tomo-ro-crate-metadata.json');
 
-      const r = await importCrate(consumer.engine.services.catalogue, crateFile, { dataset: 'tomo-from-facility' });
+      const r = await importCrate(consumer.engine.operationDeps(), crateFile, { dataset: 'tomo-from-facility' });
       expect(r).toMatchObject({ dataset: 'tomo-from-facility', files: 2, bytes: 24 });
       expect(consumer.engine.services.catalogue.dataset('tomo-from-facility')).toMatchObject({
         origin: 'import',
@@ -221,17 +221,21 @@ describe('local catalogue', () => {
       ).toBe(true);
 
       const out = mkdtempSync(join(tmpdir(), 'bd-fetch-'));
-      const fetched = await fetchFiles(consumer.engine, 'tomo-from-facility', out);
+      const fetched = await fetchFiles(consumer.engine.operationDeps(), 'tomo-from-facility', out);
       expect(fetched.map((o) => o.status)).toEqual(['fetched', 'fetched']);
       expect(readFileSync(join(out, 'mrc', 'tomo_02.mrc'), 'utf8')).toBe('tomogram two');
-      expect((await verifyDataset(consumer.engine, 'tomo-from-facility', { deep: true })).every((v) => v.result.ok)).toBe(true);
+      expect(
+        (await verifyDataset(consumer.engine.operationDeps(), 'tomo-from-facility', { deep: true })).every((v) => v.result.ok),
+      ).toBe(true);
 
       // The storage copy is damaged: fetch refuses it loudly and writes nothing.
       writeFileSync(join(producer.archive, 'EM7', 'tomo', 'mrc', 'tomo_01.mrc'), 'tomogram ONE');
       const out2 = mkdtempSync(join(tmpdir(), 'bd-fetch-'));
-      await expect(fetchFiles(consumer.engine, 'tomo-from-facility:mrc/tomo_01.mrc', out2)).rejects.toMatchObject({
-        code: 'checksum-mismatch',
-      });
+      await expect(fetchFiles(consumer.engine.operationDeps(), 'tomo-from-facility:mrc/tomo_01.mrc', out2)).rejects.toMatchObject(
+        {
+          code: 'checksum-mismatch',
+        },
+      );
       expect(existsSync(join(out2, 'mrc', 'tomo_01.mrc'))).toBe(false);
     } finally {
       await producer.engine.close();
@@ -243,7 +247,7 @@ describe('local catalogue', () => {
     const s = localSetup();
     try {
       const onStorage = makeTree({ 'raw/a.cbf': 'A', 'raw/b.cbf': 'BB' });
-      const r = await registerInPlace(s.engine, s.profile, {
+      const r = await registerInPlace(s.engine.operationDeps(), s.profile, {
         path: onStorage,
         dataset: 'in-place',
         proposal: 'P9',
@@ -261,7 +265,10 @@ describe('local catalogue', () => {
         pathToFileURL(join(onStorage, 'raw', 'b.cbf')).href,
       ]);
       expect(existsSync(join(s.archive, 'P9'))).toBe(false);
-      expect((await verifyDataset(s.engine, 'in-place', { deep: false })).map((v) => v.result.ok)).toEqual([true, true]);
+      expect((await verifyDataset(s.engine.operationDeps(), 'in-place', { deep: false })).map((v) => v.result.ok)).toEqual([
+        true,
+        true,
+      ]);
     } finally {
       await s.engine.close();
     }

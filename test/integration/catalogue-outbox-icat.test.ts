@@ -50,7 +50,7 @@ describe('catalogue outbox (ICAT contract server)', () => {
   it('creates the dataset incomplete, adds Datafiles in batches, completes it when the job is done', async () => {
     const { engine, profile } = setup(server);
     try {
-      const link = await catalogueLink(engine, profile);
+      const link = await catalogueLink(engine.operationDeps(), profile);
       await link.sessions.login({ username: 'alice', password: 'pw' });
       const completeSeen: unknown[] = [];
       const src = makeTree(Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`img/f${i}.cbf`, `f${i}`])));
@@ -90,7 +90,7 @@ describe('catalogue outbox (ICAT contract server)', () => {
   it('an expired ICAT session waits for a new sign-in, then finishes', async () => {
     const { engine, profile } = setup(server);
     try {
-      const link = await catalogueLink(engine, profile);
+      const link = await catalogueLink(engine.operationDeps(), profile);
       await link.sessions.login({ username: 'alice', password: 'pw' });
       server.expireSessions();
       const src = makeTree({ 'a.h5': 'a', 'b.h5': 'b' });
@@ -114,7 +114,7 @@ describe('catalogue outbox (ICAT contract server)', () => {
 
   it('dispose() stops the worker at once while it backs off from a catalogue that is down', async () => {
     const { engine, profile } = setup(server);
-    const link = await catalogueLink(engine, profile);
+    const link = await catalogueLink(engine.operationDeps(), profile);
     await link.sessions.login({ username: 'alice', password: 'pw' });
     await server.stop();
     try {

@@ -46,7 +46,7 @@ function setup(server: ScicatContractServer, extra: Record<string, unknown> = {}
 }
 
 async function signIn(s: Setup): Promise<void> {
-  const link = await catalogueLink(s.engine, s.profile);
+  const link = await catalogueLink(s.engine.operationDeps(), s.profile);
   await link.sessions.login({ username: USER.username, password: USER.password });
 }
 
@@ -101,7 +101,7 @@ describe('catalogue outbox (SciCat contract server)', () => {
     });
 
     await server.restart();
-    const link = await catalogueLink(s.engine, s.profile);
+    const link = await catalogueLink(s.engine.operationDeps(), s.profile);
     const done = await waitUntil('registered', () => link.status('down-ds').find((x) => x.state === 'registered'), 30_000);
     const mine = [...server.datasets.values()].filter((d) => d.datasetName === 'down-ds');
     expect(mine).toHaveLength(1);
@@ -154,7 +154,7 @@ describe('catalogue outbox (SciCat contract server)', () => {
       const sent = summary.bytesSent;
       expect(sent).toBe(12);
 
-      const after = await retryRegistration(s.engine, s.profile, 'bad-meta', { metadata: { energy: '12.4' } });
+      const after = await retryRegistration(s.engine.operationDeps(), s.profile, 'bad-meta', { metadata: { energy: '12.4' } });
       expect(after).toMatchObject([{ state: 'registered', filesRegistered: 3, lastError: null }]);
       const ds = [...server.datasets.values()].filter((d) => d.datasetName === 'bad-meta');
       expect(ds).toHaveLength(1);
@@ -213,7 +213,7 @@ describe('catalogue outbox (SciCat contract server)', () => {
     });
 
     await signIn(s);
-    const link = await catalogueLink(s.engine, s.profile);
+    const link = await catalogueLink(s.engine.operationDeps(), s.profile);
     const done = await waitUntil(
       'registered after sign-in',
       () => link.status('expiring').find((x) => x.state === 'registered'),
@@ -234,7 +234,7 @@ describe('catalogue outbox (SciCat contract server)', () => {
       for (let i = 0; i < 1000; i++) writeFileSync(join(root, `run${d}`, `img_${i}.cbf`), `${d}-${i}`);
     }
     const before = server.requests.length;
-    const result = await registerInPlace(s.engine, s.profile, {
+    const result = await registerInPlace(s.engine.operationDeps(), s.profile, {
       path: root,
       dataset: 'twenty-k',
       metadata: { technique: 'MX', sample: 'xtal' },
@@ -258,7 +258,7 @@ describe('catalogue outbox (SciCat contract server)', () => {
     const a = makeTree({ 'x/1.h5': '1', 'x/2.h5': '2' });
     const first = await s.engine.upload(s.profile, { sources: [a], dataset: 'trickle', destination: 'archive' });
     expect(first.counts).toEqual({ verified: 2 });
-    const link = await catalogueLink(s.engine, s.profile);
+    const link = await catalogueLink(s.engine.operationDeps(), s.profile);
     const one = await waitUntil('first part registered', () => link.status('trickle').find((x) => x.state === 'registered'));
     const b = makeTree({ 'x/3.h5': '3' });
     await s.engine.upload(s.profile, { sources: [b], dataset: 'trickle', destination: 'archive' });

@@ -37,7 +37,7 @@ function setup() {
 describe('import of a LAMBDA-BER crate', () => {
   it('takes its "sha256:" checksums, its relative files, its sample and its instrument', async () => {
     const { home, crateDir, engine, local } = setup();
-    const r = await importCrate(local, join(crateDir, 'ro-crate-metadata.json'), { dataset: 'lyz42' });
+    const r = await importCrate({ local }, join(crateDir, 'ro-crate-metadata.json'), { dataset: 'lyz42' });
     expect(r).toMatchObject({ dataset: 'lyz42', files: 2, bytes: 71 + 79, alreadyKnown: 0 });
 
     const info = local.dataset('lyz42');
@@ -61,14 +61,14 @@ describe('import of a LAMBDA-BER crate', () => {
 
     // fetch streams them and checks each SHA-256.
     const out = mkdtempSync(join(home, 'fetch-'));
-    const fetched = await fetchFiles(engine, 'lyz42', out);
+    const fetched = await fetchFiles(engine.operationDeps(), 'lyz42', out);
     expect(fetched.map((o) => o.status)).toEqual(['fetched', 'fetched']);
     expect(readFileSync(join(out, 'reflections', 'lyz42_scaled.mtz'))).toEqual(
       readFileSync(join(fixture, 'reflections', 'lyz42_scaled.mtz')),
     );
 
     // Importing again knows every file.
-    expect(await importCrate(local, join(crateDir, 'ro-crate-metadata.json'), { dataset: 'lyz42' })).toMatchObject({
+    expect(await importCrate({ local }, join(crateDir, 'ro-crate-metadata.json'), { dataset: 'lyz42' })).toMatchObject({
       alreadyKnown: 2,
     });
   });
@@ -80,7 +80,7 @@ describe('import of a LAMBDA-BER crate', () => {
     const mtz = crate['@graph'].find((e) => e['@id'] === 'reflections/lyz42_scaled.mtz')!;
     mtz.checksum = 'md5:0cc175b9c0f1b6a831c399e269772661';
     writeFileSync(file, JSON.stringify(crate));
-    await expect(importCrate(local, file)).rejects.toMatchObject({
+    await expect(importCrate({ local }, file)).rejects.toMatchObject({
       code: 'source-invalid',
       file,
       message: expect.stringMatching(/lyz42_scaled\.mtz has only a md5 checksum/),

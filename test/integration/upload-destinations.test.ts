@@ -75,12 +75,12 @@ describe.each(KINDS)('batch upload to %s', (kind) => {
       expect(f.size).toBe(local.length);
     }
 
-    const verdicts = await verifyDataset(h.engine, 'odd-names', { deep: true });
+    const verdicts = await verifyDataset(h.engine.operationDeps(), 'odd-names', { deep: true });
     expect(verdicts.filter((v) => !v.result.ok)).toEqual([]);
     expect(verdicts.every((v) => v.result.checked.some((c) => c.includes('read back')))).toBe(true);
 
     const out = mkdtempSync(join(tmpdir(), 'bd-fetch-'));
-    await fetchFiles(h.engine, 'odd-names', out);
+    await fetchFiles(h.engine.operationDeps(), 'odd-names', out);
     for (const [name, data] of Object.entries(files))
       expect(readFileSync(join(out, ...name.normalize('NFC').split('/'))).equals(data)).toBe(true);
   });

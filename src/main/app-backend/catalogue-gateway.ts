@@ -12,7 +12,7 @@ import type { CatalogueSession } from '../engine/catalogue/catalogue-adapter.js'
 import type { CatalogueLink } from '../engine/catalogue/catalogue-service.js';
 import { localUser } from '../engine/catalogue/local/local-adapter.js';
 import { allTechniques, resolveTechnique } from '../engine/catalogue/techniques/technique-templates.js';
-import type { Engine } from '../engine/engine.js';
+import type { OperationDeps } from '../engine/engine.js';
 import type { AppSettingsStore } from './app-settings.js';
 import { templateView } from './techniques.js';
 
@@ -37,9 +37,12 @@ export function checkInvestigationId(id: string): void {
   }
 }
 
+/** The engine's catalogue links (sessions, outbox) and the local catalogue. */
+export type CatalogueGatewayDeps = Pick<OperationDeps, 'catalogues' | 'local'>;
+
 export class CatalogueGateway {
   constructor(
-    private readonly engine: Engine,
+    private readonly d: CatalogueGatewayDeps,
     private readonly store: AppSettingsStore,
     private readonly profile: () => FacilityProfile,
   ) {}
@@ -61,7 +64,7 @@ export class CatalogueGateway {
   }
 
   private link(config: CatalogueConfig = this.localMode ? LOCAL : this.config): Promise<CatalogueLink> {
-    return this.engine.services.catalogues.link(config, { retries: this.profile().upload.retries });
+    return this.d.catalogues.link(config, { retries: this.profile().upload.retries });
   }
 
   private async remoteSession(): Promise<CatalogueSession | null> {
@@ -194,7 +197,7 @@ export class CatalogueGateway {
   /** Where one dataset (its identity: name, proposal, visit) is recorded and registered. */
   async registrations(dataset: DatasetIdentity): Promise<RegistrationView[]> {
     const out: RegistrationView[] = [];
-    const local = this.engine.services.catalogue.lookup(dataset);
+    const local = this.d.local.lookup(dataset);
     if (local)
       out.push({
         catalogue: 'local',

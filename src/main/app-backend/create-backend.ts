@@ -43,10 +43,12 @@ export interface AppBackend {
 export function createBackend(o: BackendOptions): AppBackend {
   const { engine } = o;
   const { journal, log } = engine.services;
+  // Each backend service gets only the parts of the engine it names (OperationDeps).
+  const ops = engine.operationDeps();
   const scheduler = o.scheduler ?? realScheduler;
-  const store = new AppSettingsStore(engine.services.paths.root, (m) => log.warn(m));
-  const settings = new SettingsService(engine, o.profile, o.profileSource, store, o.shell);
-  const catalogue = new CatalogueGateway(engine, store, () => settings.profile());
+  const store = new AppSettingsStore(ops.dataDir, (m) => log.warn(m));
+  const settings = new SettingsService(ops, o.profile, o.profileSource, store, o.shell);
+  const catalogue = new CatalogueGateway(ops, store, () => settings.profile());
   // What jobs run with: the operator's settings, and the local catalogue when chosen.
   const profile = () => catalogue.profileFor(settings.profile());
   const sync = o.sync ?? engineSync(engine);
@@ -58,9 +60,9 @@ export function createBackend(o: BackendOptions): AppBackend {
       return job ? [jobView(journal, job, hub.liveJob(id))] : [];
     });
   const hub: ProgressHub = new ProgressHub({ scheduler, views, emit: (u) => events.emit('jobs.update', u) });
-  const jobs = new JobManager({ engine, profile, hub, sync, log, view: (id) => views([id])[0]! });
+  const jobs = new JobManager({ engine, journal, profile, hub, sync, log, view: (id) => views([id])[0]! });
   const preview = new PreviewService(profile);
-  const history = new HistoryService(engine, profile, (dataset) => catalogue.registrations(dataset));
+  const history = new HistoryService(ops, profile, (dataset) => catalogue.registrations(dataset));
 
   const dispatch = createDispatcher(
     commandHandlers({

@@ -9,26 +9,26 @@ import { findDatasets } from '../engine/catalogue/local/local-search.js';
 import { DESCRIPTIVE_KEYS, resolveTechnique } from '../engine/catalogue/techniques/technique-templates.js';
 import type { FacilityProfile } from '../../shared/profile-schema.js';
 import { localDataset, type DatasetQuery } from '../engine/operations/dataset-lookup.js';
-import { verifyDataset } from '../engine/operations/verify-dataset.js';
-import type { Engine } from '../engine/engine.js';
+import { verifyDataset, type VerifyDeps } from '../engine/operations/verify-dataset.js';
 
 const MAX_RESULTS = 500;
 
 export class HistoryService {
   constructor(
-    private readonly engine: Engine,
+    /** The local catalogue (search, a dataset's files) and what verify reads the stored files with. */
+    private readonly d: VerifyDeps,
     private readonly profile: () => FacilityProfile,
     private readonly registrations: (dataset: DatasetIdentity) => Promise<RegistrationView[]>,
   ) {}
 
   search(query: string): DatasetSummaryView[] {
-    return findDatasets(this.engine.services.catalogue, { text: query, limit: MAX_RESULTS }).map(summaryOf);
+    return findDatasets(this.d.local, { text: query, limit: MAX_RESULTS }).map(summaryOf);
   }
 
   /** `which`: the name, with proposal and visit (null: none; left out: any, refused when that is several). */
   async dataset(which: DatasetQuery, offset: number, limit: number): Promise<DatasetDetailView> {
-    const info = localDataset(this.engine.services.catalogue, which);
-    const all = this.engine.services.catalogue.files(info.id);
+    const info = localDataset(this.d.local, which);
+    const all = this.d.local.files(info.id);
     return {
       dataset: { ...summaryOf(info), about: aboutOf(info), metadata: metadataText(info.metadata, this.unitsOf(info.technique)) },
       files: all.slice(offset, offset + limit).map((f) => ({
@@ -58,7 +58,7 @@ export class HistoryService {
   }
 
   async verify(which: DatasetQuery, deep: boolean): Promise<VerifyReport> {
-    const verdicts = await verifyDataset(this.engine, which, { deep });
+    const verdicts = await verifyDataset(this.d, which, { deep });
     const results = verdicts.map((v) => ({
       relpath: v.file.relpath,
       ok: v.result.ok,

@@ -7,6 +7,7 @@ import { BeamdropError, toErrorInfo } from '../../shared/errors.js';
 import { ENDED_JOB_STATES, type JobEvent, type JobSummary } from '../../shared/model.js';
 import type { FacilityProfile } from '../../shared/profile-schema.js';
 import type { Engine, UploadRequest } from '../engine/engine.js';
+import type { Journal } from '../engine/journal/journal.js';
 import type { Logger } from '../engine/log/logger.js';
 import type { ProgressHub } from './progress-hub.js';
 import type { Completeness, SyncGateway, SyncSignals } from './sync-gateway.js';
@@ -31,6 +32,8 @@ type Runner = (signals: SyncSignals, onEvent: (e: JobEvent) => void) => Promise<
 
 export interface JobManagerDeps {
   engine: Engine;
+  /** Recent jobs (resume all) and failed files back to the queue (retry failed). */
+  journal: Pick<Journal, 'records' | 'requeueFailed'>;
   profile(): FacilityProfile;
   hub: ProgressHub;
   sync: SyncGateway;
@@ -154,7 +157,7 @@ export class JobManager {
   async retryFailed(jobId: number): Promise<JobView> {
     this.d.engine.requireJob(jobId);
     if (this.running.has(jobId)) await this.pause(jobId);
-    this.d.engine.services.journal.requeueFailed(jobId);
+    this.d.journal.requeueFailed(jobId);
     return this.resume(jobId);
   }
 
@@ -178,7 +181,7 @@ export class JobManager {
 
   /** Resumes the recent jobs that are paused or were interrupted (not the finished ones). */
   async resumeAll(): Promise<JobView[]> {
-    const ids = this.d.engine.services.journal
+    const ids = this.d.journal
       .records(50)
       .filter((j) => j.kind !== 'dry-run' && !ENDED_JOB_STATES.has(j.state) && !this.running.has(j.id))
       .map((j) => j.id);

@@ -4,7 +4,7 @@
 import type { CredentialStatus, DestinationView, SettingsView } from '../../shared/app-model.js';
 import { BeamdropError, isBeamdropError, type ErrorCode } from '../../shared/errors.js';
 import { destinationSchema, type DestinationConfig, type FacilityProfile } from '../../shared/profile-schema.js';
-import type { Engine } from '../engine/engine.js';
+import type { OperationDeps } from '../engine/engine.js';
 import { resolveDestination } from '../engine/storage/resolve-destination.js';
 import { parseBandwidthSchedule } from '../engine/transfer/bandwidth-schedule.js';
 import { effectiveProfile, type AppSettingsStore } from './app-settings.js';
@@ -21,9 +21,12 @@ export interface SettingsUpdate {
 const invalid = (field: string, message: string, code: ErrorCode = 'usage') =>
   new BeamdropError({ code, retryable: false, field, message });
 
+/** The data folder (shown), destination secrets (OS keychain or environment), and opening a destination to test it. */
+export type SettingsDeps = Pick<OperationDeps, 'dataDir' | 'credentials' | 'openDestination'>;
+
 export class SettingsService {
   constructor(
-    private readonly engine: Engine,
+    private readonly d: SettingsDeps,
     private readonly base: FacilityProfile,
     private readonly profileSource: string,
     private readonly store: AppSettingsStore,
@@ -47,7 +50,7 @@ export class SettingsService {
       partConcurrency: p.upload.partConcurrency,
       bandwidth: p.upload.bandwidth,
       startAtLogin: s.startAtLogin,
-      dataDir: this.engine.services.paths.root,
+      dataDir: this.d.dataDir,
     };
   }
 
@@ -109,13 +112,13 @@ export class SettingsService {
     const config = this.requireDestination(destination);
     if (config.kind === 'filesystem') throw invalid('secret', `"${destination}" is a folder and needs no secret.`);
     if (!secret) throw invalid('secret', 'The secret is empty; nothing was stored.');
-    await this.engine.services.credentials.set(destination, secret);
+    await this.d.credentials.set(destination, secret);
     return this.destinationView(destination, config);
   }
 
   async deleteSecret(destination: string): Promise<DestinationView> {
     const config = this.requireDestination(destination);
-    await this.engine.services.credentials.delete(destination).catch(() => false);
+    await this.d.credentials.delete(destination).catch(() => false);
     return this.destinationView(destination, config);
   }
 
@@ -123,7 +126,7 @@ export class SettingsService {
   async test(destination: string): Promise<{ ok: true; ms: number }> {
     const p = this.profile();
     const started = Date.now();
-    const d = await this.engine.openDestination(resolveDestination(p, { destination }), p.upload);
+    const d = await this.d.openDestination(resolveDestination(p, { destination }), p.upload);
     await d.close();
     return { ok: true, ms: Date.now() - started };
   }
@@ -153,14 +156,14 @@ export class SettingsService {
         ...base,
         location: `${c.endpoint.replace(/\/+$/, '')}/${c.bucket}`,
         identity: c.credentials?.accessKeyId ?? null,
-        credential: await this.status(() => this.engine.services.credentials.s3(name, c)),
+        credential: await this.status(() => this.d.credentials.s3(name, c)),
       };
     }
     return {
       ...base,
       location: c.url,
       identity: c.credentials?.username ?? null,
-      credential: await this.status(async () => ((await this.engine.services.credentials.webdav(name, c)) ? true : null)),
+      credential: await this.status(async () => ((await this.d.credentials.webdav(name, c)) ? true : null)),
     };
   }
 

@@ -51,7 +51,7 @@ export function registerLogin(program: Command): void {
       try {
         const profile = await profileFrom(f.profile);
         await withEngine(async (engine) => {
-          const link = await catalogueLink(engine, profile);
+          const link = await catalogueLink(engine.operationDeps(), profile);
           if (!link.remote) {
             process.stdout.write('The local catalogue needs no sign-in.\n');
             return;
@@ -77,7 +77,7 @@ export function registerLogin(program: Command): void {
           // A sign-in is what registrations waiting for one need: send them now.
           const waiting = link.status().filter((s) => s.state === 'waiting-login');
           if (waiting.length)
-            for (const s of await pushOutbox(engine, profile, 30_000)) process.stdout.write(registrationLine(s));
+            for (const s of await pushOutbox(engine.operationDeps(), profile, 30_000)) process.stdout.write(registrationLine(s));
         });
       } catch (e) {
         reportError(e, false);
@@ -92,7 +92,7 @@ export function registerLogin(program: Command): void {
       try {
         const profile = await profileFrom(f.profile);
         await withEngine(async (engine) => {
-          const link = await catalogueLink(engine, profile);
+          const link = await catalogueLink(engine.operationDeps(), profile);
           const removed = await link.sessions.logout();
           process.stdout.write(removed ? `Signed out of ${link.identity}.\n` : `Nobody was signed in to ${link.identity}.\n`);
         });
@@ -116,7 +116,9 @@ export function registerCatalogue(program: Command): void {
       try {
         const profile = await profileFrom(f.profile);
         const which = dataset ? { name: dataset, proposal: f.proposal, visit: f.visit } : undefined;
-        const list = await withEngine(async (engine) => registrationStatus(await catalogueLink(engine, profile), which));
+        const list = await withEngine(async (engine) =>
+          registrationStatus(await catalogueLink(engine.operationDeps(), profile), which),
+        );
         printStatuses(list, !!f.json);
       } catch (e) {
         reportError(e, !!f.json);
@@ -142,7 +144,7 @@ export function registerCatalogue(program: Command): void {
           const profile = await profileFrom(f.profile);
           const list = await withEngine((engine) =>
             retryRegistration(
-              engine,
+              engine.operationDeps(),
               profile,
               { name: dataset, proposal: f.proposal, visit: f.visit },
               {
@@ -167,7 +169,9 @@ export function registerCatalogue(program: Command): void {
     .action(async (f: { wait: string; profile?: string; json?: boolean }) => {
       try {
         const profile = await profileFrom(f.profile);
-        const list = await withEngine((engine) => pushOutbox(engine, profile, Math.max(1, Number(f.wait) || 60) * 1000));
+        const list = await withEngine((engine) =>
+          pushOutbox(engine.operationDeps(), profile, Math.max(1, Number(f.wait) || 60) * 1000),
+        );
         printStatuses(list, !!f.json);
       } catch (e) {
         reportError(e, !!f.json);
@@ -184,7 +188,7 @@ export function registerCatalogue(program: Command): void {
       try {
         const profile = await profileFrom(f.profile);
         const list = await withEngine(async (engine) => {
-          const link = await catalogueLink(engine, profile);
+          const link = await catalogueLink(engine.operationDeps(), profile);
           const session = link.remote ? await link.sessions.require() : await link.adapter.login({ username: '', password: '' });
           return link.adapter.proposals(session, search);
         });
@@ -215,11 +219,12 @@ export function registerCatalogue(program: Command): void {
           });
         const config = profile.catalogue;
         await withEngine(async (engine) => {
-          const link = await catalogueLink(engine, profile);
+          const ops = engine.operationDeps();
+          const link = await catalogueLink(ops, profile);
           const session = await link.sessions.reload().catch(() => null);
           const credentials = session?.token ? (JSON.parse(session.token) as { username: string; password: string }) : null;
           const { resendIcatPlusBuffer } = await import('../engine/catalogue/icat-plus/resend.js');
-          const report = await resendIcatPlusBuffer(config, { dataDir: engine.services.paths.root }, credentials);
+          const report = await resendIcatPlusBuffer(config, { dataDir: ops.dataDir }, credentials);
           for (const s of report.sent) process.stdout.write(`sent ${s}\n`);
           for (const r of report.remaining) process.stdout.write(`still buffered ${r}\n`);
           if (report.error) process.stderr.write(`beamdrop: ${report.error.message}\n`);

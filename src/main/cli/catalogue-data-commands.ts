@@ -90,7 +90,7 @@ export function registerCatalogueData(program: Command): void {
         try {
           const profile = await profileFrom(f.profile);
           const result = await withEngine((engine) =>
-            registerInPlace(engine, profile, {
+            registerInPlace(engine.operationDeps(), profile, {
               path,
               dataset: f.dataset,
               metadata: parseMetadata(f.param ?? []),
@@ -125,7 +125,7 @@ export function registerCatalogueData(program: Command): void {
     .action(async (file: string, f: { dataset?: string }) => {
       try {
         const r = await withEngine((engine) =>
-          importCrate(engine.services.catalogue, file, f.dataset ? { dataset: f.dataset } : {}),
+          importCrate(engine.operationDeps(), file, f.dataset ? { dataset: f.dataset } : {}),
         );
         process.stdout.write(
           `Imported dataset "${r.dataset}": ${r.files} file(s), ${formatBytes(r.bytes)}${r.alreadyKnown ? ` (${r.alreadyKnown} already known)` : ''}. \`beamdrop fetch ${r.dataset} DEST\` streams them and checks every SHA-256.\n`,
@@ -149,7 +149,8 @@ export function registerCatalogueData(program: Command): void {
         const profile = await profileFrom(f.profile);
         const which = { proposal: f.proposal, visit: f.visit };
         await withEngine(async (engine) => {
-          const report = await reconcile(engine, what, which);
+          const ops = engine.operationDeps();
+          const report = await reconcile(ops, what, which);
           if (f.json && !f.fix) {
             process.stdout.write(JSON.stringify(report) + '\n');
             return;
@@ -168,8 +169,8 @@ export function registerCatalogueData(program: Command): void {
             return;
           }
           const view = new ProgressView({ write: (s) => process.stdout.write(s), isTTY: !!process.stdout.isTTY }, !!f.json);
-          const summary = await fixReconcile(engine, profile, report, { onEvent: (e) => view.onEvent(e) });
-          const after = await reconcile(engine, what, which);
+          const summary = await fixReconcile(ops, profile, report, { onEvent: (e) => view.onEvent(e) });
+          const after = await reconcile(ops, what, which);
           if (f.json) process.stdout.write(JSON.stringify(after) + '\n');
           else process.stdout.write(`\nAfter --fix:\n${describe(after)}`);
           process.exitCode =

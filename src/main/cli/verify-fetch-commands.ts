@@ -19,7 +19,7 @@ export function registerVerifyFetch(program: Command): void {
       try {
         const verdicts = await withEngine((engine) =>
           verifyDataset(
-            engine,
+            engine.operationDeps(),
             { name: dataset, proposal: f.proposal, visit: f.visit },
             {
               deep: !!f.deep,
@@ -58,7 +58,7 @@ export function registerVerifyFetch(program: Command): void {
     .action(async (what: string, dest: string, f: { proposal?: string; visit?: string; json?: boolean }) => {
       try {
         const outcomes = await withEngine((engine) =>
-          fetchFiles(engine, what, dest, {
+          fetchFiles(engine.operationDeps(), what, dest, {
             proposal: f.proposal,
             visit: f.visit,
             onFile: (o) => {

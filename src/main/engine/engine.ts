@@ -1,7 +1,8 @@
 // The engine's front door, used by the CLI and the Electron app alike. It owns the long-lived
 // services (journal, local catalogue, hash workers, credentials, logger), wired here and nowhere
 // else, and builds a destination per job. Every kind of job (batch, sync, dry run) is created,
-// continued and finalised by the one job lifecycle (jobs/job-lifecycle.ts).
+// continued and finalised by the one job lifecycle (jobs/job-lifecycle.ts). The operations above
+// it (engine/operations) and the app backend get the parts they name from operationDeps().
 import { resolve } from 'node:path';
 import type { DatasetIdentity, JobEvent, JobKind, JobRecord, JobSummary } from '../../shared/model.js';
 import type { FacilityProfile, UploadPolicy } from '../../shared/profile-schema.js';
@@ -59,6 +60,21 @@ export interface EngineServices {
   log: Logger;
   clock: Clock;
   env: NodeJS.ProcessEnv;
+}
+
+/**
+ * What the operations above the engine (engine/operations: verify, fetch, reconcile, import,
+ * register, catalogue retry) and the app backend's services may use. Each names the few parts it
+ * touches with `Pick<OperationDeps, …>` in its signature; Engine.operationDeps() builds them.
+ */
+export interface OperationDeps extends JobCatalogueDeps {
+  journal: Journal;
+  credentials: CredentialStore;
+  env: NodeJS.ProcessEnv;
+  /** Builds and checks a destination (Engine.openDestination). */
+  openDestination(resolved: ResolvedDestination, policy: UploadPolicy): Promise<Destination>;
+  /** A batch upload through the one job lifecycle (Engine.upload). */
+  upload(profile: FacilityProfile, req: UploadRequest): Promise<JobSummary>;
 }
 
 export class Engine {
@@ -138,6 +154,19 @@ export class Engine {
   catalogueDeps(): JobCatalogueDeps {
     const s = this.services;
     return { catalogues: s.catalogues, local: s.catalogue, hashes: s.hashes, clock: s.clock, log: s.log, dataDir: s.paths.root };
+  }
+
+  /** The parts operations are built on (see OperationDeps), wired here once. */
+  operationDeps(): OperationDeps {
+    const s = this.services;
+    return {
+      ...this.catalogueDeps(),
+      journal: s.journal,
+      credentials: s.credentials,
+      env: s.env,
+      openDestination: (r, p) => this.openDestination(r, p),
+      upload: (p, r) => this.upload(p, r),
+    };
   }
 
   private lifecycleHost(): LifecycleHost {

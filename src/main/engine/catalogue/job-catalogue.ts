@@ -49,7 +49,7 @@ const SETTLE_MS = 60_000;
 
 /** Checks what must hold before anything is sent; throws errors naming the field. */
 export async function prepareJobCatalogue(
-  d: JobCatalogueDeps,
+  d: Pick<JobCatalogueDeps, 'catalogues'>,
   profile: FacilityProfile,
   req: {
     dataset: string;

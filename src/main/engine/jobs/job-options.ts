@@ -9,6 +9,7 @@ import { destinationSchema, uploadPolicySchema } from '../../../shared/profile-s
 import type { FolderRules } from '../../../shared/profile-sync-schema.js';
 import type { JobKind } from '../../../shared/model.js';
 import type { JobCatalogue } from '../catalogue/job-catalogue.js';
+import { catalogueUserSchema, metadataValueSchema } from '../catalogue/outbox/registration-request.js';
 import type { KeyVariables } from '../keys/key-template.js';
 import type { SyncFolder, SyncSettings } from '../sync/sync-rules.js';
 
@@ -38,19 +39,12 @@ const fileSelection = {
   vars: keyVariables,
 };
 
-const metadataValue = z.object({ value: z.union([z.string(), z.number(), z.boolean()]), unit: z.string().optional() });
-const catalogueUser = z.object({
-  username: z.string(),
-  email: z.string().nullable(),
-  groups: z.array(z.string()),
-  displayName: z.string().optional(),
-});
 const jobCatalogueSchema = z.object({
   config: catalogueSchema,
   key: z.string().nullable(),
-  owner: catalogueUser.nullable(),
+  owner: catalogueUserSchema.nullable(),
   technique: z.string().nullable(),
-  scientific: z.record(z.string(), metadataValue),
+  scientific: z.record(z.string(), metadataValueSchema),
   license: z.string(),
   facility: z.string().nullable(),
   beamline: z.string().nullable(),

@@ -6,12 +6,12 @@ import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BeamdropError } from '../../../shared/errors.js';
 import type { CatalogueFile } from '../catalogue/local-catalogue.js';
-import type { Engine } from '../engine.js';
+import type { OperationDeps } from '../engine.js';
 import { checkWindowsRelpath, findCaseCollisions } from '../keys/local-path.js';
 import type { Destination } from '../storage/destination.js';
 import { sha256OfStream } from '../hash/hash-readable.js';
 import { localDataset, selectorOf, type DatasetQuery } from './dataset-lookup.js';
-import { StoredDestinations } from './stored-destinations.js';
+import { StoredDestinations, type StoredDestinationsDeps } from './stored-destinations.js';
 
 export interface FetchOutcome {
   file: CatalogueFile;
@@ -19,12 +19,19 @@ export interface FetchOutcome {
   status: 'fetched' | 'present';
 }
 
+/** The local catalogue's records, the destinations they were stored on, and hashing of what is written. */
+export type FetchDeps = Pick<OperationDeps, 'local' | 'hashes'> & StoredDestinationsDeps;
+
 /**
  * DATASET, DATASET:relpath, or a storage URI recorded in the catalogue. --proposal/--visit
  * (in `which`) narrow the dataset name; a name several datasets share is refused with them listed.
  */
-export function selectFiles(engine: Engine, what: string, which: Omit<DatasetQuery, 'name'> = {}): CatalogueFile[] {
-  const cat = engine.services.catalogue;
+export function selectFiles(
+  d: Pick<OperationDeps, 'local'>,
+  what: string,
+  which: Omit<DatasetQuery, 'name'> = {},
+): CatalogueFile[] {
+  const cat = d.local;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(what)) {
     const hit = cat.filesByUri(what);
     if (hit.length) return hit;
@@ -55,7 +62,7 @@ export function selectFiles(engine: Engine, what: string, which: Omit<DatasetQue
 }
 
 export async function fetchFiles(
-  engine: Engine,
+  d: FetchDeps,
   what: string,
   destDir: string,
   opts: {
@@ -65,7 +72,7 @@ export async function fetchFiles(
     onFile?: (o: FetchOutcome) => void;
   } = {},
 ): Promise<FetchOutcome[]> {
-  const files = selectFiles(engine, what, { proposal: opts.proposal, visit: opts.visit });
+  const files = selectFiles(d, what, { proposal: opts.proposal, visit: opts.visit });
   const platform = opts.platform ?? process.platform;
   if (platform === 'win32') {
     for (const f of files) {
@@ -87,13 +94,13 @@ export async function fetchFiles(
         message: `${clash.join(' and ')} differ only by upper/lower case and would overwrite each other on Windows; fetch them one at a time into different folders.`,
       });
   }
-  const destinations = new StoredDestinations(engine);
+  const destinations = new StoredDestinations(d);
   const outcomes: FetchOutcome[] = [];
   try {
     for (const file of files) {
       const dest = await destinations.of(file);
       const target = join(destDir, ...file.relpath.split('/'));
-      const o = await fetchOne(engine, dest, file, target);
+      const o = await fetchOne(d, dest, file, target);
       outcomes.push(o);
       opts.onFile?.(o);
     }
@@ -103,11 +110,15 @@ export async function fetchFiles(
   return outcomes;
 }
 
-async function fetchOne(engine: Engine, dest: Destination, file: CatalogueFile, target: string): Promise<FetchOutcome> {
+async function fetchOne(
+  d: Pick<OperationDeps, 'hashes'>,
+  dest: Destination,
+  file: CatalogueFile,
+  target: string,
+): Promise<FetchOutcome> {
   const existing = await stat(target).catch(() => null);
   if (existing) {
-    if (existing.size === file.size && (await hashFile(engine, target)) === file.sha256)
-      return { file, target, status: 'present' };
+    if (existing.size === file.size && (await hashFile(d, target)) === file.sha256) return { file, target, status: 'present' };
     throw new BeamdropError({
       code: 'conflict',
       retryable: false,
@@ -117,7 +128,7 @@ async function fetchOne(engine: Engine, dest: Destination, file: CatalogueFile, 
   }
   await mkdir(dirname(target), { recursive: true });
   const temp = `${target}.beamdrop-fetch`;
-  const sha = engine.services.hashes.sha256Stream();
+  const sha = d.hashes.sha256Stream();
   const fh = await open(temp, 'w');
   let size = 0;
   try {
@@ -150,6 +161,6 @@ async function fetchOne(engine: Engine, dest: Destination, file: CatalogueFile, 
   return { file, target, status: 'fetched' };
 }
 
-async function hashFile(engine: Engine, path: string): Promise<string> {
-  return (await sha256OfStream(engine.services.hashes, createReadStream(path, { highWaterMark: 1024 * 1024 }))).sha256;
+async function hashFile(d: Pick<OperationDeps, 'hashes'>, path: string): Promise<string> {
+  return (await sha256OfStream(d.hashes, createReadStream(path, { highWaterMark: 1024 * 1024 }))).sha256;
 }

@@ -5,7 +5,7 @@
 // instrument, facility, technique, and the inputs of a derived dataset.
 import { readFile } from 'node:fs/promises';
 import { BeamdropError } from '../../../shared/errors.js';
-import type { LocalCatalogue } from '../catalogue/local-catalogue.js';
+import type { OperationDeps } from '../engine.js';
 import { POINTER_DESTINATION } from '../catalogue/local/local-adapter.js';
 import { readCrate } from '../catalogue/ro-crate.js';
 
@@ -16,7 +16,12 @@ export interface ImportResult {
   alreadyKnown: number;
 }
 
-export async function importCrate(local: LocalCatalogue, file: string, opts: { dataset?: string } = {}): Promise<ImportResult> {
+export async function importCrate(
+  d: Pick<OperationDeps, 'local'>,
+  file: string,
+  opts: { dataset?: string } = {},
+): Promise<ImportResult> {
+  const { local } = d;
   let json: unknown;
   try {
     json = JSON.parse(await readFile(file, 'utf8'));

@@ -10,8 +10,9 @@ import { resolve } from 'node:path';
 import { BeamdropError } from '../../../shared/errors.js';
 import { datasetLabel, jobIdentity, type DatasetIdentity, type JobEvent, type JobSummary } from '../../../shared/model.js';
 import type { FacilityProfile } from '../../../shared/profile-schema.js';
-import type { Engine } from '../engine.js';
+import type { OperationDeps } from '../engine.js';
 import type { StoredJob } from '../journal/journal.js';
+import { requireJob } from '../jobs/job-lifecycle.js';
 import { keyPrefix } from '../jobs/job-runner.js';
 import { renderKey } from '../keys/key-template.js';
 import { toRemoteRelpath } from '../keys/remote-key.js';
@@ -48,6 +49,11 @@ export interface ReconcileReport {
   fixPlan: string[];
 }
 
+/** The journal's jobs and files, the destination and both catalogues the dataset went to. */
+export type ReconcileDeps = Pick<OperationDeps, 'journal' | 'local' | 'catalogues' | 'openDestination'>;
+/** The job to redo, the outbox to requeue missing registrations, and an upload of the same files. */
+export type FixReconcileDeps = Pick<OperationDeps, 'journal' | 'catalogues' | 'upload'>;
+
 type UploadJob = Extract<StoredJob, { kind: 'batch' | 'sync' }>;
 
 const isUpload = (j: StoredJob): j is UploadJob => j.kind === 'batch' || j.kind === 'sync';
@@ -57,11 +63,11 @@ const isUpload = (j: StoredJob): j is UploadJob => j.kind === 'batch' || j.kind 
  * oldest first). A name or folder that several datasets share is refused with them listed.
  */
 export function datasetFor(
-  engine: Engine,
+  d: Pick<OperationDeps, 'journal'>,
   what: string,
   flags: Omit<DatasetQuery, 'name'> = {},
 ): { identity: DatasetIdentity; jobs: UploadJob[] } {
-  const { journal } = engine.services;
+  const { journal } = d;
   const named = journal.jobsNamed(what).filter(isUpload);
   if (named.length) {
     const identity = oneIdentity(named, { ...flags, name: what });
@@ -107,11 +113,15 @@ export function datasetFor(
   });
 }
 
-export async function reconcile(engine: Engine, what: string, flags: Omit<DatasetQuery, 'name'> = {}): Promise<ReconcileReport> {
-  const { identity, jobs } = datasetFor(engine, what, flags);
+export async function reconcile(
+  d: ReconcileDeps,
+  what: string,
+  flags: Omit<DatasetQuery, 'name'> = {},
+): Promise<ReconcileReport> {
+  const { identity, jobs } = datasetFor(d, what, flags);
   const job = jobs.at(-1)!;
   const o = job.options;
-  const { journal, catalogue: local } = engine.services;
+  const { journal, local } = d;
   const keyOf = (relpath: string) => renderKey(o.keyTemplate, { ...o.vars, relpath });
 
   // What the journal knows the local files were when they were stored (to spot later changes
@@ -137,10 +147,7 @@ export async function reconcile(engine: Engine, what: string, flags: Omit<Datase
     const storedAs = latestOf.get(item.file.path) ?? relpath;
     localFiles.set(relpath, { path: item.file.path, size: item.file.size, mtimeMs: item.file.mtimeMs, storedAs });
   }
-  const destination = await engine.openDestination(
-    { name: job.destination, config: o.destinationConfig, adhoc: o.adhoc },
-    o.policy,
-  );
+  const destination = await d.openDestination({ name: job.destination, config: o.destinationConfig, adhoc: o.adhoc }, o.policy);
   const remote = new Map<string, RemoteObject>();
   try {
     for await (const r of destination.list(keyPrefix(o))) remote.set(r.key, r);
@@ -149,7 +156,7 @@ export async function reconcile(engine: Engine, what: string, flags: Omit<Datase
   }
   const recordedIn = local.lookup(identity, o.catalogue?.key ?? null);
   const recorded = new Map((recordedIn ? local.files(recordedIn.id) : []).map((f) => [f.relpath, f]));
-  const { registered, note, catalogue } = await facilityView(engine, job, [...recorded.keys()]);
+  const { registered, note, catalogue } = await facilityView(d, job, [...recorded.keys()]);
 
   const findings: Finding[] = [];
   let ok = 0;
@@ -223,14 +230,14 @@ function syncFilters(job: Extract<UploadJob, { kind: 'sync' }>): (root: string, 
 }
 
 async function facilityView(
-  engine: Engine,
+  d: Pick<OperationDeps, 'catalogues'>,
   job: UploadJob,
   recorded: string[],
 ): Promise<{ registered: Set<string> | null; note: string | null; catalogue: string }> {
   const o = job.options;
   const jc = o.catalogue;
   if (!jc || jc.config.kind === 'local' || !jc.key) return { registered: null, note: null, catalogue: 'local' };
-  const link = await engine.services.catalogues.link(jc.config, { retries: o.policy.retries });
+  const link = await d.catalogues.link(jc.config, { retries: o.policy.retries });
   const reg = link.store.byKey(jc.key);
   if (!reg) return { registered: new Set(), note: null, catalogue: link.identity };
   if (jc.config.kind === 'icat-plus')
@@ -280,12 +287,12 @@ function planOf(findings: Finding[], destination: string): string[] {
  * to finish first.
  */
 export async function fixReconcile(
-  engine: Engine,
+  d: FixReconcileDeps,
   profile: FacilityProfile,
   report: ReconcileReport,
   opts: { onEvent?: (e: JobEvent) => void } = {},
 ): Promise<JobSummary> {
-  const job = engine.requireJob(report.jobId);
+  const job = requireJob(d.journal, report.jobId);
   if (!isUpload(job)) throw new Error(`job ${job.id} is a ${job.kind}, not an upload`);
   if (job.kind === 'sync' && (job.state === 'running' || job.state === 'stopping' || job.state === 'scanning'))
     throw new BeamdropError({
@@ -297,12 +304,12 @@ export async function fixReconcile(
   const o = job.options;
   const missing = report.findings.filter((f) => f.problem === 'not-registered').map((f) => f.relpath);
   if (missing.length && o.catalogue?.key) {
-    const link = await engine.services.catalogues.link(o.catalogue.config, { retries: o.policy.retries });
+    const link = await d.catalogues.link(o.catalogue.config, { retries: o.policy.retries });
     const reg = link.store.byKey(o.catalogue.key);
     if (reg) link.store.requeue(reg.id, missing);
   }
   const ignored = job.kind === 'sync' ? job.options.sync.folders.flatMap((f) => f.rules.ignore) : [];
-  return engine.upload(profile, {
+  return d.upload(profile, {
     sources: job.sources,
     dataset: job.dataset,
     ...(job.proposal ? { proposal: job.proposal } : {}),

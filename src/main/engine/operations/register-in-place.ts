@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { BeamdropError } from '../../../shared/errors.js';
 import type { RegistrationStatus } from '../../../shared/model.js';
 import type { FacilityProfile } from '../../../shared/profile-schema.js';
-import type { Engine } from '../engine.js';
+import type { OperationDeps } from '../engine.js';
 import { sha256OfStream } from '../hash/hash-readable.js';
 import { toRemoteRelpath } from '../keys/remote-key.js';
 import { jobFilters } from '../scan/filters.js';
@@ -38,7 +38,10 @@ export interface RegisterResult {
 
 const PARALLEL = 4;
 
-export async function registerInPlace(engine: Engine, profile: FacilityProfile, req: RegisterRequest): Promise<RegisterResult> {
+/** The facility catalogue (sign-in, outbox), the local catalogue, hashing where the files are, the clock. */
+export type RegisterDeps = Pick<OperationDeps, 'catalogues' | 'local' | 'hashes' | 'clock'>;
+
+export async function registerInPlace(d: RegisterDeps, profile: FacilityProfile, req: RegisterRequest): Promise<RegisterResult> {
   const root = resolve(req.path);
   const st = await stat(root).catch(() => null);
   if (!st?.isDirectory())
@@ -48,8 +51,8 @@ export async function registerInPlace(engine: Engine, profile: FacilityProfile, 
       file: root,
       message: `${root} is not a folder; give the dataset's folder on the facility storage.`,
     });
-  const jc = await prepareJobCatalogue(engine.catalogueDeps(), profile, req);
-  const { catalogue: local, hashes, clock } = engine.services;
+  const jc = await prepareJobCatalogue(d, profile, req);
+  const { local, hashes, clock } = d;
   const place = storagePlace(root);
   const m = req.metadata ?? {};
   const identity = {
@@ -71,9 +74,7 @@ export async function registerInPlace(engine: Engine, profile: FacilityProfile, 
   });
   const sinks: VerifiedFileSink[] = [new LocalCatalogueSink(local, localId)];
   const link =
-    jc.config.kind !== 'local' && jc.key
-      ? await engine.services.catalogues.link(jc.config, { retries: profile.upload.retries })
-      : null;
+    jc.config.kind !== 'local' && jc.key ? await d.catalogues.link(jc.config, { retries: profile.upload.retries }) : null;
   const request: RegistrationRequest = {
     dataset: req.dataset,
     proposal: req.proposal ?? null,

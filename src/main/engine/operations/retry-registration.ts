@@ -6,24 +6,27 @@
 import { BeamdropError } from '../../../shared/errors.js';
 import type { RegistrationStatus } from '../../../shared/model.js';
 import type { FacilityProfile } from '../../../shared/profile-schema.js';
-import type { Engine } from '../engine.js';
+import type { OperationDeps } from '../engine.js';
 import type { CatalogueLink } from '../catalogue/catalogue-service.js';
 import type { Registration } from '../catalogue/outbox/outbox-store.js';
 import { typedMetadata } from '../catalogue/techniques/technique-templates.js';
 import { oneOf, queryLabel, selectorOf, type DatasetQuery } from './dataset-lookup.js';
 
-export async function catalogueLink(engine: Engine, profile: FacilityProfile): Promise<CatalogueLink> {
-  return engine.services.catalogues.link(profile.catalogue, { retries: profile.upload.retries });
+export async function catalogueLink(d: Pick<OperationDeps, 'catalogues'>, profile: FacilityProfile): Promise<CatalogueLink> {
+  return d.catalogues.link(profile.catalogue, { retries: profile.upload.retries });
 }
 
+/** The catalogue's outbox, and the local catalogue that gets the same metadata fix. */
+export type RetryDeps = Pick<OperationDeps, 'catalogues' | 'local'>;
+
 export async function retryRegistration(
-  engine: Engine,
+  d: RetryDeps,
   profile: FacilityProfile,
   which: DatasetQuery | string,
   fix: { metadata?: Record<string, string>; proposal?: string },
   waitMs = 60_000,
 ): Promise<RegistrationStatus[]> {
-  const link = await catalogueLink(engine, profile);
+  const link = await catalogueLink(d, profile);
   const regs = registrationsOf(link, which);
   const dataset = selectorOf(which).name;
   for (const reg of regs) {
@@ -41,7 +44,7 @@ export async function retryRegistration(
       if (fix.metadata.sample) req.sample = fix.metadata.sample;
       if (fix.metadata.description) req.description = fix.metadata.description;
       // The local catalogue (and so the RO-Crate) gets the fix too.
-      const local = engine.services.catalogue;
+      const { local } = d;
       const identity = { catalogue: link.identity, proposal: reg.proposal, visit: reg.visit, name: reg.dataset };
       if (local.lookup(identity, reg.key))
         local.ensureDataset(identity, fix.metadata, {
@@ -93,8 +96,12 @@ export function registrationStatus(link: CatalogueLink, which?: DatasetQuery): R
 }
 
 /** Sends what waits in the outbox now (after an outage or a new sign-in) and reports where each dataset stands. */
-export async function pushOutbox(engine: Engine, profile: FacilityProfile, waitMs: number): Promise<RegistrationStatus[]> {
-  const link = await catalogueLink(engine, profile);
+export async function pushOutbox(
+  d: Pick<OperationDeps, 'catalogues'>,
+  profile: FacilityProfile,
+  waitMs: number,
+): Promise<RegistrationStatus[]> {
+  const link = await catalogueLink(d, profile);
   const regs = link.store.list({ catalogue: link.identity }).filter((r) => r.state === 'pending' || r.state === 'waiting-login');
   for (const r of regs) link.store.retry(r.id);
   return link.settle(

@@ -3,23 +3,26 @@
 // that several datasets share (other proposals or visits) is refused until --proposal/--visit say which.
 import { BeamdropError } from '../../../shared/errors.js';
 import { datasetLabel } from '../../../shared/model.js';
-import type { Engine } from '../engine.js';
+import type { OperationDeps } from '../engine.js';
 import type { CatalogueFile } from '../catalogue/local-catalogue.js';
 import type { VerifyResult } from '../storage/destination.js';
 import { localDataset, type DatasetQuery } from './dataset-lookup.js';
-import { StoredDestinations } from './stored-destinations.js';
+import { StoredDestinations, type StoredDestinationsDeps } from './stored-destinations.js';
 
 export interface FileVerdict {
   file: CatalogueFile;
   result: VerifyResult;
 }
 
+/** The local catalogue's records of the dataset, and the destinations they were stored on. */
+export type VerifyDeps = Pick<OperationDeps, 'local'> & StoredDestinationsDeps;
+
 export async function verifyDataset(
-  engine: Engine,
+  d: VerifyDeps,
   which: DatasetQuery | string | number,
   opts: { deep: boolean; onFile?: (v: FileVerdict) => void },
 ): Promise<FileVerdict[]> {
-  const local = engine.services.catalogue;
+  const { local } = d;
   const info = typeof which === 'number' ? local.dataset(which) : localDataset(local, which);
   const files = info ? local.files(info.id) : [];
   if (!info || !files.length) {
@@ -31,7 +34,7 @@ export async function verifyDataset(
       message: `no verified files are recorded for dataset ${info ? datasetLabel(info) : `#${String(which)}`} yet; \`beamdrop status\` shows what is being uploaded.`,
     });
   }
-  const destinations = new StoredDestinations(engine);
+  const destinations = new StoredDestinations(d);
   const verdicts: FileVerdict[] = [];
   try {
     for (const file of files) {

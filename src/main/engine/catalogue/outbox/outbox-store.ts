@@ -1,13 +1,15 @@
 // The outbox tables of the journal (migration 003): registrations, their queued files and the
 // blocks those files were sent in. Every call is one small synchronous transaction, so what the
 // worker is about to do is on disk before it does it, and what the catalogue answered is on disk
-// before the next step.
+// before the next step. A registration's request is parsed with its schema when its row is read
+// (and checked when written), so a row another version wrote differently is an error naming it.
 import type { Statement } from 'better-sqlite3';
-import type { ErrorInfo } from '../../../../shared/errors.js';
-import type { RegistrationState, RegistrationStatus } from '../../../../shared/model.js';
+import type { z } from 'zod';
+import { BeamdropError, type ErrorInfo } from '../../../../shared/errors.js';
+import { datasetLabel, type RegistrationState, type RegistrationStatus } from '../../../../shared/model.js';
 import type { Journal } from '../../journal/journal.js';
 import type { DatasetRef } from '../catalogue-adapter.js';
-import type { RegistrationRequest } from './registration-request.js';
+import { registrationRequestSchema, type RegistrationRequest } from './registration-request.js';
 
 export interface Registration {
   id: number;
@@ -57,14 +59,55 @@ type RegRow = {
   updated_at: number;
 };
 
+function unreadable(r: Pick<RegRow, 'id' | 'catalogue' | 'dataset' | 'proposal'>, what: string): BeamdropError {
+  return new BeamdropError({
+    code: 'internal',
+    retryable: false,
+    dataset: r.dataset,
+    field: 'request',
+    message: `registration ${r.id} of dataset ${datasetLabel({ name: r.dataset, proposal: r.proposal, visit: null })} in ${r.catalogue} cannot be read from the journal: ${what}. It was probably written by another version of Beamdrop; run that version to send it.`,
+  });
+}
+
+/** Parses a stored request with its schema: a mismatch is an error naming the registration, never a silent loss. */
+function parseRequest(r: Pick<RegRow, 'id' | 'catalogue' | 'dataset' | 'proposal' | 'request'>): RegistrationRequest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(r.request);
+  } catch {
+    throw unreadable(r, 'its stored request is not JSON');
+  }
+  const parsed = registrationRequestSchema.safeParse(raw);
+  if (!parsed.success) throw unreadable(r, `its stored request does not match (${issuesOf(parsed.error)})`);
+  return parsed.data;
+}
+
+/** The request as it is journaled; one that would not read back is refused before it is written. */
+function storedRequest(request: RegistrationRequest): string {
+  const parsed = registrationRequestSchema.safeParse(request);
+  if (!parsed.success)
+    throw new BeamdropError({
+      code: 'internal',
+      retryable: false,
+      dataset: request.dataset,
+      field: 'request',
+      message: `the registration of dataset "${request.dataset}" cannot be journaled: ${issuesOf(parsed.error)}.`,
+    });
+  return JSON.stringify(request);
+}
+
+function issuesOf(error: z.ZodError): string {
+  return error.issues.map((i) => `${['request', ...i.path].join('.')}: ${i.message}`).join('; ');
+}
+
 const toReg = (r: RegRow): Registration => {
-  const request = JSON.parse(r.request) as RegistrationRequest;
+  const request = parseRequest(r);
   return {
     id: r.id,
     catalogue: r.catalogue,
     dataset: r.dataset,
     proposal: r.proposal,
-    visit: request.visit ?? null,
+    visit: request.visit,
     key: r.idem_key,
     request,
     state: r.state,
@@ -115,7 +158,7 @@ export class OutboxStore {
     this.sql(
       `INSERT INTO registrations (catalogue, dataset, proposal, idem_key, request, state, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (idem_key) DO NOTHING`,
-    ).run(catalogue, request.dataset, request.proposal, key, JSON.stringify(request), t, t);
+    ).run(catalogue, request.dataset, request.proposal, key, storedRequest(request), t, t);
     return this.byKey(key)!;
   }
 
@@ -371,7 +414,7 @@ export class OutboxStore {
   retry(id: number, request?: RegistrationRequest): void {
     this.sql(
       `UPDATE registrations SET state = 'pending', next_at = 0, attempts = 0, request = COALESCE(?, request), updated_at = ? WHERE id = ?`,
-    ).run(request ? JSON.stringify(request) : null, this.now(), id);
+    ).run(request ? storedRequest(request) : null, this.now(), id);
   }
 
   /**

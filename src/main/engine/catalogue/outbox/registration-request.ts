@@ -1,7 +1,10 @@
 // What the outbox journals for one dataset (the request), its idempotency key, and the draft the
 // catalogue finally receives. Ownership is resolved when the dataset is created, from the user
-// who started the upload and the proposal as the catalogue knows it then.
+// who started the upload and the proposal as the catalogue knows it then. The request is parsed
+// with one schema when the outbox reads its row (outbox-store.ts), so a row that does not match is
+// an error naming the registration, never a silent loss.
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import type { CatalogueConfig } from '../../../../shared/profile-catalogue-schema.js';
 import {
   CatalogueError,
@@ -34,6 +37,48 @@ export interface RegistrationRequest {
   /** false for sync sessions: ICAT keeps complete=false until the session ends. */
   complete: boolean;
 }
+
+/** Compile-time check that a schema's output is exactly an interface declared elsewhere (both ways). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+/** A scientific metadata value as the technique template typed it (job options journal these too). */
+export const metadataValueSchema = z.object({
+  value: z.union([z.string(), z.number(), z.boolean()]),
+  unit: z.string().optional(),
+});
+const _metadataValue: Same<z.output<typeof metadataValueSchema>, MetadataValue> = true;
+
+/** The signed-in user as journaled with a job and its registration. */
+export const catalogueUserSchema = z.object({
+  username: z.string(),
+  email: z.string().nullable(),
+  groups: z.array(z.string()),
+  displayName: z.string().optional(),
+});
+const _catalogueUser: Same<z.output<typeof catalogueUserSchema>, CatalogueUser> = true;
+
+/** Every field Beamdrop has written since the outbox existed; a field added later must be optional or have a default. */
+export const registrationRequestSchema = z.object({
+  dataset: z.string(),
+  proposal: z.string().nullable(),
+  /** Read as none when absent, as the outbox always has. */
+  visit: z.string().nullable().default(null),
+  type: z.enum(['raw', 'derived']),
+  technique: z.string().nullable(),
+  sample: z.string().nullable(),
+  description: z.string().nullable(),
+  metadata: z.record(z.string(), metadataValueSchema),
+  sourceFolder: z.string(),
+  creationTime: z.string(),
+  owner: catalogueUserSchema.nullable(),
+  instrument: z.string().nullable(),
+  facility: z.string().nullable(),
+  inputDatasets: z.array(z.string()),
+  usedSoftware: z.array(z.string()),
+  complete: z.boolean(),
+});
+const _request: Same<z.output<typeof registrationRequestSchema>, RegistrationRequest> = true;
+void [_metadataValue, _catalogueUser, _request];
 
 /** How a catalogue is named in the journal and in messages: "scicat https://host". */
 export function catalogueIdentity(config: CatalogueConfig): string {
