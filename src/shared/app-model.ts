@@ -116,6 +116,8 @@ export interface DatasetSummaryView {
   proposal: string | null;
   /** With name and proposal, which dataset this is (the same name may be in several proposals or visits). */
   visit?: string | null;
+  /** The catalogue it is registered in ("local", "scicat https://host"): the same name, proposal and visit may be in two. */
+  catalogue?: string;
   files: number;
   bytes: number;
   createdAt: number;

@@ -110,6 +110,8 @@ export const COMMAND_REQUESTS = {
     /** The dataset of this proposal and visit (null: none); left out: the only one of that name. */
     proposal: z.string().max(250).nullable().optional(),
     visit: z.string().max(250).nullable().optional(),
+    /** The dataset of this catalogue (the same name, proposal and visit may be in two catalogues). */
+    catalogue: z.string().max(500).optional(),
     offset: z.int().min(0),
     limit: z.int().min(1).max(1000),
   }),
@@ -117,6 +119,7 @@ export const COMMAND_REQUESTS = {
     name: z.string().min(1).max(250),
     proposal: z.string().max(250).nullable().optional(),
     visit: z.string().max(250).nullable().optional(),
+    catalogue: z.string().max(500).optional(),
     deep: z.boolean(),
   }),
 

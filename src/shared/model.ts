@@ -39,9 +39,11 @@ export function datasetLabel(id: Pick<DatasetIdentity, 'name' | 'proposal' | 'vi
 export type JobKind = 'batch' | 'sync' | 'dry-run';
 /**
  * `stopping`: a sync job asked to end (by `beamdrop stop` or Ctrl-C) that is finishing its backlog.
+ * `finishing`: every file is settled and the dataset is being finalised (catalogue, RO-Crate); a job
+ * left `finishing` by a killed process is finalised by the next resume or rerun. `done` only after that.
  * `cancelled`: stopped for good by `beamdrop cancel` (or replaced by `--new-job`); never continued.
  */
-export type JobState = 'scanning' | 'running' | 'stopping' | 'paused' | 'done' | 'failed' | 'cancelled';
+export type JobState = 'scanning' | 'running' | 'stopping' | 'paused' | 'finishing' | 'done' | 'failed' | 'cancelled';
 
 /** The dataset a job belongs to. */
 export function jobIdentity(job: Pick<JobRecord, 'catalogue' | 'proposal' | 'visit' | 'dataset'>): DatasetIdentity {
@@ -140,7 +142,15 @@ export type JobNoteKind =
   | 'options-updated'
   /** `--new-job`: the unfinished job it would have continued was cancelled. */
   | 'job-replaced'
-  /** The dataset was finalised: complete in the local catalogue, RO-Crate written, the catalogue told. */
+  /** A rerun with other -p values: what the facility catalogue's registration does with them. */
+  | 'registration-updated'
+  /** A rerun continued the job with the file selection and keys it was started with, though the profile gives other ones now. */
+  | 'options-kept'
+  /** A job whose finalisation was interrupted (every file settled, state `finishing`) is finalised now. */
+  | 'finalising'
+  /** The RO-Crate could not be written beside the data: files stored and registered, the manifest is missing. */
+  | 'crate-not-written'
+  /** The dataset was finalised: complete in the local catalogue, the catalogue told, RO-Crate written. */
   | 'dataset-finalised';
 
 /** Things a sync job tells the operator that are not a file state. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { parseSize } from './sizes.js';
 import { profileCatalogueShape } from './profile-catalogue-schema.js';
 import { DEFAULT_EXCLUDE, globSchema } from './profile-globs.js';
+import { DEFAULT_KEY_TEMPLATE } from './key-template-default.js';
 import { syncSchema } from './profile-sync-schema.js';
 
 export const TEMPLATE_VARIABLES = ['facility', 'beamline', 'proposal', 'visit', 'dataset', 'date', 'relpath'] as const;
@@ -19,28 +20,29 @@ const size = (what: string) =>
     return n;
   });
 
-const keyTemplate = z.string({ error: 'write a key template such as "{proposal}/{dataset}/{relpath}"' }).superRefine((t, ctx) => {
-  const vars = [...t.matchAll(/\{([^}]*)\}/g)].map((m) => m[1] ?? '');
-  for (const v of vars) {
-    if (!(TEMPLATE_VARIABLES as readonly string[]).includes(v)) {
+const keyTemplate = z
+  .string({ error: 'write a key template such as "{proposal}/{visit}/{dataset}/{relpath}"' })
+  .superRefine((t, ctx) => {
+    const vars = [...t.matchAll(/\{([^}]*)\}/g)].map((m) => m[1] ?? '');
+    for (const v of vars) {
+      if (!(TEMPLATE_VARIABLES as readonly string[]).includes(v)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown variable {${v}}; use only ${TEMPLATE_VARIABLES.map((x) => `{${x}}`).join(' ')}`,
+        });
+      }
+    }
+    if (!vars.includes('relpath')) {
       ctx.addIssue({
         code: 'custom',
-        message: `unknown variable {${v}}; use only ${TEMPLATE_VARIABLES.map((x) => `{${x}}`).join(' ')}`,
+        message:
+          'the template must end with {relpath} so that every file gets its own key, e.g. "{proposal}/{visit}/{dataset}/{relpath}"',
       });
     }
-  }
-  if (!vars.includes('relpath')) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'the template must end with {relpath} so that every file gets its own key, e.g. "{proposal}/{dataset}/{relpath}"',
-    });
-  }
-  if (t.startsWith('/') || t.split('/').includes('..')) {
-    ctx.addIssue({ code: 'custom', message: 'keys are relative: remove the leading "/" and any ".." segment' });
-  }
-});
-
-const DEFAULT_TEMPLATE = '{proposal}/{dataset}/{relpath}';
+    if (t.startsWith('/') || t.split('/').includes('..')) {
+      ctx.addIssue({ code: 'custom', message: 'keys are relative: remove the leading "/" and any ".." segment' });
+    }
+  });
 
 const noSecrets = {
   error:
@@ -54,7 +56,7 @@ const s3Destination = z.strictObject({
   bucket: z
     .string({ error: 'write the bucket name, e.g. bucket: raw-data' })
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'bucket names are 3–63 lower-case letters, digits, dots and hyphens' }),
-  keyTemplate: keyTemplate.default(DEFAULT_TEMPLATE),
+  keyTemplate: keyTemplate.default(DEFAULT_KEY_TEMPLATE),
   credentials: z
     .strictObject({
       accessKeyId: z.string({ error: 'write the access key id (not the secret), e.g. accessKeyId: AKIA…' }),
@@ -66,7 +68,7 @@ const s3Destination = z.strictObject({
 const webdavDestination = z.strictObject({
   kind: z.literal('webdav'),
   url: z.url({ error: 'write the WebDAV collection URL, e.g. https://dav.facility.example/archive' }),
-  keyTemplate: keyTemplate.default(DEFAULT_TEMPLATE),
+  keyTemplate: keyTemplate.default(DEFAULT_KEY_TEMPLATE),
   credentials: z
     .strictObject({
       username: z.string({ error: 'write the WebDAV user name, e.g. username: operator' }),
@@ -78,7 +80,7 @@ const webdavDestination = z.strictObject({
 const filesystemDestination = z.strictObject({
   kind: z.literal('filesystem'),
   root: z.string({ error: 'write the absolute folder of the archive, e.g. root: /mnt/archive' }).min(1),
-  keyTemplate: keyTemplate.default(DEFAULT_TEMPLATE),
+  keyTemplate: keyTemplate.default(DEFAULT_KEY_TEMPLATE),
 });
 
 export const destinationSchema = z.discriminatedUnion('kind', [s3Destination, webdavDestination, filesystemDestination], {

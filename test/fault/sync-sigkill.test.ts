@@ -169,9 +169,10 @@ describe.each(['watch', 'poll'] as const)('SIGKILL of a %s-mode watcher during a
     expect(stop.stdout).toMatch(new RegExp(`Job ${jobId} is done`));
     const ended = await second.done;
     expect(ended.code, ended.stderr).toBe(0);
-    expect(spawnSync(process.execPath, [CLI, 'stop', String(jobId)], { env, encoding: 'utf8', timeout: 60_000 }).stdout).toMatch(
-      /has already finished/,
-    );
+    // A job that has ended is in the wrong state for `stop` (exit 2), not paused.
+    const again = spawnSync(process.execPath, [CLI, 'stop', String(jobId)], { env, encoding: 'utf8', timeout: 60_000 });
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/has already finished/);
 
     const keys = await listKeys(direct, bucket, 'D/');
     expect(keys).toEqual([...written.keys()].map((r) => `D/${r}`).sort());

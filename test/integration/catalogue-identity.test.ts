@@ -87,7 +87,8 @@ describe('dataset identity in the local catalogue', () => {
 
       // Each crate, beside its own data and in its own local folder, names only its own dataset.
       const crateA = join(s.archive, '20170251', 'ds1-ro-crate-metadata.json');
-      const crateB = join(s.archive, '99999', 'ds1-ro-crate-metadata.json');
+      // The default key template puts the visit in the keys: {proposal}/{visit}/{dataset}/{relpath}.
+      const crateB = join(s.archive, '99999', 'v2', 'ds1-ro-crate-metadata.json');
       expect(readFileSync(join(s.home, 'crates', '20170251', 'ds1-ro-crate-metadata.json'), 'utf8')).toBe(
         readFileSync(crateA, 'utf8'),
       );
@@ -106,7 +107,7 @@ describe('dataset identity in the local catalogue', () => {
           .sort(),
       ).toEqual(['d/1.h5', 'd/2.h5', 'd/3.h5']);
       expect(ga.filter((e) => e['@type'] === 'File').every((e) => String(e['@id']).includes('/20170251/ds1/'))).toBe(true);
-      expect(gb.filter((e) => e['@type'] === 'File').every((e) => String(e['@id']).includes('/99999/ds1/'))).toBe(true);
+      expect(gb.filter((e) => e['@type'] === 'File').every((e) => String(e['@id']).includes('/99999/v2/ds1/'))).toBe(true);
       expect(JSON.stringify(ga)).not.toMatch(/99999|buffer-only|"v2"/);
       // The visit is named in its own crate only.
       expect(gb.filter((e) => e['@type'] === 'Event').map((e) => e.identifier)).toEqual(['v2']);
@@ -311,7 +312,7 @@ describe('reconcile per dataset identity', () => {
 
       writeFileSync(join(src, 'img_4.cbf'), 'image 4, written after the session');
       writeFileSync(join(src, 'img_5.cbf.part'), 'still being written');
-      rmSync(join(s.archive, 'P5', 'live', 'img_1.cbf'));
+      rmSync(join(s.archive, 'P5', 'v1', 'live', 'img_1.cbf'));
       const report = await reconcile(s.engine.operationDeps(), 'live');
       expect(report).toMatchObject({ kind: 'sync', proposal: 'P5', visit: 'v1', ok: 3 });
       expect(report.findings).toEqual([
@@ -321,8 +322,8 @@ describe('reconcile per dataset identity', () => {
 
       const fixed = await fixReconcile(s.engine.operationDeps(), s.profile, report);
       expect(fixed.failures).toEqual([]);
-      expect(readFileSync(join(s.archive, 'P5', 'live', 'img_4.cbf'), 'utf8')).toBe('image 4, written after the session');
-      expect(existsSync(join(s.archive, 'P5', 'live', 'img_5.cbf.part'))).toBe(false);
+      expect(readFileSync(join(s.archive, 'P5', 'v1', 'live', 'img_4.cbf'), 'utf8')).toBe('image 4, written after the session');
+      expect(existsSync(join(s.archive, 'P5', 'v1', 'live', 'img_5.cbf.part'))).toBe(false);
       expect(await reconcile(s.engine.operationDeps(), 'live', { visit: 'v1' })).toMatchObject({ ok: 5, findings: [] });
       expect(s.engine.services.catalogue.matching({ name: 'live' })).toHaveLength(1);
     } finally {

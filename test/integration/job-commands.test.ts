@@ -5,7 +5,7 @@
 // filters that match nothing leave no running job behind.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ErrorInfo } from '../../src/shared/errors.js';
@@ -90,6 +90,10 @@ describe('job commands', () => {
     }
     expect(readdirSync(paths.archive).filter((f) => f.endsWith(CRATE_SUFFIX))).toEqual([`live${CRATE_SUFFIX}`]);
     expect(jobs().find((j) => String(j.id) === id)).toMatchObject({ kind: 'sync', state: 'done' });
+    // Stopping it again: the job is in the wrong state for the command (exit 2), not paused (3).
+    const again = beamdrop('stop', id, '--json');
+    expect(again.status).toBe(2);
+    expect(errorOf(again.stdout)).toMatchObject({ code: 'job-state', message: expect.stringMatching(/already finished/) });
   }, 90_000);
 
   it('cancel says what happens, needs --yes without a terminal, and ends a paused watch for good', async () => {
@@ -114,6 +118,9 @@ describe('job commands', () => {
     const resumed = beamdrop('watch', '--resume', id, '--json');
     expect(resumed.status).toBe(2);
     expect(errorOf(resumed.stdout)).toMatchObject({ code: 'job-state' });
+    const stopped = beamdrop('stop', id, '--json');
+    expect(stopped.status).toBe(2);
+    expect(errorOf(stopped.stdout)).toMatchObject({ code: 'job-state', message: expect.stringMatching(/ended \(cancelled/) });
     const forget = beamdrop('forget', id, '--yes', '--json');
     expect(forget.status).toBe(2);
     expect(errorOf(forget.stdout)).toMatchObject({
@@ -121,6 +128,47 @@ describe('job commands', () => {
       message: expect.stringMatching(/verify and fetch need it/),
     });
   }, 60_000);
+
+  it("a second dataset whose keys would share the first one's folder exits 2 before any job exists", () => {
+    const root = mkdtempSync(join(tmpdir(), 'bd-jobcmd-legacy-'));
+    const profile = join(root, 'profile.yaml');
+    mkdirSync(join(root, 'archive'));
+    writeFileSync(
+      profile,
+      [
+        'destinations:',
+        `  legacy: { kind: filesystem, root: "${join(root, 'archive')}", keyTemplate: "{proposal}/{dataset}/{relpath}" }`,
+        '',
+      ].join('\n'),
+    );
+    const upload = (visit: string, text: string) =>
+      beamdrop(
+        'upload',
+        makeTree({ 'a.cbf': text }),
+        '--dataset',
+        'shared',
+        '--proposal',
+        'P',
+        '--visit',
+        visit,
+        '--profile',
+        profile,
+        '--json',
+      );
+    expect(upload('v1', 'one').status).toBe(0);
+    const before = jobs().length;
+    const second = upload('v2', 'two');
+    expect(second.status).toBe(2);
+    expect(errorOf(second.stdout)).toMatchObject({
+      code: 'destination-invalid',
+      field: 'keyTemplate',
+      message: expect.stringMatching(
+        /"shared" \(proposal P, visit v2\).*"shared" \(proposal P, visit v1\).*\{proposal\}\/\{visit\}\/\{dataset\}\/\{relpath\}/s,
+      ),
+    });
+    expect(jobs()).toHaveLength(before);
+    expect(readFileSync(join(root, 'archive', 'P', 'shared', 'a.cbf'), 'utf8')).toBe('one');
+  });
 
   it('bad input leaves no job; filters that match nothing fail the job, which forget then removes', () => {
     const before = jobs().length;

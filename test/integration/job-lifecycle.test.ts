@@ -4,10 +4,12 @@
 // (continues with new metadata, refuses other filters unless --new-job); bad input leaves no job;
 // filters that match nothing fail the job; cancel and forget say what happens and refuse the rest.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { JobEvent, JobSummary } from '../../src/shared/model.js';
+import { destinationSchema } from '../../src/shared/profile-schema.js';
 import { syncSchema } from '../../src/shared/profile-sync-schema.js';
 import { CRATE_SUFFIX } from '../../src/main/engine/catalogue/ro-crate.js';
 import { harness, makeTree, type Harness } from '../support/engine-harness.js';
@@ -278,5 +280,318 @@ describe('sync sessions', () => {
     expect(existsSync(join(h.archive, 'P2', `sync-final${CRATE_SUFFIX}`))).toBe(true);
     expect(h.engine.services.journal.events(summary.job.id).map((e) => e.type)).toContain('dataset-finished');
     await expect(h.engine.resumeWatch(summary.job.id)).rejects.toMatchObject({ code: 'job-state' });
+  }, 60_000);
+});
+
+// ---- review findings on the issue-8 change (2, 6, 8, 11, 12)
+
+/** Another connection to the engine's journal file, as another version of Beamdrop would open it. */
+function journalFile(): Database.Database {
+  return new Database(h.engine.services.paths.journal);
+}
+
+/** The harness profile plus a filesystem destination "legacy" with the key template of earlier versions. */
+function legacyProfile(root = mkdtempSync(join(tmpdir(), 'bd-legacy-'))) {
+  return {
+    ...h.profile,
+    destinations: {
+      ...h.profile.destinations,
+      legacy: destinationSchema.parse({ kind: 'filesystem', root, keyTemplate: '{proposal}/{dataset}/{relpath}' }),
+    },
+  };
+}
+
+describe('two datasets never share a storage folder (finding 2)', () => {
+  it('refuses, before any job exists, a dataset whose keys would go under the folder another dataset stored into', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'bd-legacy-'));
+    const profile = legacyProfile(root);
+    const v1 = await h.engine.upload(profile, {
+      sources: [makeTree({ 'a.cbf': 'visit one', 's.cbf': 'same' })],
+      dataset: 'shared',
+      proposal: 'P',
+      visit: 'v1',
+      destination: 'legacy',
+    });
+    expect(v1.counts).toEqual({ verified: 2 });
+    const before = h.engine.services.journal.records(1000).length;
+    const src2 = makeTree({ 'a.cbf': 'visit two', 's.cbf': 'same' });
+    for (const dryRun of [false, true]) {
+      const refused = h.engine.upload(profile, {
+        sources: [src2],
+        dataset: 'shared',
+        proposal: 'P',
+        visit: 'v2',
+        destination: 'legacy',
+        dryRun,
+      });
+      await expect(refused).rejects.toMatchObject({ code: 'destination-invalid', field: 'keyTemplate', dataset: 'shared' });
+      const message = ((await refused.catch((e: unknown) => e)) as Error).message;
+      expect(message).toContain('"shared" (proposal P, visit v2)');
+      expect(message).toContain(`job ${v1.job.id} already stored files of dataset "shared" (proposal P, visit v1)`);
+      expect(message).toContain('"P/shared/"');
+      expect(message).toContain('keyTemplate: "{proposal}/{visit}/{dataset}/{relpath}"');
+    }
+    expect(h.engine.services.journal.records(1000)).toHaveLength(before);
+    // Nothing of visit v2 reached visit v1's folder.
+    expect(readFileSync(join(root, 'P', 'shared', 'a.cbf'), 'utf8')).toBe('visit one');
+    expect(h.engine.services.catalogue.matching({ name: 'shared' })).toHaveLength(1);
+  });
+
+  it('the default key template tells visits apart and keeps the keys of datasets without a visit', async () => {
+    const up = (visit: string | undefined, text: string) =>
+      h.engine.upload(h.profile, {
+        sources: [makeTree({ 'a.cbf': text })],
+        dataset: 'by-visit',
+        proposal: 'PV',
+        ...(visit ? { visit } : {}),
+        destination: 'filesystem',
+      });
+    for (const [visit, text] of [
+      ['v1', 'one'],
+      ['v2', 'two'],
+      [undefined, 'none'],
+    ] as const)
+      expect((await up(visit, text)).counts).toEqual({ verified: 1 });
+    expect(readFileSync(join(h.archive, 'PV', 'v1', 'by-visit', 'a.cbf'), 'utf8')).toBe('one');
+    expect(readFileSync(join(h.archive, 'PV', 'v2', 'by-visit', 'a.cbf'), 'utf8')).toBe('two');
+    expect(readFileSync(join(h.archive, 'PV', 'by-visit', 'a.cbf'), 'utf8')).toBe('none');
+  });
+
+  it('jobs keep the key template they were started with, and a dataset keeps its folder when the template changes', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'bd-legacy-'));
+    const old = legacyProfile(root);
+    // The same destination once the profile takes the default template (as the local archive did on upgrade).
+    const now = {
+      ...old,
+      destinations: { ...old.destinations, legacy: destinationSchema.parse({ kind: 'filesystem', root }) },
+    };
+    const src = makeTree({ 'a.cbf': 'alpha', 'b.cbf': 'bravo' });
+    const req = { sources: [src], dataset: 'kept-keys', proposal: 'PK', visit: 'v1', destination: 'legacy' };
+    const stop = new AbortController();
+    const first = await h.engine.upload(old, {
+      ...req,
+      policy: { concurrency: 1 },
+      signal: stop.signal,
+      onEvent: (e) => {
+        if (e.type === 'file-state' && e.state === 'verified') stop.abort();
+      },
+    });
+    expect(first.job.state).toBe('paused');
+    const rec = recorder();
+    const again = await h.engine.upload(now, { ...req, onEvent: rec.onEvent });
+    expect(again.job).toMatchObject({ id: first.job.id, state: 'done' });
+    expect(readdirSync(join(root, 'PK', 'kept-keys')).sort()).toEqual(['a.cbf', 'b.cbf']);
+    const kept = notes(rec.events).find((n) => n.kind === 'options-kept');
+    expect(kept?.message).toMatch(
+      /the key template of "legacy" \(from the profile\): was "\{proposal\}\/\{dataset\}\/\{relpath\}", now "\{proposal\}\/\{visit\}\/\{dataset\}\/\{relpath\}"/,
+    );
+    expect(h.engine.services.journal.job(first.job.id)!.options.keyTemplate).toBe('{proposal}/{dataset}/{relpath}');
+
+    // A new job of the same dataset: its files join the dataset's folder, with a note.
+    writeFileSync(join(src, 'c.cbf'), 'charlie');
+    const rec2 = recorder();
+    const third = await h.engine.upload(now, { ...req, onEvent: rec2.onEvent });
+    expect(third.job.id).not.toBe(first.job.id);
+    expect(readdirSync(join(root, 'PK', 'kept-keys')).sort()).toEqual(['a.cbf', 'b.cbf', 'c.cbf']);
+    expect(existsSync(join(root, 'PK', 'v1'))).toBe(false);
+    expect(notes(rec2.events).find((n) => n.kind === 'options-kept')?.message).toMatch(
+      /already has files under "PK\/kept-keys\/" on "legacy" \(job \d+\).*keeps it, so that the dataset stays in one folder/,
+    );
+  });
+});
+
+describe("jobs written before the operator's patterns were stored apart (finding 6)", () => {
+  /** Rewrites a job's stored options to what the version before this one wrote (no `own`, no default excludes). */
+  function asWrittenBefore(jobId: number, sync = false): void {
+    const db = journalFile();
+    try {
+      const row = db.prepare('SELECT options FROM jobs WHERE id = ?').get(jobId) as { options: string };
+      const o = JSON.parse(row.options) as Record<string, unknown> & {
+        exclude: string[];
+        own?: { exclude: string[] };
+        sync?: { folders: { rules: { ignore: string[] }; inner: { rules: { ignore: string[] } }[] }[] };
+      };
+      o.exclude = [...(o.own?.exclude ?? [])];
+      delete o.own;
+      if (sync)
+        for (const f of o.sync!.folders) {
+          f.rules.ignore = ['*.tmp', '*.part', '~*', '.*'];
+          for (const i of f.inner) i.rules.ignore = ['*.tmp', '*.part', '~*', '.*'];
+        }
+      db.prepare('UPDATE jobs SET options = ? WHERE id = ?').run(JSON.stringify(o), jobId);
+    } finally {
+      db.close();
+    }
+  }
+
+  it('a paused batch job continues with "the same command again", keeping its selection, and says so', async () => {
+    const src = makeTree({ 'a.dat': 'alpha', 'b.dat': 'bravo' });
+    const req = { sources: [src], dataset: 'pre-upgrade', proposal: 'P6', exclude: ['*.log'] };
+    const first = await pausedUpload(req);
+    asWrittenBefore(first.job.id);
+    const rec = recorder();
+    const again = await h.engine.upload(h.profile, { ...req, destination: 'filesystem', onEvent: rec.onEvent });
+    expect(again.job).toMatchObject({ id: first.job.id, state: 'done' });
+    expect(again.counts).toEqual({ verified: 2 });
+    const kept = notes(rec.events).find((n) => n.kind === 'options-kept');
+    expect(kept?.message).toMatch(/the profile's default excludes \(job \d+ was started by an earlier version, without them\)/);
+    expect(kept?.message).not.toMatch(/--exclude/);
+    // Its own excludes stay what it was started with.
+    expect(h.engine.services.journal.job(first.job.id)!.options.exclude).toEqual(['*.log']);
+  });
+
+  it('an operator pattern that differs is still refused, in words that say the lists were stored as one', async () => {
+    const src = makeTree({ 'a.dat': 'alpha' });
+    const req = { sources: [src], dataset: 'pre-upgrade-2', exclude: ['*.log'] };
+    const first = await pausedUpload(req);
+    asWrittenBefore(first.job.id);
+    const refused = h.engine.upload(h.profile, { ...req, destination: 'filesystem', exclude: ['*.raw'] });
+    await expect(refused).rejects.toMatchObject({ code: 'job-options-differ' });
+    expect(((await refused.catch((e: unknown) => e)) as Error).message).toMatch(
+      /--exclude \(with the profile's; job \d+ was started by an earlier version that stored them as one list\): was '\*\.log', now '\*\.raw'/,
+    );
+  });
+
+  it("a changed profile exclude is named as the profile's, and the job continues with the one it was started with", async () => {
+    const src = makeTree({ 'a.dat': 'alpha', 'b.dat': 'bravo' });
+    const req = { sources: [src], dataset: 'profile-changed' };
+    const first = await pausedUpload(req);
+    const rec = recorder();
+    const again = await h.engine.upload(
+      { ...h.profile, exclude: ['*.bak'] },
+      { ...req, destination: 'filesystem', onEvent: rec.onEvent },
+    );
+    expect(again.job).toMatchObject({ id: first.job.id, state: 'done' });
+    const kept = notes(rec.events).find((n) => n.kind === 'options-kept');
+    expect(kept?.message).toMatch(/the profile's excludes \(with its default excludes\): was '\.\*' .*, now '\.\*' .*'\*\.bak'/);
+    expect(kept?.message).toMatch(/--new-job/);
+  });
+
+  it("a sync job of the earlier version (defaults in its folders' ignore patterns) continues without a difference", async () => {
+    const src = makeTree({ 'a.cbf': 'alpha' });
+    const profile = {
+      ...h.profile,
+      sync: syncSchema.parse({ quietPeriod: '300ms', reconcileInterval: '1s', pollInterval: '200ms', stopGrace: '2s' }),
+    };
+    const pause = new AbortController();
+    let jobId = 0;
+    const first = await h.engine.watch(profile, {
+      folders: [src],
+      dataset: 'pre-upgrade-sync',
+      destination: 'filesystem',
+      pauseSignal: pause.signal,
+      onEvent: (e) => {
+        if (e.type === 'job-started') {
+          jobId = e.jobId;
+          pause.abort();
+        }
+      },
+    });
+    expect(first.summary.job).toMatchObject({ id: jobId, state: 'paused' });
+    asWrittenBefore(jobId, true);
+    const finish = new AbortController();
+    const rec = recorder();
+    const again = h.engine.watch(profile, {
+      folders: [src],
+      dataset: 'pre-upgrade-sync',
+      destination: 'filesystem',
+      signal: finish.signal,
+      onEvent: rec.onEvent,
+    });
+    await waitUntil('the file verified', () => rec.events.some((e) => e.type === 'file-state' && e.state === 'verified'), 30_000);
+    finish.abort();
+    const { summary } = await again;
+    expect(summary.job).toMatchObject({ id: jobId, state: 'done' });
+    expect(notes(rec.events).map((n) => n.kind)).toEqual(['dataset-finalised']);
+  }, 60_000);
+});
+
+describe('dry runs that are stopped (finding 8)', () => {
+  it('end cancelled, with words for a dry run, never paused with a resume hint', async () => {
+    const src = makeTree({ 'a.dat': 'alpha', 'b.dat': 'bravo' });
+    const stop = new AbortController();
+    const rec = recorder();
+    const dry = await h.engine.upload(h.profile, {
+      sources: [src],
+      dataset: 'dry-stopped',
+      destination: 'filesystem',
+      dryRun: true,
+      policy: { concurrency: 1 },
+      signal: stop.signal,
+      onEvent: (e) => {
+        rec.onEvent(e);
+        if (e.type === 'scan-done') stop.abort();
+      },
+    });
+    expect(dry.job).toMatchObject({ kind: 'dry-run', state: 'cancelled' });
+    expect(dry.job.reason).toMatch(/^dry run not finished: it was stopped by the operator/);
+    expect(dry.job.reason).toMatch(/never continued; run the dry run again/);
+    expect(dry.job.reason).not.toMatch(/resume|same command/);
+    expect(rec.events.some((e) => e.type === 'job-paused')).toBe(false);
+    // Nothing unfinished is left behind in status.
+    expect(h.engine.unfinishedJob(h.profile, 'dry-run', { dataset: 'dry-stopped', destination: 'filesystem' }, [src])).toBeNull();
+  });
+});
+
+describe('a job whose options cannot be read (finding 11)', () => {
+  it('does not block new uploads of its dataset once it has ended', async () => {
+    const src = makeTree({ 'a.dat': 'alpha' });
+    const req = { sources: [src], dataset: 'unreadable-old', destination: 'filesystem' };
+    const first = await h.engine.upload(h.profile, req);
+    expect(first.job.state).toBe('done');
+    const db = journalFile();
+    try {
+      db.prepare(`UPDATE jobs SET options = '{"written":"by another version"}' WHERE id = ?`).run(first.job.id);
+    } finally {
+      db.close();
+    }
+    expect(() => h.engine.services.journal.job(first.job.id)).toThrow(/cannot be read from the journal/);
+    writeFileSync(join(src, 'b.dat'), 'bravo');
+    const next = await h.engine.upload(h.profile, req);
+    expect(next.job).toMatchObject({ state: 'done' });
+    expect(next.job.id).not.toBe(first.job.id);
+  });
+});
+
+describe('one definition of "stored" (finding 12)', () => {
+  it('a file deleted before it was complete is not counted as stored by the note, the plans or the journal', async () => {
+    const src = makeTree({ 'a.cbf': 'alpha' });
+    const profile = {
+      ...h.profile,
+      sync: syncSchema.parse({ quietPeriod: '3s', reconcileInterval: '1s', pollInterval: '200ms', stopGrace: '2s' }),
+    };
+    const finish = new AbortController();
+    const rec = recorder();
+    const watching = h.engine.watch(profile, {
+      folders: [src],
+      dataset: 'stored-count',
+      destination: 'filesystem',
+      signal: finish.signal,
+      onEvent: rec.onEvent,
+    });
+    const { journal } = h.engine.services;
+    await waitUntil('the job started', () => rec.events.some((e) => e.type === 'job-started'), 10_000);
+    const jobId = rec.events.find((e) => e.type === 'job-started')!.jobId;
+    writeFileSync(join(src, 'gone.cbf'), 'half written');
+    await waitUntil('gone.cbf discovered', () => journal.files(jobId).some((f) => f.relpath === 'gone.cbf'), 10_000);
+    rmSync(join(src, 'gone.cbf'));
+    await waitUntil(
+      'gone.cbf skipped as deleted',
+      () => journal.files(jobId).some((f) => f.relpath === 'gone.cbf' && f.state === 'skipped'),
+      15_000,
+    );
+    await waitUntil(
+      'a.cbf verified',
+      () => journal.files(jobId).some((f) => f.relpath === 'a.cbf' && f.state === 'verified'),
+      15_000,
+    );
+    finish.abort();
+    const { summary } = await watching;
+    expect(summary.counts).toEqual({ verified: 1, skipped: 1 });
+    expect(journal.storedCount(jobId)).toBe(1);
+    expect(notes(rec.events).find((n) => n.kind === 'dataset-finalised')?.message).toMatch(/finalised: 1 file\(s\) stored/);
+    expect(() => h.engine.forgetPlan(jobId)).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/stored 1 file\(s\)/) }),
+    );
   }, 60_000);
 });

@@ -4,7 +4,10 @@
 // entities, one call = one transaction) and GET /icat/entityManager?query=… (icat-contract-query.ts),
 // errors as {"code","message","offset"} with SESSION/INSUFFICIENT_PRIVILEGES 403,
 // NO_SUCH_OBJECT_FOUND 404, OBJECT_ALREADY_EXISTS/VALIDATION 412. Writers must be members of the
-// investigation (InvestigationUser) unless they are root, as with ICAT's usual rules; everybody may
+// investigation (InvestigationUser) unless they are root, as with ICAT's usual rules, and add or
+// change Datafiles only in a Dataset that is not complete (python-icat's reference rules,
+// init-icat.py: Datafile CUD where dataset.complete = False), while the Dataset itself, its
+// complete flag included, stays writable by members; everybody may
 // create DataCollections (and their DataCollectionDatasets, in a DataCollection they created) and
 // Jobs, while Applications, like ParameterTypes, are made by the administrators (python-icat's
 // reference rules).
@@ -108,6 +111,8 @@ export async function startIcatContractServer(opts: IcatContractOptions = {}): P
         case 'DatasetParameter': {
           const ds = store.get('Dataset', row.dataset as number);
           if (ds === undefined || !isMember(user, ds.investigation)) denied();
+          // A complete dataset takes no more files until it is marked incomplete again.
+          if (type === 'Datafile' && ds?.complete === true) denied();
           return;
         }
         case 'DataCollection':

@@ -11,7 +11,7 @@
 // recommended job configuration does (a "validate" action with datasetlifecycle.archivable const
 // true), any listed dataset that is not archivable: 400 {"status":400,"message":"Invalid request.
 // Invalid value for 'datasetlifecycle.archivable'"}. Tests can expire tokens, take the server down
-// and bring it back, and add metadata rules that reject values.
+// and bring it back, and add metadata rules that reject values (at creation and in a PATCH).
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { parseJson, startContractHttp, type ContractHttpServer, type ContractResponse } from './contract-http.js';
@@ -257,6 +257,7 @@ export async function startScicatContractServer(opts: ScicatContractOptions = {}
     const m =
       version === 'v4' ? MODELS.datasetUpdateV4 : existing?.type === 'derived' ? MODELS.derivedUpdateV3 : MODELS.rawUpdateV3;
     const errors = validateModel(m, body);
+    errors.push(...metadataErrors((body ?? {}) as Doc));
     if (errors.length > 0) return version === 'v3' ? badRequestV3(errors) : badRequest(errors);
     const doc = writable(pid, user);
     if (isResponse(doc)) return doc;

@@ -7,6 +7,7 @@ import type { DatasetIdentity } from '../../src/shared/model.js';
 import { uploadPolicySchema } from '../../src/shared/profile-schema.js';
 import type { BatchJobOptions } from '../../src/main/engine/jobs/job-options.js';
 import { Journal, type NewJob } from '../../src/main/engine/journal/journal.js';
+import { PRE_UPGRADE_DRY_RUNS } from '../../src/main/engine/journal/migrations/006-pre-upgrade-dry-runs.js';
 import { MIGRATIONS } from '../../src/main/engine/journal/migrations/index.js';
 import { openDatabase } from '../../src/main/engine/journal/open-database.js';
 
@@ -170,6 +171,12 @@ describe('Journal', () => {
       },
     };
     insert.run('batch', 'paused', 'ds2', 'p1', JSON.stringify(scicat));
+    // It had stored a file (so it is an upload that stays unfinished; see migration 006).
+    old
+      .prepare(
+        `INSERT INTO files (job_id, path, relpath, size, mtime_ms, state, updated_at) VALUES (2, '/data/a', 'a', 1, 1, 'verified', 2)`,
+      )
+      .run();
     const folderRules = {
       quietPeriodMs: 5000,
       exclusiveOpen: 'auto',
@@ -234,6 +241,106 @@ describe('Journal', () => {
         sources: ['/data'],
       })?.id,
     ).toBe(jobs[1]!.id);
+    j.close();
+  });
+
+  it('migration 006 recognises the dry runs of earlier versions, and leaves real uploads and jobs created since alone', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bd-j-')), 'journal.sqlite');
+    // Rows as the version before dry runs were a kind wrote them (aaba6c2: journal.ts, job-runner.ts,
+    // file-transfer.ts): a `job-created` event without a kind; a dry run records each file's key
+    // (a `file-discovered` event), or fails it on a conflict, and never leaves the job `running`.
+    const old = openDatabase(file, MIGRATIONS.slice(0, 3));
+    const options = JSON.stringify(batchOptions());
+    const addJob = (state: string, dataset: string) => {
+      const id = Number(
+        old
+          .prepare(
+            `INSERT INTO jobs (kind, state, dataset, proposal, destination, sources, metadata, options, created_at, updated_at)
+             VALUES ('batch', ?, ?, 'p1', 'd', '["/data"]', '{}', ?, 1, 2)`,
+          )
+          .run(state, dataset, options).lastInsertRowid,
+      );
+      old
+        .prepare(`INSERT INTO events (job_id, file_id, at, type, detail) VALUES (?, NULL, 1, 'job-created', ?)`)
+        .run(id, JSON.stringify({ dataset, destination: 'd' }));
+      return id;
+    };
+    const addFile = (jobId: number, relpath: string, state: string, remoteKey: string | null, events: string[]) => {
+      const id = Number(
+        old
+          .prepare(
+            `INSERT INTO files (job_id, path, relpath, size, mtime_ms, state, remote_key, updated_at) VALUES (?, ?, ?, 1, 1, ?, ?, 2)`,
+          )
+          .run(jobId, `/data/${relpath}`, relpath, state, remoteKey).lastInsertRowid,
+      );
+      for (const type of events)
+        old.prepare(`INSERT INTO events (job_id, file_id, at, type, detail) VALUES (?, ?, 2, ?, NULL)`).run(jobId, id, type);
+    };
+    // A dry run that looked at every file (one was in conflict): left `running`.
+    const dry = addJob('running', 'dry');
+    addFile(dry, 'a', 'discovered', 'p1/ds/a', ['file-discovered']);
+    addFile(dry, 'b', 'failed', 'p1/ds/b', ['file-discovered', 'file-failed']);
+    // A dry run stopped by Ctrl-C (or an upload stopped before its first file): `paused`, nothing sent.
+    const stopped = addJob('paused', 'stopped');
+    addFile(stopped, 'a', 'discovered', 'p1/ds/a', ['file-discovered']);
+    addFile(stopped, 'b', 'discovered', null, []);
+    // Real uploads: one killed while sending its first file, one paused after storing one.
+    const killed = addJob('running', 'killed');
+    addFile(killed, 'a', 'transferring', 'p1/ds/a', ['file-discovered', 'file-transferring']);
+    const paused = addJob('paused', 'paused');
+    addFile(paused, 'a', 'verified', 'p1/ds/a', ['file-discovered', 'file-transferring', 'file-uploaded', 'file-verified']);
+    addFile(paused, 'b', 'discovered', null, []);
+    old.close();
+    // A job created by this version before step 6 (its job-created event names its kind), killed after its scan.
+    const j5 = openDatabase(file, MIGRATIONS.slice(0, MIGRATIONS.indexOf(PRE_UPGRADE_DRY_RUNS)));
+    const fresh = Number(
+      j5
+        .prepare(
+          `INSERT INTO jobs (kind, state, dataset, proposal, visit, catalogue, destination, sources, metadata, options, created_at, updated_at)
+           VALUES ('batch', 'running', 'fresh', 'p1', NULL, 'local', 'd', '["/data"]', '{}', ?, 1, 2)`,
+        )
+        .run(options).lastInsertRowid,
+    );
+    j5.prepare(`INSERT INTO events (job_id, file_id, at, type, detail) VALUES (?, NULL, 1, 'job-created', ?)`).run(
+      fresh,
+      JSON.stringify({ kind: 'batch', dataset: 'fresh', destination: 'd' }),
+    );
+    j5.prepare(
+      `INSERT INTO files (job_id, path, relpath, size, mtime_ms, state, remote_key, updated_at) VALUES (?, '/data/a', 'a', 1, 1, 'discovered', 'p1/ds/a', 2)`,
+    ).run(fresh);
+    j5.close();
+
+    const j = new Journal(file);
+    const state = (id: number) => j.record(id)!;
+    expect(state(dry)).toMatchObject({
+      kind: 'dry-run',
+      state: 'done',
+      reason: expect.stringMatching(/a dry run of an earlier version/),
+    });
+    expect(state(stopped)).toMatchObject({
+      kind: 'batch',
+      state: 'cancelled',
+      reason: expect.stringMatching(/stopped before it sent a file .* it stored nothing, so it is not continued/),
+    });
+    expect(state(killed)).toMatchObject({ kind: 'batch', state: 'running' });
+    expect(state(paused)).toMatchObject({ kind: 'batch', state: 'paused' });
+    expect(state(fresh)).toMatchObject({ kind: 'batch', state: 'running' });
+    // The next real upload of the dry run's dataset starts a new job instead of continuing it.
+    const unfinished = (dataset: string) =>
+      j.findUnfinished({
+        kind: 'batch',
+        identity: { catalogue: 'local', proposal: 'p1', visit: null, name: dataset },
+        destination: 'd',
+        sources: ['/data'],
+      })?.id ?? null;
+    expect([unfinished('dry'), unfinished('stopped'), unfinished('killed'), unfinished('paused'), unfinished('fresh')]).toEqual([
+      null,
+      null,
+      killed,
+      paused,
+      fresh,
+    ]);
+    expect(j.events(dry).map((e) => e.type)).toContain('job-migrated');
     j.close();
   });
 

@@ -32,7 +32,8 @@ describe('facility profile', () => {
     if (!r.ok) return;
     expect(r.profile.upload.partSize).toEqual({ min: 8 * 1024 ** 2, max: 1024 ** 3 });
     expect(r.profile.upload.partConcurrency).toBe(4);
-    expect(r.profile.destinations.dav?.keyTemplate).toBe('{proposal}/{dataset}/{relpath}');
+    // The default tells visits apart; without a visit the keys are {proposal}/{dataset}/… as before.
+    expect(r.profile.destinations.dav?.keyTemplate).toBe('{proposal}/{visit}/{dataset}/{relpath}');
   });
 
   it('reports every problem with its field path, line and what to write instead', () => {
@@ -98,7 +99,7 @@ defaultDestination: nowhere
       kind: 's3',
       endpoint: 'http://127.0.0.1:9000',
       bucket: 'raw',
-      keyTemplate: 'beamline7/{proposal}/{dataset}/{relpath}',
+      keyTemplate: 'beamline7/{proposal}/{visit}/{dataset}/{relpath}',
     });
     expect(parseDestinationUri('webdav+https://dav.example/archive/')).toMatchObject({
       kind: 'webdav',

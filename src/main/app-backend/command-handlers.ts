@@ -73,8 +73,10 @@ export function commandHandlers(d: HandlerDeps): CommandHandlers {
     'jobs.resumeAll': () => d.jobs.resumeAll(),
 
     'history.search': (r) => d.history.search(r.query),
-    'history.dataset': (r) => d.history.dataset({ name: r.name, proposal: r.proposal, visit: r.visit }, r.offset, r.limit),
-    'history.verify': (r) => d.history.verify({ name: r.name, proposal: r.proposal, visit: r.visit }, r.deep),
+    'history.dataset': (r) =>
+      d.history.dataset({ name: r.name, proposal: r.proposal, visit: r.visit, catalogue: r.catalogue }, r.offset, r.limit),
+    'history.verify': (r) =>
+      d.history.verify({ name: r.name, proposal: r.proposal, visit: r.visit, catalogue: r.catalogue }, r.deep),
 
     'settings.get': () => d.settings.view(),
     'settings.update': (r) => d.settings.update(r),

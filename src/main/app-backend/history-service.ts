@@ -1,7 +1,8 @@
 // History: datasets of the local catalogue, searched like `beamdrop find` (name, proposal, visit,
 // technique, sample, metadata, file names); one dataset's files with SHA-256 and storage URI, its
 // catalogue registrations, and "verify now" (the same check as `beamdrop verify`). A dataset is
-// opened by name with its proposal and visit: the same name in two proposals is two datasets.
+// opened by name with its proposal, visit and catalogue: the same name in two proposals (or the
+// same name, proposal and visit in two catalogues) is two datasets.
 import type { DatasetDetailView, DatasetSummaryView, RegistrationView, VerifyReport } from '../../shared/app-model.js';
 import type { DatasetIdentity } from '../../shared/model.js';
 import type { DatasetInfo } from '../engine/catalogue/local-catalogue.js';
@@ -74,6 +75,7 @@ function summaryOf(d: DatasetInfo): DatasetSummaryView {
     name: d.name,
     proposal: d.proposal,
     visit: d.visit,
+    catalogue: d.catalogue,
     files: d.files,
     bytes: d.bytes,
     createdAt: d.createdAt,

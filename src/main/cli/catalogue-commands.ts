@@ -110,20 +110,26 @@ export function registerCatalogue(program: Command): void {
     .argument('[dataset]', 'one dataset')
     .option('--proposal <id>', 'the dataset of this proposal (when several share its name)')
     .option('--visit <id>', 'the dataset of this visit (when several share its name)')
+    .option('--catalogue <catalogue>', 'the dataset of this catalogue, as `find --json` shows it (or its kind when unique)')
     .option('--profile <file>', 'facility profile')
     .option('--json', 'print JSON')
-    .action(async (dataset: string | undefined, f: { proposal?: string; visit?: string; profile?: string; json?: boolean }) => {
-      try {
-        const profile = await profileFrom(f.profile);
-        const which = dataset ? { name: dataset, proposal: f.proposal, visit: f.visit } : undefined;
-        const list = await withEngine(async (engine) =>
-          registrationStatus(await catalogueLink(engine.operationDeps(), profile), which),
-        );
-        printStatuses(list, !!f.json);
-      } catch (e) {
-        reportError(e, !!f.json);
-      }
-    });
+    .action(
+      async (
+        dataset: string | undefined,
+        f: { proposal?: string; visit?: string; catalogue?: string; profile?: string; json?: boolean },
+      ) => {
+        try {
+          const profile = await profileFrom(f.profile);
+          const which = dataset ? { name: dataset, proposal: f.proposal, visit: f.visit, catalogue: f.catalogue } : undefined;
+          const list = await withEngine(async (engine) =>
+            registrationStatus(await catalogueLink(engine.operationDeps(), profile), which),
+          );
+          printStatuses(list, !!f.json);
+        } catch (e) {
+          reportError(e, !!f.json);
+        }
+      },
+    );
 
   cat
     .command('retry')
@@ -132,13 +138,22 @@ export function registerCatalogue(program: Command): void {
     .option('-p, --param <key=value>', 'corrected metadata (repeatable)', collect)
     .option('--proposal <id>', 'the dataset of this proposal (when several share its name)')
     .option('--visit <id>', 'the dataset of this visit (when several share its name)')
+    .option('--catalogue <catalogue>', 'the dataset of this catalogue, as `find --json` shows it (or its kind when unique)')
     .option('--set-proposal <id>', 'corrected proposal (before the dataset exists in the catalogue)')
     .option('--profile <file>', 'facility profile')
     .option('--json', 'print JSON')
     .action(
       async (
         dataset: string,
-        f: { param?: string[]; proposal?: string; visit?: string; setProposal?: string; profile?: string; json?: boolean },
+        f: {
+          param?: string[];
+          proposal?: string;
+          visit?: string;
+          catalogue?: string;
+          setProposal?: string;
+          profile?: string;
+          json?: boolean;
+        },
       ) => {
         try {
           const profile = await profileFrom(f.profile);
@@ -146,7 +161,7 @@ export function registerCatalogue(program: Command): void {
             retryRegistration(
               engine.operationDeps(),
               profile,
-              { name: dataset, proposal: f.proposal, visit: f.visit },
+              { name: dataset, proposal: f.proposal, visit: f.visit, catalogue: f.catalogue },
               {
                 metadata: parseMetadata(f.param ?? []),
                 ...(f.setProposal ? { proposal: f.setProposal } : {}),

@@ -18,17 +18,25 @@ export function registerCatalogueData(program: Command): void {
     .argument('[query...]', 'words that must all match')
     .option('--proposal <id>', 'only datasets of this proposal')
     .option('--visit <id>', 'only datasets of this visit')
+    .option(
+      '--catalogue <catalogue>',
+      'only datasets of this catalogue ("local", "scicat https://host", or a kind such as scicat)',
+    )
     .option('--technique <name>', 'only this technique')
     .option('--since <date>', 'only runs on or after this date (YYYY-MM-DD)')
     .option('--json', 'print JSON')
     .action(
-      async (words: string[], f: { proposal?: string; visit?: string; technique?: string; since?: string; json?: boolean }) => {
+      async (
+        words: string[],
+        f: { proposal?: string; visit?: string; catalogue?: string; technique?: string; since?: string; json?: boolean },
+      ) => {
         try {
           const found = await withEngine(async (engine) =>
             findDatasets(engine.services.catalogue, {
               text: words.join(' '),
               ...(f.proposal ? { proposal: f.proposal } : {}),
               ...(f.visit ? { visit: f.visit } : {}),
+              ...(f.catalogue ? { catalogue: f.catalogue } : {}),
               ...(f.technique ? { technique: f.technique } : {}),
               ...(f.since ? { since: f.since } : {}),
             }),
@@ -141,45 +149,51 @@ export function registerCatalogueData(program: Command): void {
     .argument('<what>', 'dataset name or the folder that was uploaded')
     .option('--proposal <id>', 'the dataset of this proposal (when several share its name)')
     .option('--visit <id>', 'the dataset of this visit (when several share its name)')
+    .option('--catalogue <catalogue>', 'the dataset of this catalogue, as `find --json` shows it (or its kind when unique)')
     .option('--fix', 'upload what is missing, record and register what is not')
     .option('--profile <file>', 'facility profile (for --fix)')
     .option('--json', 'print JSON')
-    .action(async (what: string, f: { proposal?: string; visit?: string; fix?: boolean; profile?: string; json?: boolean }) => {
-      try {
-        const profile = await profileFrom(f.profile);
-        const which = { proposal: f.proposal, visit: f.visit };
-        await withEngine(async (engine) => {
-          const ops = engine.operationDeps();
-          const report = await reconcile(ops, what, which);
-          if (f.json && !f.fix) {
-            process.stdout.write(JSON.stringify(report) + '\n');
-            return;
-          }
-          if (!f.json) process.stdout.write(describe(report));
-          const fixable = report.findings.some(
-            (x) => x.problem === 'not-uploaded' || x.problem === 'not-recorded' || x.problem === 'not-registered',
-          );
-          if (!f.fix) {
-            process.stdout.write(fixable ? 'Run again with --fix to do this.\n' : '');
-            process.exitCode = report.findings.some((x) => x.problem !== 'only-at-destination') ? EXIT.filesFailed : EXIT.ok;
-            return;
-          }
-          if (!fixable) {
-            process.stdout.write('Nothing for --fix to do.\n');
-            return;
-          }
-          const view = new ProgressView({ write: (s) => process.stdout.write(s), isTTY: !!process.stdout.isTTY }, !!f.json);
-          const summary = await fixReconcile(ops, profile, report, { onEvent: (e) => view.onEvent(e) });
-          const after = await reconcile(ops, what, which);
-          if (f.json) process.stdout.write(JSON.stringify(after) + '\n');
-          else process.stdout.write(`\nAfter --fix:\n${describe(after)}`);
-          process.exitCode =
-            summary.counts.failed || after.findings.some((x) => x.problem === 'not-uploaded') ? EXIT.filesFailed : EXIT.ok;
-        });
-      } catch (e) {
-        reportError(e, !!f.json);
-      }
-    });
+    .action(
+      async (
+        what: string,
+        f: { proposal?: string; visit?: string; catalogue?: string; fix?: boolean; profile?: string; json?: boolean },
+      ) => {
+        try {
+          const profile = await profileFrom(f.profile);
+          const which = { proposal: f.proposal, visit: f.visit, catalogue: f.catalogue };
+          await withEngine(async (engine) => {
+            const ops = engine.operationDeps();
+            const report = await reconcile(ops, what, which);
+            if (f.json && !f.fix) {
+              process.stdout.write(JSON.stringify(report) + '\n');
+              return;
+            }
+            if (!f.json) process.stdout.write(describe(report));
+            const fixable = report.findings.some(
+              (x) => x.problem === 'not-uploaded' || x.problem === 'not-recorded' || x.problem === 'not-registered',
+            );
+            if (!f.fix) {
+              process.stdout.write(fixable ? 'Run again with --fix to do this.\n' : '');
+              process.exitCode = report.findings.some((x) => x.problem !== 'only-at-destination') ? EXIT.filesFailed : EXIT.ok;
+              return;
+            }
+            if (!fixable) {
+              process.stdout.write('Nothing for --fix to do.\n');
+              return;
+            }
+            const view = new ProgressView({ write: (s) => process.stdout.write(s), isTTY: !!process.stdout.isTTY }, !!f.json);
+            const summary = await fixReconcile(ops, profile, report, { onEvent: (e) => view.onEvent(e) });
+            const after = await reconcile(ops, what, which);
+            if (f.json) process.stdout.write(JSON.stringify(after) + '\n');
+            else process.stdout.write(`\nAfter --fix:\n${describe(after)}`);
+            process.exitCode =
+              summary.counts.failed || after.findings.some((x) => x.problem === 'not-uploaded') ? EXIT.filesFailed : EXIT.ok;
+          });
+        } catch (e) {
+          reportError(e, !!f.json);
+        }
+      },
+    );
 }
 
 const HEADINGS: Record<Finding['problem'], string> = {

@@ -30,6 +30,8 @@ const usage = (field: string, message: string) => new BeamdropError({ code: 'usa
 function exitCodeOf(s: JobSummary, interrupted: boolean): number {
   if (interrupted) return EXIT.interrupted;
   if (s.job.state === 'paused') return EXIT.paused;
+  // A dry run is never paused: cut short by its destination, it ends cancelled (try again later).
+  if (s.job.kind === 'dry-run' && s.job.state === 'cancelled') return EXIT.paused;
   return s.counts.failed || s.counts.changed ? EXIT.filesFailed : EXIT.ok;
 }
 

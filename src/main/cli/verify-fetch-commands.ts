@@ -13,39 +13,44 @@ export function registerVerifyFetch(program: Command): void {
     .argument('<dataset>', 'dataset name')
     .option('--proposal <id>', 'the dataset of this proposal (when several share its name)')
     .option('--visit <id>', 'the dataset of this visit (when several share its name)')
+    .option('--catalogue <catalogue>', 'the dataset of this catalogue, as `find --json` shows it (or its kind when unique)')
     .option('--deep', 'read every file back and re-hash it (slow, definitive)')
     .option('--json', 'one JSON line per file')
-    .action(async (dataset: string, f: { proposal?: string; visit?: string; deep?: boolean; json?: boolean }) => {
-      try {
-        const verdicts = await withEngine((engine) =>
-          verifyDataset(
-            engine.operationDeps(),
-            { name: dataset, proposal: f.proposal, visit: f.visit },
-            {
-              deep: !!f.deep,
-              onFile: ({ file, result }) => {
-                if (f.json)
-                  process.stdout.write(JSON.stringify({ relpath: file.relpath, storageUri: file.storageUri, ...result }) + '\n');
-                else
-                  process.stdout.write(
-                    `${result.ok ? '✓' : '✗'} ${file.relpath}  ${result.ok ? result.checked.join(', ') : result.problem}\n`,
-                  );
+    .action(
+      async (dataset: string, f: { proposal?: string; visit?: string; catalogue?: string; deep?: boolean; json?: boolean }) => {
+        try {
+          const verdicts = await withEngine((engine) =>
+            verifyDataset(
+              engine.operationDeps(),
+              { name: dataset, proposal: f.proposal, visit: f.visit, catalogue: f.catalogue },
+              {
+                deep: !!f.deep,
+                onFile: ({ file, result }) => {
+                  if (f.json)
+                    process.stdout.write(
+                      JSON.stringify({ relpath: file.relpath, storageUri: file.storageUri, ...result }) + '\n',
+                    );
+                  else
+                    process.stdout.write(
+                      `${result.ok ? '✓' : '✗'} ${file.relpath}  ${result.ok ? result.checked.join(', ') : result.problem}\n`,
+                    );
+                },
               },
-            },
-          ),
-        );
-        const bad = verdicts.filter((v) => !v.result.ok).length;
-        if (!f.json)
-          process.stdout.write(
-            bad
-              ? `${bad} of ${verdicts.length} file(s) FAILED verification.\n`
-              : `All ${verdicts.length} file(s) verified${f.deep ? ' (read back and re-hashed)' : ''}.\n`,
+            ),
           );
-        process.exitCode = bad ? EXIT.mismatch : EXIT.ok;
-      } catch (e) {
-        reportError(e, !!f.json);
-      }
-    });
+          const bad = verdicts.filter((v) => !v.result.ok).length;
+          if (!f.json)
+            process.stdout.write(
+              bad
+                ? `${bad} of ${verdicts.length} file(s) FAILED verification.\n`
+                : `All ${verdicts.length} file(s) verified${f.deep ? ' (read back and re-hashed)' : ''}.\n`,
+            );
+          process.exitCode = bad ? EXIT.mismatch : EXIT.ok;
+        } catch (e) {
+          reportError(e, !!f.json);
+        }
+      },
+    );
 
   program
     .command('fetch')
@@ -54,13 +59,15 @@ export function registerVerifyFetch(program: Command): void {
     .argument('<dest>', 'local folder to write into')
     .option('--proposal <id>', 'the dataset of this proposal (when several share its name)')
     .option('--visit <id>', 'the dataset of this visit (when several share its name)')
+    .option('--catalogue <catalogue>', 'the dataset of this catalogue, as `find --json` shows it (or its kind when unique)')
     .option('--json', 'one JSON line per file')
-    .action(async (what: string, dest: string, f: { proposal?: string; visit?: string; json?: boolean }) => {
+    .action(async (what: string, dest: string, f: { proposal?: string; visit?: string; catalogue?: string; json?: boolean }) => {
       try {
         const outcomes = await withEngine((engine) =>
           fetchFiles(engine.operationDeps(), what, dest, {
             proposal: f.proposal,
             visit: f.visit,
+            catalogue: f.catalogue,
             onFile: (o) => {
               if (f.json)
                 process.stdout.write(

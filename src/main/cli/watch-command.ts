@@ -3,7 +3,7 @@
 // the dataset is finalised), a second Ctrl-C pauses at once (resume with `watch --resume JOB`).
 import type { Command } from 'commander';
 import { BeamdropError } from '../../shared/errors.js';
-import { ENDED_JOB_STATES, type JobEvent, type SyncStatus } from '../../shared/model.js';
+import type { JobEvent, SyncStatus } from '../../shared/model.js';
 import { parseDuration, type SyncRuleSet } from '../../shared/profile-sync-schema.js';
 import { formatBytes, formatRate } from '../../shared/sizes.js';
 import { isLive, sessionOf } from '../engine/sync/sync-sessions.js';
@@ -224,14 +224,13 @@ export function registerWatch(program: Command): void {
         await withEngine(async (engine) => {
           const answer = engine.stopWatch(id, f.pause ? 'pause' : 'finish');
           const { journal } = engine.services;
+          // An ended job was refused (job-state, exit 2) by stopWatch; this one is unfinished.
           if (!answer.live) {
             const job = journal.record(id)!;
-            const message = ENDED_JOB_STATES.has(job.state)
-              ? `job ${id} has already ${job.state === 'done' ? 'finished' : `ended (${job.state})`}.`
-              : `job ${id} is not being watched by any process (${answer.session ? `last seen ${new Date(answer.session.heartbeatAt).toISOString()}` : 'never started'}); it stays ${job.state === 'paused' ? 'paused' : 'interrupted'}. \`beamdrop watch --resume ${id}\` continues it.`;
+            const message = `job ${id} is not being watched by any process (${answer.session ? `last seen ${new Date(answer.session.heartbeatAt).toISOString()}` : 'never started'}); it stays ${job.state === 'paused' ? 'paused' : 'interrupted'}. \`beamdrop watch --resume ${id}\` continues it.`;
             if (f.json) process.stdout.write(JSON.stringify({ jobId: id, live: false, state: job.state, message }) + '\n');
             else process.stdout.write(`${message}\n`);
-            process.exitCode = job.state === 'done' ? EXIT.ok : EXIT.paused;
+            process.exitCode = EXIT.paused;
             return;
           }
           if (!f.json)

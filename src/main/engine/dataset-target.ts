@@ -33,8 +33,10 @@ export function datasetJobOptions(
   now: number,
 ): JobOptions {
   return {
-    // The one glob rule and its defaults, the same for batch and sync (scan/filters.ts).
+    // The one glob rule and its defaults, the same for batch and sync (scan/filters.ts); the
+    // operator's own patterns are kept apart too, so that a rerun compares them with what is typed.
     ...jobFilters(profile, target),
+    own: { include: target.include ?? [], exclude: target.exclude ?? [] },
     followSymlinks: target.followSymlinks ?? false,
     keyTemplate: resolved.config.keyTemplate,
     vars: {

@@ -9,6 +9,8 @@ import type { FacilityProfile, UploadPolicy } from '../../shared/profile-schema.
 import { CatalogueService } from './catalogue/catalogue-service.js';
 import type { JobCatalogueDeps } from './catalogue/job-catalogue.js';
 import { LocalCatalogue } from './catalogue/local-catalogue.js';
+import { backfillLocalIdentities } from './catalogue/local/identity-backfill.js';
+import { OutboxStore } from './catalogue/outbox/outbox-store.js';
 import { CredentialStore, osKeychain, type SecretKeeper } from './credentials/credential-store.js';
 import type { DatasetTarget } from './dataset-target.js';
 import { HashPool } from './hash/hash-pool.js';
@@ -89,6 +91,15 @@ export class Engine {
     const catalogue = new LocalCatalogue(paths.catalogue);
     const log = opts.log ?? createLogger(paths.logs);
     const clock = opts.clock ?? systemClock;
+    try {
+      // Rows of the local catalogue from before dataset identities get their catalogue and visit from the journal (once).
+      backfillLocalIdentities(catalogue, () => ({
+        registrations: new OutboxStore(journal).identities(),
+        jobs: journal.records(Number.MAX_SAFE_INTEGER),
+      }));
+    } catch (e) {
+      log.warn({ error: String(e) }, 'the identities of earlier datasets could not be filled in from the journal');
+    }
     return new Engine({
       paths,
       journal,

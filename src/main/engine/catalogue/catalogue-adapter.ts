@@ -12,7 +12,9 @@
 //   (store draft.key in the record: SciCat e.g. in scientificMetadata.beamdropKey or keywords;
 //   ICAT (investigation, name) is unique), and registeredFiles must see every file addFiles sent.
 //   A create that meets "already exists" (SciCat 409, ICAT OBJECT_ALREADY_EXISTS) should look the
-//   record up and return it rather than fail.
+//   record up and return it rather than fail. A finished dataset that gets more files is reopened
+//   (reopenDataset) before they are sent; a description changed after creation is sent with
+//   updateDataset. Both are optional and may be called again after a crash.
 // - addFiles() never receives more than maxBlockFiles files (SciCat: one OrigDatablock of at most
 //   10,000 files; ICAT: one entityManager call). Blocks are not deduplicated by the outbox beyond
 //   the registeredFiles() check, which is why it matters (SciCat blocks are not unique).
@@ -182,6 +184,20 @@ export interface CatalogueAdapter {
   addFiles(session: CatalogueSession, dataset: DatasetRef, files: CatalogueFileEntry[]): Promise<void>;
   /** No more files will come: ICAT complete=true, ICAT+ sends its one XML message. Idempotent. */
   finishDataset(session: CatalogueSession, dataset: DatasetRef, draft: DatasetDraft): Promise<void>;
+  /**
+   * A finished dataset gets more files (a second sync session, a rerun after failed files,
+   * reconcile --fix): take it back before they are sent (SciCat archivable=false, ICAT
+   * complete=false). Absent: nothing to undo (ICAT+ sends its message only at the finish).
+   * finishDataset follows once the new files are registered. Idempotent.
+   */
+  reopenDataset?(session: CatalogueSession, dataset: DatasetRef, draft: DatasetDraft): Promise<void>;
+  /**
+   * The dataset's description changed after it was created (a rerun with other -p values,
+   * `catalogue retry -p`): send the draft's metadata, sample, technique and description (SciCat
+   * PATCH dataset, ICAT DatasetParameters). Absent: the catalogue takes the description only
+   * once, at createDataset or finishDataset (ICAT+). Idempotent.
+   */
+  updateDataset?(session: CatalogueSession, dataset: DatasetRef, draft: DatasetDraft): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -13,7 +13,7 @@ import type { LocalCatalogue } from './local-catalogue.js';
 import { OutboxSink } from './outbox/outbox-sink.js';
 import { OutboxStore, type Registration } from './outbox/outbox-store.js';
 import { OutboxWorker, type OutboxTiming } from './outbox/outbox-worker.js';
-import { catalogueIdentity, type RegistrationRequest } from './outbox/registration-request.js';
+import { catalogueIdentity, datasetArgs, type RegistrationRequest } from './outbox/registration-request.js';
 import { SessionKeeper } from './outbox/session-keeper.js';
 import type { VerifiedFileSink } from './verified-sink.js';
 
@@ -113,6 +113,24 @@ export class CatalogueLink {
 
   register(key: string, request: RegistrationRequest): Registration {
     return this.store.ensure(this.identity, key, request);
+  }
+
+  /**
+   * The dataset's description changed (a rerun with other -p values, `catalogue retry -p`): the
+   * registration takes `request` and, once the dataset exists in the catalogue, the worker sends
+   * it as an update where the catalogue has one. Returns, in words, what the catalogue will hold.
+   */
+  revise(registration: Registration, request: RegistrationRequest): string {
+    this.store.retry(registration.id, request);
+    this.worker.kick();
+    const reg = this.store.get(registration.id) ?? registration;
+    const where = `the catalogue ${this.identity}`;
+    if (this.adapter.updateDataset)
+      return reg.remote
+        ? `${where} gets the new metadata as an update of dataset ${reg.remote.id}.`
+        : `${where} gets the new metadata when the dataset is created there.`;
+    if (reg.finishedAt === null) return `${where} gets the new metadata with the dataset's message when the dataset is finished.`;
+    return `${where} already received the dataset's message with the earlier metadata and keeps it: it takes one message per dataset, which neither this rerun nor \`beamdrop catalogue retry ${datasetArgs(reg)} -p KEY=VALUE\` can change; ask the facility's catalogue team to correct dataset "${reg.dataset}" there. The local catalogue and the RO-Crate have the new metadata.`;
   }
 
   sink(registration: Registration): VerifiedFileSink {

@@ -2,10 +2,11 @@
 // technique template and, for a facility catalogue, a signed-in user is required (owner of the
 // dataset). While it runs: each verified file goes to the local catalogue and to the outbox.
 // When the dataset is finished (a batch job done, a sync session whose acquisition ended): it is
-// marked complete, its RO-Crate written and uploaded, the registration asked to finish, and its
-// state reported. Everything is per dataset identity (catalogue, proposal, visit, name).
+// marked complete, the registration asked to finish, its RO-Crate written and uploaded (a crate
+// that cannot be written is a job-note), and its state reported. Everything is per dataset identity (catalogue, proposal, visit, name).
+import { existsSync } from 'node:fs';
 import { toErrorInfo } from '../../../shared/errors.js';
-import { jobIdentity, type JobEvent, type JobSummary, type RegistrationStatus } from '../../../shared/model.js';
+import { datasetLabel, jobIdentity, type JobEvent, type JobSummary, type RegistrationStatus } from '../../../shared/model.js';
 import type { CatalogueConfig } from '../../../shared/profile-catalogue-schema.js';
 import type { FacilityProfile, UploadPolicy } from '../../../shared/profile-schema.js';
 import type { HashPool } from '../hash/hash-pool.js';
@@ -15,10 +16,10 @@ import type { Destination } from '../storage/destination.js';
 import type { Clock } from '../transfer/throttle.js';
 import type { CatalogueUser, MetadataValue } from './catalogue-adapter.js';
 import type { CatalogueService } from './catalogue-service.js';
-import { writeDatasetCrate } from './crate-writer.js';
+import { localCratePath, writeDatasetCrate } from './crate-writer.js';
 import { localUser } from './local/local-adapter.js';
 import type { LocalCatalogue } from './local-catalogue.js';
-import { idempotencyKey, type RegistrationRequest } from './outbox/registration-request.js';
+import { describedBy, withDescriptionOf, type RegistrationRequest } from './outbox/registration-request.js';
 import { typedMetadata } from './techniques/technique-templates.js';
 import { LocalCatalogueSink, TeeSink, type VerifiedFileSink } from './verified-sink.js';
 
@@ -73,13 +74,16 @@ export async function prepareJobCatalogue(
   const session = opts.requireLogin ? await link.sessions.require() : null;
   return {
     ...base,
-    key: idempotencyKey(link.identity, req.proposal || null, req.dataset, req.visit || null),
+    // A dataset registered before visits were part of the key keeps its key; no other takes it over.
+    key: link.store.keyFor(link.identity, { proposal: req.proposal || null, visit: req.visit || null, name: req.dataset }),
     owner: session?.user ?? null,
   };
 }
 
 export interface JobCatalogueRun {
   sink: VerifiedFileSink;
+  /** What the operator is told when the job starts (the facility catalogue and changed metadata). */
+  notes: JobEvent[];
   /**
    * After the job: when `finished` (a batch job that ended done, a sync session whose acquisition
    * ended and whose backlog drained), finish what a finished dataset gets; then report the registration.
@@ -92,6 +96,8 @@ export interface JobCatalogueRun {
       keyOf: (relpath: string) => string;
       onEvent?: (e: JobEvent) => void;
       signal?: AbortSignal;
+      /** Called once a finished dataset is finalised (complete, the catalogue told, the crate tried), before waiting for the catalogue. */
+      onFinalised?: () => void;
     },
   ): Promise<RegistrationStatus | null>;
 }
@@ -100,7 +106,13 @@ export async function openJobCatalogue(
   d: JobCatalogueDeps,
   job: StoredJob,
   jc: JobCatalogue | undefined,
-  ctx: { rootUri: string; policy: UploadPolicy; dryRun: boolean },
+  ctx: {
+    rootUri: string;
+    policy: UploadPolicy;
+    dryRun: boolean;
+    /** The job continues with -p values other than it was started with (a rerun): its registration takes them. */
+    metadataChanged?: boolean;
+  },
 ): Promise<JobCatalogueRun> {
   const m = job.metadata;
   const dryRun = ctx.dryRun || job.kind === 'dry-run';
@@ -123,15 +135,29 @@ export async function openJobCatalogue(
     datasetId === null ? { fileVerified: () => undefined } : new LocalCatalogueSink(d.local, datasetId);
   const remote = jc && jc.config.kind !== 'local' && jc.key && !dryRun;
   const link = remote ? await d.catalogues.link(jc.config, { retries: ctx.policy.retries }) : null;
-  const registration = link && jc?.key ? link.register(jc.key, requestOf(job, jc, ctx.rootUri, d.clock.now())) : null;
+  const request = link && jc?.key ? requestOf(job, jc, ctx.rootUri, d.clock.now()) : null;
+  let registration = link && jc?.key && request ? link.register(jc.key, request) : null;
+  const notes: JobEvent[] = [];
+  if (link && registration && request && ctx.metadataChanged && describedBy(registration.request) !== describedBy(request)) {
+    // A rerun that continues with other -p values: the registration takes them too (a plain
+    // resume keeps the stored request, which `catalogue retry -p` may have fixed).
+    const said = link.revise(registration, withDescriptionOf(registration.request, request));
+    registration = link.store.get(registration.id) ?? registration;
+    notes.push({ type: 'job-note', jobId: job.id, kind: 'registration-updated', message: said });
+  }
   if (link) link.start();
   const sink = link && registration ? new TeeSink(localSink, link.sink(registration)) : localSink;
 
   return {
     sink,
+    notes,
     async afterJob(summary, a) {
       if (a.finished && datasetId !== null) {
         d.local.setDetails(datasetId, { status: 'complete' });
+        // The catalogue is told first: the RO-Crate upload may fail or be cut short, and a
+        // finished dataset must never miss its catalogue finish (the job stays `finishing` until
+        // the lifecycle has done both, so an interrupted finalisation is redone, not lost).
+        if (link && registration) link.finish(registration);
         try {
           const crate = await writeDatasetCrate({
             local: d.local,
@@ -148,10 +174,18 @@ export async function openJobCatalogue(
           });
           d.log.info({ jobId: job.id, dataset: job.dataset, crate: crate.uri }, 'RO-Crate written');
         } catch (e) {
-          // The data is safe and recorded; only the manifest is missing. Say so, do not fail the job.
-          d.log.warn({ jobId: job.id, dataset: job.dataset, error: toErrorInfo(e) }, 'RO-Crate not written');
+          // The data is safe and recorded; only the manifest is missing. Tell the operator, do not fail the job.
+          const error = toErrorInfo(e);
+          d.log.warn({ jobId: job.id, dataset: job.dataset, error }, 'RO-Crate not written');
+          const copy = localCratePath(d.dataDir, identity);
+          a.onEvent?.({
+            type: 'job-note',
+            jobId: job.id,
+            kind: 'crate-not-written',
+            message: `the RO-Crate of dataset ${datasetLabel(identity)} was not written beside the data on "${a.destination.name}": ${error.message} The files are stored and recorded${link ? ' and the catalogue was told the dataset is finished' : ''}; only the manifest is missing${existsSync(copy) ? ` (a copy is kept at ${copy})` : ''}. Upload the same files into the dataset again once the destination is back: nothing is sent twice, and the RO-Crate is written.`,
+          });
         }
-        if (link && registration) link.finish(registration);
+        a.onFinalised?.();
       }
       if (!link || !registration) return null;
       // Stopped by the operator: report where it stands without waiting for the catalogue.

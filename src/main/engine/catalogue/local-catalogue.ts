@@ -165,8 +165,9 @@ export class LocalCatalogue {
   /**
    * Finds or creates the dataset of this identity; metadata given later is merged in, details
    * fill or replace what they name. A dataset of another proposal, visit or catalogue is never
-   * touched. Rows older than the identity columns (identity inferred by the migration) are
-   * claimed by the first job that names them: by its registration key, or by the same name and
+   * touched. Rows older than the identity columns whose identity the journal could not tell
+   * (identity-backfill.ts) are claimed by the first job that names them: by its registration key
+   * (the outbox gives that key only to the dataset it was registered for), or by the same name and
    * proposal on the local catalogue (the visit was not recorded then).
    */
   ensureDataset(identity: DatasetIdentity, metadata: Record<string, unknown>, details: DatasetDetails = {}): number {
@@ -204,18 +205,62 @@ export class LocalCatalogue {
     })();
   }
 
-  /** A row of before the identity columns that this identity may take over (see ensureDataset). */
+  /**
+   * A row of before the identity columns that this identity may take over (see ensureDataset):
+   * one whose identity is still inferred (identity_inferred 1: not yet backfilled, 2: the journal
+   * could not tell), of the same name and proposal, and of this visit when it knows one.
+   */
   private claimable(id: DatasetIdentity, key: string | null): { id: number; metadata: string } | undefined {
     if (key) {
-      const byKey = this.sql('SELECT id, metadata, identity_inferred AS inferred FROM datasets WHERE idem_key = ?').get(key) as
-        { id: number; metadata: string; inferred: number } | undefined;
-      if (byKey?.inferred) return byKey;
+      const byKey = this.sql(
+        `SELECT id, metadata FROM datasets WHERE idem_key = ? AND identity_inferred <> 0 AND name = ? AND ifnull(proposal, '') = ?
+         AND (visit IS NULL OR visit = ?)`,
+      ).get(key, id.name, id.proposal ?? '', id.visit ?? '') as { id: number; metadata: string } | undefined;
+      if (byKey) return byKey;
     }
     if (id.catalogue !== 'local') return undefined;
     return this.sql(
-      `SELECT id, metadata FROM datasets WHERE identity_inferred = 1 AND idem_key IS NULL AND catalogue = 'local'
-       AND name = ? AND ifnull(proposal, '') = ? ORDER BY id LIMIT 1`,
-    ).get(id.name, id.proposal ?? '') as { id: number; metadata: string } | undefined;
+      `SELECT id, metadata FROM datasets WHERE identity_inferred <> 0 AND idem_key IS NULL AND catalogue = 'local'
+       AND name = ? AND ifnull(proposal, '') = ? AND (visit IS NULL OR visit = ?) ORDER BY id LIMIT 1`,
+    ).get(id.name, id.proposal ?? '', id.visit ?? '') as { id: number; metadata: string } | undefined;
+  }
+
+  /** Rows whose identity the migration inferred and that the backfill has not looked at yet. */
+  unsettledRows(): { id: number; name: string; proposal: string | null; key: string | null }[] {
+    return this.sql('SELECT id, name, proposal, idem_key AS key FROM datasets WHERE identity_inferred = 1 ORDER BY id').all() as {
+      id: number;
+      name: string;
+      proposal: string | null;
+      key: string | null;
+    }[];
+  }
+
+  /**
+   * The backfill's answer for one inferred row: its catalogue and visit as the journal knows them
+   * (the row's identity is then known), or null when it cannot tell (the row stays claimable). A
+   * row whose known identity another row already has is left as it is: no row is merged or lost.
+   */
+  settleInferred(id: number, known: { catalogue: string; visit: string | null } | null): boolean {
+    return this.db.transaction(() => {
+      const row = this.sql('SELECT name, proposal FROM datasets WHERE id = ? AND identity_inferred = 1').get(id) as
+        { name: string; proposal: string | null } | undefined;
+      if (!row) return false;
+      const taken =
+        known !== null &&
+        this.sql(
+          `SELECT 1 FROM datasets WHERE id <> ? AND catalogue = ? AND ifnull(proposal, '') = ? AND ifnull(visit, '') = ? AND name = ?`,
+        ).get(id, known.catalogue, row.proposal ?? '', known.visit ?? '', row.name) !== undefined;
+      if (known === null || taken) {
+        this.sql('UPDATE datasets SET identity_inferred = 2 WHERE id = ?').run(id);
+        return false;
+      }
+      this.sql('UPDATE datasets SET catalogue = ?, visit = ?, identity_inferred = 0 WHERE id = ?').run(
+        known.catalogue,
+        known.visit,
+        id,
+      );
+      return true;
+    })();
   }
 
   private updateDetails(id: number, d: DatasetDetails): void {

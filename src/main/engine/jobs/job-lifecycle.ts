@@ -6,11 +6,11 @@ import { BeamdropError } from '../../../shared/errors.js';
 import {
   ENDED_JOB_STATES,
   datasetLabel,
+  jobIdentity,
   type DatasetIdentity,
   type JobEvent,
   type JobKind,
   type JobSummary,
-  type RegistrationStatus,
 } from '../../../shared/model.js';
 import type { FacilityProfile, UploadPolicy } from '../../../shared/profile-schema.js';
 import { openJobCatalogue, prepareJobCatalogue, type JobCatalogueDeps } from '../catalogue/job-catalogue.js';
@@ -25,9 +25,11 @@ import { resolveDestination, type ResolvedDestination } from '../storage/resolve
 import { claimSession, endSession, heartbeat, refuseWhileBusy, refuseWhileDatasetBusy } from '../sync/sync-sessions.js';
 import type { Clock } from '../transfer/throttle.js';
 import type { BatchJobOptions, OptionsByKind } from './job-options.js';
-import { keyPrefix } from './job-runner.js';
+import { keyPrefix, summarise } from './job-runner.js';
 import { noSuchJob } from './no-such-job.js';
-import { continuedOptions, optionChanges, optionsDiffer, updatedNote } from './option-changes.js';
+import { endForGood } from './job-removal.js';
+import { continuedOptions, keptNote, optionChanges, optionsDiffer, updatedNote, type Difference } from './option-changes.js';
+import { datasetFolder, refuseSharedFolder } from './shared-folder.js';
 
 export interface LifecycleHost {
   journal: Journal;
@@ -51,6 +53,8 @@ export interface RunContext<K extends JobKind> {
 export interface KindRunner<K extends JobKind, R extends { summary: JobSummary }> {
   kind: K;
   run(ctx: RunContext<K>): Promise<R>;
+  /** What it hands back for a job that ended with this summary (after finalisation, or when only finalisation was left). */
+  ended(summary: JobSummary): R;
   /** The runner writes its own heartbeat (a sync session: it reads stop requests with it). */
   ownHeartbeat?: boolean;
 }
@@ -141,16 +145,23 @@ export async function startJob<K extends JobKind, R extends { summary: JobSummar
   const existing = kind === 'dry-run' ? null : journal.findUnfinished({ kind, identity, destination: resolved.name, sources });
   // One job at a time writes into a dataset (a dry run only looks).
   if (kind !== 'dry-run') refuseWhileDatasetBusy(journal, identity, null, host.clock.now());
-  let plan: { continue: StoredJob; updated: ReturnType<typeof optionChanges>['updated'] } | { replace: StoredJob | null };
+  let plan: { continue: StoredJob; updated: Difference[]; kept: Difference[] } | { replace: StoredJob | null };
   if (existing && !req.newJob) {
     refuseWhileBusy(journal, existing.id, host.clock.now(), `continue job ${existing.id}`);
-    const changes = optionChanges(existing as StoredJob & { kind: K }, metadata, options);
+    const changes = optionChanges(existing as StoredJob & { kind: K }, metadata, options, profile);
     if (changes.refused.length) throw optionsDiffer(existing, changes.refused);
-    plan = { continue: existing, updated: changes.updated };
+    plan = { continue: existing, updated: changes.updated, kept: changes.kept };
   } else {
     if (existing) refuseWhileBusy(journal, existing.id, host.clock.now(), `replace job ${existing.id} with a new job`);
     plan = { replace: existing };
   }
+  // What the job runs with: a continued one keeps the file selection and keys it was started with;
+  // a new job of a dataset that already has files on this storage keeps their key template.
+  let runOptions = 'continue' in plan ? continuedOptions(plan.continue as StoredJob & { kind: K }, options) : options;
+  const folder = 'continue' in plan ? null : datasetFolder(journal, identity, resolved, runOptions);
+  if (folder) runOptions = { ...runOptions, keyTemplate: folder.keyTemplate };
+  // Two datasets never share a storage folder: refused before any job is created or changed.
+  refuseSharedFolder(journal, identity, resolved, runOptions);
 
   // Unreachable or wrong credentials fail here, before any job is created or changed.
   const destination = await host.openDestination(resolved, policy);
@@ -162,12 +173,16 @@ export async function startJob<K extends JobKind, R extends { summary: JobSummar
       journal.updateJob(
         old.id,
         kind,
-        { metadata, options: continuedOptions(old, options) },
-        plan.updated.length ? { changed: plan.updated.map((d) => d.what) } : null,
+        { metadata, options: runOptions },
+        plan.updated.length || plan.kept.length
+          ? { changed: plan.updated.map((d) => d.what), kept: plan.kept.map((d) => d.what) }
+          : null,
       );
       job = journal.job(old.id)!;
       if (plan.updated.length)
         notes.push({ type: 'job-note', jobId: job.id, kind: 'options-updated', message: updatedNote(job, plan.updated) });
+      if (plan.kept.length)
+        notes.push({ type: 'job-note', jobId: job.id, kind: 'options-kept', message: keptNote(job, plan.kept) });
     } else {
       job = journal.createJob({
         kind,
@@ -178,12 +193,20 @@ export async function startJob<K extends JobKind, R extends { summary: JobSummar
         destination: resolved.name,
         sources,
         metadata,
-        options,
+        options: runOptions,
       } as NewJob);
+      if (folder)
+        notes.push({
+          type: 'job-note',
+          jobId: job.id,
+          kind: 'options-kept',
+          message: `dataset ${datasetLabel(identity)} already has files under "${folder.prefix}" on "${resolved.name}" (job ${folder.jobId}), stored with the key template "${folder.keyTemplate}"; job ${job.id} keeps it, so that the dataset stays in one folder. The destination's key template is "${options.keyTemplate}" now, which new datasets get.`,
+        });
       if (plan.replace) {
         const old = plan.replace;
-        const stored = storedFiles(journal, old.id);
-        journal.setJobState(old.id, 'cancelled', `replaced by job ${job.id} (--new-job).`);
+        const stored = journal.storedCount(old.id);
+        // The same act as `beamdrop cancel`: its partial multipart uploads are released too.
+        endForGood(journal, old.id, `replaced by job ${job.id} (--new-job).`);
         notes.push({
           type: 'job-note',
           jobId: job.id,
@@ -192,7 +215,11 @@ export async function startJob<K extends JobKind, R extends { summary: JobSummar
         });
       }
     }
-    return await runJobLifecycle(host, job as StoredJobOf<K>, 'continue' in plan, destination, policy, runner, req, notes);
+    // A rerun with other -p values: the facility catalogue's registration takes them too.
+    const metadataChanged = 'continue' in plan && plan.updated.some((d) => d.what.startsWith('-p '));
+    return await runJobLifecycle(host, job as StoredJobOf<K>, 'continue' in plan, destination, policy, runner, req, notes, {
+      metadataChanged,
+    });
   } finally {
     await destination.close();
   }
@@ -256,12 +283,6 @@ function refuseEnded(journal: Journal, job: StoredJob): void {
   throw refuse(`job ${job.id} failed${job.reason ? ` (${job.reason})` : ''}; fix the cause and start the upload again.`);
 }
 
-/** Files a job has stored (they stay at the destination and recorded whatever happens to the job). */
-export function storedFiles(journal: Journal, jobId: number): number {
-  const c = journal.counts(jobId);
-  return (c.uploaded ?? 0) + (c.verified ?? 0) + (c.registered ?? 0) + (c.skipped ?? 0) + (c.changed ?? 0);
-}
-
 /** Takes the job for this process, runs it, finalises the dataset if the job finished, releases it. */
 async function runJobLifecycle<K extends JobKind, R extends { summary: JobSummary }>(
   host: LifecycleHost,
@@ -272,12 +293,20 @@ async function runJobLifecycle<K extends JobKind, R extends { summary: JobSummar
   runner: KindRunner<K, R>,
   hooks: LifecycleHooks,
   notes: JobEvent[],
+  opened: { metadataChanged?: boolean } = {},
 ): Promise<R> {
   const { journal, log, clock } = host;
   const logged = loggedEvents(log, job.id, hooks.onEvent);
   // Notes of how the job was opened (options updated, job replaced) follow its job-started event.
   let pending = notes;
+  // The runner's summary of a job whose files are all settled (`finishing`) is held back and
+  // told after the finalisation, with the state the job then has.
+  let held: JobSummary | null = null;
   const onEvent = (e: JobEvent) => {
+    if (e.type === 'job-finished' && e.summary.job.state === 'finishing') {
+      held = e.summary;
+      return;
+    }
     logged(e);
     if (e.type !== 'job-started' || !pending.length) return;
     const flush = pending;
@@ -307,35 +336,70 @@ async function runJobLifecycle<K extends JobKind, R extends { summary: JobSummar
             rootUri: destination.uri(keyPrefix(o)),
             policy,
             dryRun: false,
+            metadataChanged: opened.metadataChanged ?? false,
           });
+    if (cat) pending.push(...cat.notes);
     log.info({ jobId: job.id, kind: job.kind, dataset: job.dataset, destination: job.destination, resumed }, 'job started');
-    const result = await runner.run({ job, resumed, destination, policy, sink: cat?.sink ?? DRY_RUN_SINK, onEvent });
+    let result: R;
+    if (job.state === 'finishing') {
+      // Every file was settled but the finalisation was cut short (a second Ctrl-C, a crash):
+      // only the finalisation is left. Nothing is sent again, no folder is watched again.
+      onEvent({ type: 'job-started', jobId: job.id, dataset: job.dataset, destination: job.destination, resumed: true });
+      onEvent({
+        type: 'job-note',
+        jobId: job.id,
+        kind: 'finalising',
+        message: `job ${job.id} had settled every file, but dataset ${datasetLabel(jobIdentity(job))} was not finalised (its process was stopped first); it is finalised now, nothing is sent again.${job.kind === 'sync' ? ' A new `beamdrop watch` of the dataset starts a new session.' : ''}`,
+      });
+      held = summarise(journal, job.id, 0, 0);
+      result = runner.ended(held);
+    } else {
+      result = await runner.run({ job, resumed, destination, policy, sink: cat?.sink ?? DRY_RUN_SINK, onEvent });
+    }
     const { summary } = result;
     beat();
     log.info({ jobId: job.id, state: summary.job.state, counts: summary.counts, bytes: summary.bytesSent }, 'job ended');
-    // The one finalisation of every kind: a job that ended `done` (a batch upload that sent
-    // everything, a sync session whose acquisition ended and whose backlog drained). Never a dry run.
-    const finished = job.kind !== 'dry-run' && summary.job.state === 'done';
-    let registration: RegistrationStatus | null = null;
-    if (cat)
-      registration = await cat.afterJob(summary, {
-        destination,
-        keyOf,
-        finished,
-        onEvent,
-        ...(hooks.signal ? { signal: hooks.signal } : {}),
+    // The one finalisation of every kind: a job whose files are all settled (a batch upload that
+    // looked at every file, a sync session whose acquisition ended and whose backlog drained) is
+    // `finishing`; it becomes `done` once its dataset is finalised. Never a dry run.
+    const finished = job.kind !== 'dry-run' && summary.job.state === 'finishing';
+    // Finalised (complete, the catalogue told, the crate written or its failure told): the job is
+    // `done`, before any wait for the catalogue's answer, which is only reported.
+    let final: JobSummary | null = null;
+    const finalised = () => {
+      if (final || !finished) return;
+      journal.batch(() => {
+        journal.setJobState(job.id, 'done');
+        journal.event(job.id, null, 'dataset-finished', { counts: summary.counts });
       });
-    if (finished) {
-      journal.event(job.id, null, 'dataset-finished', { counts: summary.counts, registration: registration?.state ?? null });
+      final = { ...summary, job: journal.record(job.id)! };
+      logged({ type: 'job-finished', summary: final });
       onEvent({
         type: 'job-note',
         jobId: job.id,
         kind: 'dataset-finalised',
-        message: `dataset ${datasetLabel({ name: job.dataset, proposal: job.proposal, visit: job.visit })} finalised: ${(summary.counts.verified ?? 0) + (summary.counts.registered ?? 0) + (summary.counts.skipped ?? 0)} file(s) stored and verified.`,
+        message: `dataset ${datasetLabel(jobIdentity(job))} finalised: ${journal.storedCount(job.id)} file(s) stored and verified.`,
       });
-      await hooks.onDatasetFinished?.(summary);
+    };
+    try {
+      if (cat)
+        await cat.afterJob(summary, {
+          destination,
+          keyOf,
+          finished,
+          onEvent,
+          onFinalised: finalised,
+          ...(hooks.signal ? { signal: hooks.signal } : {}),
+        });
+    } catch (e) {
+      // Not finalised: the job stays `finishing` (the next resume or rerun finalises it); its summary says so.
+      if (held && !final) logged({ type: 'job-finished', summary: held });
+      throw e;
     }
-    return result;
+    if (!finished) return result;
+    finalised();
+    await hooks.onDatasetFinished?.(final!);
+    return runner.ended(final!);
   } finally {
     if (timer) clearInterval(timer);
     endSession(journal, job.id, clock.now());

@@ -32,8 +32,18 @@ same<z.output<typeof keyVariables>, Omit<KeyVariables, 'relpath'>>(true);
 
 /** Which files belong to the job and how their keys are made. */
 const fileSelection = {
+  /** Every include the job scans with: the profile's, then the operator's (`own.include`). */
   include: z.array(z.string()),
+  /** Every exclude: the profile's default excludes and excludes, then the operator's (`own.exclude`). */
   exclude: z.array(z.string()),
+  /**
+   * The operator's own patterns (--include/--exclude, the app's form), the tail of the lists above;
+   * what a rerun compares with what is typed now, while the profile's part is compared as the
+   * profile's. Absent in jobs of versions before it was stored: their lists hold the operator's
+   * and the profile's patterns as one, without the default excludes (sync jobs kept those in
+   * each folder's ignore patterns).
+   */
+  own: z.object({ include: z.array(z.string()), exclude: z.array(z.string()) }).optional(),
   followSymlinks: z.boolean(),
   keyTemplate: z.string(),
   vars: keyVariables,

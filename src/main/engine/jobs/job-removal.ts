@@ -62,14 +62,24 @@ export function cancelPlan(journal: Journal, jobId: number, now: number): Remova
 /** Cancels the job (state `cancelled`) after the same checks as its plan. */
 export function cancelJob(journal: Journal, jobId: number, now: number): JobRecord {
   const plan = cancelPlan(journal, jobId, now);
-  // Its partial multipart uploads are no longer resumed: `beamdrop cleanup` may abort them.
-  journal.dropMultipartState(jobId);
-  journal.setJobState(
+  endForGood(
+    journal,
     jobId,
-    'cancelled',
     `cancelled by the operator; ${plan.stored} stored file(s) stay at "${plan.job.destination}", the dataset was not finalised.`,
   );
   return journal.record(jobId)!;
+}
+
+/**
+ * The one act of ending a job for good, behind `beamdrop cancel` and `--new-job` alike: the job is
+ * `cancelled` and its partial multipart uploads are no longer resumed, so `beamdrop cleanup` may
+ * abort them. The stored files stay where they are and stay recorded.
+ */
+export function endForGood(journal: Journal, jobId: number, reason: string): void {
+  journal.batch(() => {
+    journal.dropMultipartState(jobId);
+    journal.setJobState(jobId, 'cancelled', reason);
+  });
 }
 
 export function forgetPlan(journal: Journal, jobId: number, now: number): RemovalPlan {

@@ -15,6 +15,7 @@ import { parseBandwidthSchedule } from '../transfer/bandwidth-schedule.js';
 import { Throttle, type Clock } from '../transfer/throttle.js';
 import { backoffDelay, classifyError } from './classify-error.js';
 import { DestinationDown, transferFile } from './file-transfer.js';
+import { markFinishing } from './finishing.js';
 import type { KindRunner } from './job-lifecycle.js';
 import type { JobOptions } from './job-options.js';
 import { ProgressTracker } from './progress-tracker.js';
@@ -56,6 +57,7 @@ export function batchRunner<K extends 'batch' | 'dry-run'>(
       });
       return { summary };
     },
+    ended: (summary) => ({ summary }),
   };
 }
 
@@ -73,9 +75,12 @@ export async function runJob(job: StoredJobOf<'batch' | 'dry-run'>, resumed: boo
   try {
     await scanInto(job, options, d);
   } catch (e) {
-    // Stopped while scanning: the job is paused, not left "scanning"; a rerun scans again.
+    // Stopped while scanning: the job is paused, not left "scanning"; a rerun scans again. A dry
+    // run is never continued, so it ends cancelled, with words for a dry run.
     if (!d.signal?.aborted) throw e;
-    d.journal.setJobState(job.id, 'paused', 'stopped by the operator during the scan; run the same command again to resume.');
+    if (dryRun) d.journal.setJobState(job.id, 'cancelled', dryRunStopped('it was stopped by the operator during the scan.'));
+    else
+      d.journal.setJobState(job.id, 'paused', 'stopped by the operator during the scan; run the same command again to resume.');
     const summary = summarise(d.journal, job.id, 0, d.clock.now() - started);
     d.onEvent({ type: 'job-finished', summary });
     return summary;
@@ -170,19 +175,38 @@ export async function runJob(job: StoredJobOf<'batch' | 'dry-run'>, resumed: boo
   }
   emitProgress();
 
-  if (stop.pausedBy) {
+  if (dryRun && (stop.pausedBy || signal.aborted)) {
+    // A dry run is never paused (nothing would continue it): stopped early, it ends cancelled.
+    d.journal.setJobState(
+      job.id,
+      'cancelled',
+      dryRunStopped(
+        stop.pausedBy
+          ? `${stop.pausedBy.message} Run it again when the destination is back.`
+          : 'it was stopped by the operator before it had looked at every file.',
+      ),
+    );
+  } else if (stop.pausedBy) {
     const reason = `paused: ${stop.pausedBy.message} Nothing partial was left at a final key; run the same command again (or \`beamdrop resume ${job.id}\`) when the destination is back.`;
     d.journal.setJobState(job.id, 'paused', reason);
     d.onEvent({ type: 'job-paused', jobId: job.id, reason });
   } else if (signal.aborted) {
     d.journal.setJobState(job.id, 'paused', 'stopped by the operator; run the same command again to resume.');
-  } else {
-    // A dry run ends `done` too: it is finished as a dry run, never left running, never continued.
+  } else if (dryRun) {
+    // A dry run ends `done`: it is finished as a dry run, never left running, never continued.
     d.journal.setJobState(job.id, 'done');
+  } else {
+    // Every file is settled; the lifecycle finalises the dataset and only then ends the job done.
+    markFinishing(d.journal, job);
   }
   const summary = summarise(d.journal, job.id, tracker.bytesSent, d.clock.now() - started);
   d.onEvent({ type: 'job-finished', summary });
   return summary;
+}
+
+/** Why a dry run ended before it had looked at every file; it is never continued. */
+function dryRunStopped(why: string): string {
+  return `dry run not finished: ${why} It sent and recorded nothing and is never continued; run the dry run again for the full preview.`;
 }
 
 async function scanInto(job: { id: number; sources: string[] }, options: JobOptions, d: RunnerDeps): Promise<void> {

@@ -145,6 +145,25 @@ const toFile = (r: FileRow): FileRecord => ({
 /** Job states a rerun does not continue. */
 const ENDED = `('done', 'failed', 'cancelled')`;
 
+/**
+ * The one definition of a file a job "stored" (SQL on `files f`): at its destination and
+ * recorded, whether sent (uploaded, verified, registered), found there already with the same
+ * SHA-256 (skipped without an error), or changed locally after it was stored. Not a file a sync
+ * job skipped because it was deleted before it was complete (skipped with an error), and nothing
+ * of a dry run (callers join the job's kind). The lifecycle's notes, the cancel and forget plans,
+ * the shared-folder check and `storedCount` all use it.
+ */
+export const STORED_FILE_SQL = `(f.state IN ('uploaded', 'verified', 'registered', 'changed') OR (f.state = 'skipped' AND f.last_error IS NULL))`;
+
+/** What the shared-folder check needs of a job that stored files: where its keys went. */
+export interface StoredPlace {
+  job: JobRecord;
+  /** Raw from the stored options (not parsed: one unreadable job must not block others); null when absent. */
+  keyTemplate: string | null;
+  vars: Record<string, unknown> | null;
+  destinationConfig: Record<string, unknown> | null;
+}
+
 export class Journal {
   private readonly db: Db;
 
@@ -219,6 +238,48 @@ export class Journal {
   /** The newest jobs' records, without options: listing never fails on a job whose options cannot be read. */
   records(limit = 50): JobRecord[] {
     return (this.sql('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(limit) as JobRow[]).map(toRecord);
+  }
+
+  /** Every job record of one dataset (all four fields of its identity), oldest first; options are not read. */
+  recordsOfDataset(identity: DatasetIdentity): JobRecord[] {
+    return (
+      this.sql('SELECT * FROM jobs WHERE dataset = ? AND proposal IS ? AND visit IS ? AND catalogue = ? ORDER BY id').all(
+        identity.name,
+        identity.proposal,
+        identity.visit,
+        identity.catalogue,
+      ) as JobRow[]
+    ).map(toRecord);
+  }
+
+  /**
+   * Where every job that stored at least one file (not a dry run) put its keys: its record, key
+   * template, key variables and destination config, read from the stored options without parsing
+   * them, so that one unreadable job never blocks the start of another.
+   */
+  storedPlaces(): StoredPlace[] {
+    const rows = this.sql(
+      `SELECT j.*, json_extract(j.options, '$.keyTemplate') AS key_template, json_extract(j.options, '$.vars') AS vars_json,
+         json_extract(j.options, '$.destinationConfig') AS dest_json
+       FROM jobs j WHERE j.kind != 'dry-run' AND json_valid(j.options)
+         AND EXISTS (SELECT 1 FROM files f WHERE f.job_id = j.id AND ${STORED_FILE_SQL})
+       ORDER BY j.id`,
+    ).all() as (JobRow & { key_template: unknown; vars_json: unknown; dest_json: unknown })[];
+    const object = (v: unknown): Record<string, unknown> | null => {
+      if (typeof v !== 'string') return null;
+      try {
+        const o: unknown = JSON.parse(v);
+        return o && typeof o === 'object' && !Array.isArray(o) ? (o as Record<string, unknown>) : null;
+      } catch {
+        return null;
+      }
+    };
+    return rows.map((r) => ({
+      job: toRecord(r),
+      keyTemplate: typeof r.key_template === 'string' ? r.key_template : null,
+      vars: object(r.vars_json),
+      destinationConfig: object(r.dest_json),
+    }));
   }
 
   jobs(limit = 50): StoredJob[] {
@@ -394,15 +455,10 @@ export class Journal {
     return this.db.transaction(fn)();
   }
 
-  /**
-   * Files the job stored at its destination (and recorded): sent, found there already with the
-   * same SHA-256, or changed locally after they were stored. Not the files a sync job skipped
-   * because they were deleted before upload, and nothing of a dry run.
-   */
+  /** Files the job stored at its destination (STORED_FILE_SQL); 0 for a dry run. */
   storedCount(jobId: number): number {
     const r = this.sql(
-      `SELECT COUNT(*) AS n FROM files f JOIN jobs j ON j.id = f.job_id WHERE f.job_id = ? AND j.kind != 'dry-run'
-         AND (f.state IN ('uploaded', 'verified', 'registered', 'changed') OR (f.state = 'skipped' AND f.last_error IS NULL))`,
+      `SELECT COUNT(*) AS n FROM files f JOIN jobs j ON j.id = f.job_id WHERE f.job_id = ? AND j.kind != 'dry-run' AND ${STORED_FILE_SQL}`,
     ).get(jobId) as { n: number };
     return r.n;
   }
@@ -466,10 +522,18 @@ export class Journal {
     };
   }
 
-  /** Upload ids of multipart uploads that unfinished files still resume from. */
+  /**
+   * Upload ids of multipart uploads that unfinished jobs still resume from (`beamdrop cleanup`
+   * spares them). A job that ended (done, failed, cancelled) resumes nothing: its uploads may go.
+   */
   openUploadIds(): Set<string> {
     return new Set(
-      (this.sql('SELECT upload_id FROM multipart_uploads').all() as { upload_id: string }[]).map((r) => r.upload_id),
+      (
+        this.sql(
+          `SELECT m.upload_id FROM multipart_uploads m JOIN files f ON f.id = m.file_id JOIN jobs j ON j.id = f.job_id
+           WHERE j.state NOT IN ${ENDED}`,
+        ).all() as { upload_id: string }[]
+      ).map((r) => r.upload_id),
     );
   }
 

@@ -1,19 +1,23 @@
 // Which dataset an operator means by a name on the command line (or in the app): a dataset is
 // identified by (catalogue, proposal, visit, name), so a bare name may match several. Given
-// --proposal/--visit narrow it; when it still matches several, the command is refused with the
-// candidates (dataset-ambiguous) instead of silently taking one; when it matches nothing, the
-// message says that `beamdrop find` lists datasets.
+// --proposal/--visit/--catalogue narrow it; when it still matches several, the command is refused
+// with the candidates (dataset-ambiguous) instead of silently taking one; when it matches nothing,
+// the message says that `beamdrop find` lists datasets.
 import { BeamdropError } from '../../../shared/errors.js';
 import { datasetLabel, jobIdentity, type DatasetIdentity } from '../../../shared/model.js';
-import { ambiguousDataset, type DatasetSelector } from '../catalogue/local/dataset-selector.js';
+import { ambiguousDataset, catalogueMatches, type DatasetSelector } from '../catalogue/local/dataset-selector.js';
 import type { DatasetInfo, LocalCatalogue } from '../catalogue/local-catalogue.js';
 import type { Journal, StoredJob } from '../journal/journal.js';
 
-/** A dataset as the operator names it: the name, and the proposal/visit flags when given ("" or null: none). */
+/**
+ * A dataset as the operator names it: the name, and the proposal/visit flags when given ("" or
+ * null: none), and --catalogue (the identity as `find --json` shows it, or its kind when unique).
+ */
 export interface DatasetQuery {
   name: string;
   proposal?: string | null | undefined;
   visit?: string | null | undefined;
+  catalogue?: string | undefined;
 }
 
 export function selectorOf(q: DatasetQuery | string): DatasetSelector {
@@ -22,13 +26,15 @@ export function selectorOf(q: DatasetQuery | string): DatasetSelector {
     name: q.name,
     ...(q.proposal !== undefined ? { proposal: q.proposal || null } : {}),
     ...(q.visit !== undefined ? { visit: q.visit || null } : {}),
+    ...(q.catalogue ? { catalogue: q.catalogue } : {}),
   };
 }
 
-/** `"ds1" (proposal P)`, or just `"ds1"` when no flag narrowed it. */
+/** `"ds1" (proposal P)`, `"ds1" (proposal P) in catalogue scicat`, or just `"ds1"` when no flag narrowed it. */
 export function queryLabel(q: DatasetQuery | string): string {
   const s = selectorOf(q);
-  return datasetLabel({ name: s.name, proposal: s.proposal ?? null, visit: s.visit ?? null });
+  const label = datasetLabel({ name: s.name, proposal: s.proposal ?? null, visit: s.visit ?? null });
+  return s.catalogue ? `${label} in catalogue ${s.catalogue}` : label;
 }
 
 export function datasetNotFound(q: DatasetQuery | string, where = 'in the local catalogue'): BeamdropError {
@@ -53,10 +59,11 @@ export function identityKey(id: DatasetIdentity): string {
   return JSON.stringify([id.catalogue, id.proposal ?? '', id.visit ?? '', id.name]);
 }
 
-function matchesQuery(id: DatasetIdentity, q: DatasetSelector): boolean {
+export function matchesQuery(id: DatasetIdentity, q: DatasetSelector): boolean {
   return (
     (q.proposal === undefined || (id.proposal || null) === q.proposal) &&
-    (q.visit === undefined || (id.visit || null) === q.visit)
+    (q.visit === undefined || (id.visit || null) === q.visit) &&
+    (q.catalogue === undefined || catalogueMatches(id.catalogue, q.catalogue))
   );
 }
 

@@ -23,7 +23,7 @@ export interface FetchOutcome {
 export type FetchDeps = Pick<OperationDeps, 'local' | 'hashes'> & StoredDestinationsDeps;
 
 /**
- * DATASET, DATASET:relpath, or a storage URI recorded in the catalogue. --proposal/--visit
+ * DATASET, DATASET:relpath, or a storage URI recorded in the catalogue. --proposal/--visit/--catalogue
  * (in `which`) narrow the dataset name; a name several datasets share is refused with them listed.
  */
 export function selectFiles(
@@ -57,7 +57,7 @@ export function selectFiles(
   throw new BeamdropError({
     code: 'dataset-not-found',
     retryable: false,
-    message: `"${what}" is neither a dataset${which.proposal || which.visit ? ` of ${[which.proposal && `proposal ${which.proposal}`, which.visit && `visit ${which.visit}`].filter(Boolean).join(', ')}` : ''}, DATASET:path, nor a recorded storage URI; \`beamdrop find\` lists datasets.`,
+    message: `"${what}" is neither a dataset${which.proposal || which.visit || which.catalogue ? ` of ${[which.proposal && `proposal ${which.proposal}`, which.visit && `visit ${which.visit}`, which.catalogue && `catalogue ${which.catalogue}`].filter(Boolean).join(', ')}` : ''}, DATASET:path, nor a recorded storage URI; \`beamdrop find\` lists datasets.`,
   });
 }
 
@@ -68,11 +68,12 @@ export async function fetchFiles(
   opts: {
     proposal?: string | undefined;
     visit?: string | undefined;
+    catalogue?: string | undefined;
     platform?: NodeJS.Platform;
     onFile?: (o: FetchOutcome) => void;
   } = {},
 ): Promise<FetchOutcome[]> {
-  const files = selectFiles(d, what, { proposal: opts.proposal, visit: opts.visit });
+  const files = selectFiles(d, what, { proposal: opts.proposal, visit: opts.visit, catalogue: opts.catalogue });
   const platform = opts.platform ?? process.platform;
   if (platform === 'win32') {
     for (const f of files) {

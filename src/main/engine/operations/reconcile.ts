@@ -1,4 +1,4 @@
-// `beamdrop reconcile DATASET|FOLDER [--proposal ID] [--visit ID]`: compares the local folder, the
+// `beamdrop reconcile DATASET|FOLDER [--proposal ID] [--visit ID] [--catalogue C]`: compares the local folder, the
 // destination, the local catalogue and the facility catalogue for one dataset (catalogue, proposal,
 // visit, name) uploaded before, by batch jobs or sync sessions, and says per file what is missing
 // or different where and what `--fix` would do. Jobs of a dataset of the same name in another
@@ -20,7 +20,15 @@ import { scan } from '../scan/scanner.js';
 import type { RemoteObject } from '../storage/destination.js';
 import { createSyncFilter, type SyncFilter } from '../sync/sync-rules.js';
 import { CRATE_SUFFIX } from '../catalogue/ro-crate.js';
-import { datasetNotFound, identityKey, oneIdentity, uploadJobsOf, type DatasetQuery } from './dataset-lookup.js';
+import {
+  datasetNotFound,
+  identityKey,
+  matchesQuery,
+  oneIdentity,
+  selectorOf,
+  uploadJobsOf,
+  type DatasetQuery,
+} from './dataset-lookup.js';
 
 export type Problem =
   'not-uploaded' | 'differs-at-destination' | 'not-recorded' | 'not-registered' | 'changed-locally' | 'only-at-destination';
@@ -81,21 +89,19 @@ export function datasetFor(
       .filter(isUpload)
       .filter((j) => j.sources.includes(folder));
     const ids = new Map<string, DatasetIdentity>();
+    const sel = selectorOf({ ...flags, name: what });
     for (const j of of) {
       const id = jobIdentity(j);
-      if (
-        (flags.proposal === undefined || id.proposal === (flags.proposal || null)) &&
-        (flags.visit === undefined || id.visit === (flags.visit || null))
-      )
-        ids.set(identityKey(id), id);
+      if (matchesQuery(id, sel)) ids.set(identityKey(id), id);
     }
     const found = [...ids.values()];
+    const catalogues = new Set(found.map((d) => d.catalogue));
     if (found.length > 1)
       throw new BeamdropError({
         code: 'dataset-ambiguous',
         retryable: false,
         file: folder,
-        message: `${folder} was uploaded as ${found.length} datasets:\n${found.map((d) => `  ${datasetLabel(d)}`).join('\n')}\nName the dataset, and add --proposal ID and/or --visit ID, to say which one.`,
+        message: `${folder} was uploaded as ${found.length} datasets:\n${found.map((d) => `  ${datasetLabel(d)}${catalogues.size > 1 ? ` in catalogue ${d.catalogue}` : ''}`).join('\n')}\nName the dataset, and add --proposal ID and/or --visit ID${catalogues.size > 1 ? ' (or --catalogue CATALOGUE, as listed)' : ''}, to say which one.`,
       });
     if (found[0]) return { identity: found[0], jobs: uploadJobsOf(journal, found[0]).filter(isUpload) };
     throw new BeamdropError({
@@ -294,7 +300,7 @@ export async function fixReconcile(
 ): Promise<JobSummary> {
   const job = requireJob(d.journal, report.jobId);
   if (!isUpload(job)) throw new Error(`job ${job.id} is a ${job.kind}, not an upload`);
-  if (job.kind === 'sync' && (job.state === 'running' || job.state === 'stopping' || job.state === 'scanning'))
+  if (job.kind === 'sync' && ['running', 'stopping', 'finishing', 'scanning'].includes(job.state))
     throw new BeamdropError({
       code: 'job-busy',
       retryable: true,

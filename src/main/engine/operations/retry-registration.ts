@@ -1,8 +1,10 @@
 // `beamdrop catalogue retry DATASET [--proposal ID] [--visit ID] [-p KEY=VALUE]...`: after the
 // catalogue refused a dataset (needs attention), the operator fixes its metadata and the
 // registration is tried again from where it stopped — the files stay uploaded and verified and are
-// not sent again. A name that datasets of several proposals or visits share is refused until
-// --proposal/--visit say which.
+// not sent again. A dataset the catalogue already has gets the fixed metadata as an update (SciCat
+// PATCH, ICAT DatasetParameters; the same path a rerun with other -p values takes: the outbox's
+// `retry` with the new request). A name that datasets of several proposals, visits or catalogues
+// share is refused until --proposal/--visit/--catalogue say which.
 import { BeamdropError } from '../../../shared/errors.js';
 import type { RegistrationStatus } from '../../../shared/model.js';
 import type { FacilityProfile } from '../../../shared/profile-schema.js';
@@ -10,6 +12,7 @@ import type { OperationDeps } from '../engine.js';
 import type { CatalogueLink } from '../catalogue/catalogue-service.js';
 import type { Registration } from '../catalogue/outbox/outbox-store.js';
 import { typedMetadata } from '../catalogue/techniques/technique-templates.js';
+import { catalogueMatches } from '../catalogue/local/dataset-selector.js';
 import { oneOf, queryLabel, selectorOf, type DatasetQuery } from './dataset-lookup.js';
 
 export async function catalogueLink(d: Pick<OperationDeps, 'catalogues'>, profile: FacilityProfile): Promise<CatalogueLink> {
@@ -64,6 +67,7 @@ export async function retryRegistration(
         });
       req.proposal = fix.proposal;
     }
+    // A changed description reaches a dataset the catalogue already has as an update.
     link.store.retry(reg.id, req);
   }
   return link.settle(
@@ -72,10 +76,29 @@ export async function retryRegistration(
   );
 }
 
-/** The registrations of the one dataset the query names (in this catalogue); none or several datasets are refused. */
-export function registrationsOf(link: CatalogueLink, which: DatasetQuery | string): Registration[] {
+/**
+ * The registrations of the one dataset the query names, in the profile's catalogue; none or several
+ * datasets are refused. `--catalogue` naming another catalogue: `status` (anyCatalogue) shows its
+ * registrations from the outbox; `retry` is refused, as only a profile of that catalogue can send.
+ */
+export function registrationsOf(
+  link: CatalogueLink,
+  which: DatasetQuery | string,
+  opts: { anyCatalogue?: boolean } = {},
+): Registration[] {
   const sel = selectorOf(which);
-  const regs = link.store.list({ catalogue: link.identity, dataset: sel.name, proposal: sel.proposal, visit: sel.visit });
+  const other = sel.catalogue !== undefined && !catalogueMatches(link.identity, sel.catalogue);
+  if (other && !opts.anyCatalogue)
+    throw new BeamdropError({
+      code: 'usage',
+      retryable: false,
+      dataset: sel.name,
+      field: 'catalogue',
+      message: `the profile's catalogue is ${link.identity}, not ${sel.catalogue}: a registration is sent through the profile of its catalogue. Run the command again with --profile naming a facility profile whose catalogue is ${sel.catalogue}.`,
+    });
+  const regs = link.store
+    .list({ ...(other ? {} : { catalogue: link.identity }), dataset: sel.name, proposal: sel.proposal, visit: sel.visit })
+    .filter((r) => sel.catalogue === undefined || catalogueMatches(r.catalogue, sel.catalogue));
   const id = oneOf(
     regs.map((r) => ({ catalogue: r.catalogue, proposal: r.proposal, visit: r.visit, name: r.dataset })),
     which,
@@ -85,14 +108,17 @@ export function registrationsOf(link: CatalogueLink, which: DatasetQuery | strin
       code: 'dataset-not-found',
       retryable: false,
       dataset: sel.name,
-      message: `dataset ${queryLabel(which)} has no registration for ${link.identity}; \`beamdrop catalogue status\` lists them, \`beamdrop find\` lists datasets.`,
+      message: `dataset ${queryLabel(which)} has no registration for ${other ? sel.catalogue : link.identity}; \`beamdrop catalogue status\` lists them, \`beamdrop find\` lists datasets.`,
     });
-  return regs.filter((r) => (r.proposal || null) === (id.proposal || null) && (r.visit || null) === (id.visit || null));
+  return regs.filter(
+    (r) =>
+      r.catalogue === id.catalogue && (r.proposal || null) === (id.proposal || null) && (r.visit || null) === (id.visit || null),
+  );
 }
 
-/** `catalogue status [DATASET]`: every registration of this catalogue, or those of one dataset. */
+/** `catalogue status [DATASET]`: every registration of this catalogue, or those of one dataset (of any catalogue with --catalogue). */
 export function registrationStatus(link: CatalogueLink, which?: DatasetQuery): RegistrationStatus[] {
-  return which ? registrationsOf(link, which).map((r) => link.store.status(r)) : link.status();
+  return which ? registrationsOf(link, which, { anyCatalogue: true }).map((r) => link.store.status(r)) : link.status();
 }
 
 /** Sends what waits in the outbox now (after an outage or a new sign-in) and reports where each dataset stands. */

@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BeamdropError } from '../../../shared/errors.js';
+import { DEFAULT_KEY_TEMPLATE } from '../../../shared/key-template-default.js';
 import { destinationSchema, type DestinationConfig, type FacilityProfile } from '../../../shared/profile-schema.js';
 
 export interface ResolvedDestination {
@@ -15,7 +16,8 @@ export interface ResolvedDestination {
   adhoc: boolean;
 }
 
-const ADHOC_TEMPLATE = '{proposal}/{dataset}/{relpath}';
+/** Ad-hoc destinations use the default layout under the folder, bucket prefix or collection given. */
+const ADHOC_TEMPLATE = DEFAULT_KEY_TEMPLATE;
 
 export function resolveDestination(profile: FacilityProfile, choice: { destination?: string; to?: string }): ResolvedDestination {
   if (choice.to) return { name: choice.to, config: parseDestinationUri(choice.to), adhoc: true };

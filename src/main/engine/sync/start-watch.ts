@@ -16,6 +16,7 @@ import { parseBandwidthSchedule } from '../transfer/bandwidth-schedule.js';
 import { Throttle, type Clock } from '../transfer/throttle.js';
 import { resolveSyncFolders, syncSettings } from './sync-rules.js';
 import { SyncSession, type WatchResult } from './sync-session.js';
+import { syncStatusOf } from './sync-status.js';
 
 export interface WatchRunOptions {
   /** Aborting it ends the acquisition: finish what is complete, then finalise the dataset. */
@@ -101,5 +102,6 @@ export function syncRunner(host: WatchHost, req: WatchRunOptions): KindRunner<'s
         req.pauseSignal?.removeEventListener('abort', pause);
       }
     },
+    ended: (summary) => ({ summary, status: syncStatusOf(host.journal, summary.job.id, host.clock.now())! }),
   };
 }

@@ -1,10 +1,10 @@
 // One run of a sync job: discovery, completeness checks and transfers side by side until a stop.
 // `finish` (Ctrl-C, `beamdrop stop JOB`) ends the acquisition: the watcher stops, one last full
 // scan takes everything written so far, complete files are sent, files still incomplete after
-// the grace period are reported, and the job ends `done`; the job lifecycle then finalises the
-// dataset exactly as it does after a batch upload (jobs/job-lifecycle.ts). `pause` (a second Ctrl-C,
-// `beamdrop stop --pause`) aborts the transfers in flight, which stay journaled, and leaves the
-// job resumable. A crash leaves the same journal as a pause, minus the reason.
+// the grace period are reported, and the job is `finishing`; the job lifecycle then finalises the
+// dataset exactly as it does after a batch upload and ends the job `done` (jobs/job-lifecycle.ts).
+// `pause` (a second Ctrl-C, `beamdrop stop --pause`) aborts the transfers in flight, which stay
+// journaled, and leaves the job resumable. A crash leaves the same journal as a pause, minus the reason.
 import { relative, sep } from 'node:path';
 import type { ErrorInfo } from '../../../shared/errors.js';
 import type { JobEvent, JobSummary, SyncStatus } from '../../../shared/model.js';
@@ -13,6 +13,7 @@ import type { FolderRules } from '../../../shared/profile-sync-schema.js';
 import type { VerifiedFileSink } from '../catalogue/verified-sink.js';
 import type { HashPool } from '../hash/hash-pool.js';
 import { classifyError } from '../jobs/classify-error.js';
+import { markFinishing } from '../jobs/finishing.js';
 import type { SyncJobOptions } from '../jobs/job-options.js';
 import { keyPrefix, summarise } from '../jobs/job-runner.js';
 import { ProgressTracker } from '../jobs/progress-tracker.js';
@@ -223,7 +224,7 @@ export class SyncSession {
         `stopped by an error: ${info.message} \`beamdrop watch --resume ${jobId}\` continues the job.`,
       );
       d.log.error({ jobId, error: info }, 'sync job stopped by an error');
-    } else if (job.state !== 'done') {
+    } else if (job.state !== 'finishing') {
       const reason = `paused before the acquisition was finished; \`beamdrop watch --resume ${jobId}\` continues it (files written meanwhile are found then).`;
       d.journal.setJobState(jobId, 'paused', reason);
       d.onEvent({ type: 'job-paused', jobId, reason });
@@ -248,7 +249,7 @@ export class SyncSession {
     return map;
   }
 
-  /** Ends the acquisition: last scan, drain, report what never became complete; the job is then `done`. */
+  /** Ends the acquisition: last scan, drain, report what never became complete; the job is then `finishing`. */
   private async finish(discovery: Discovery, stability: StabilityLoop, pool: TransferPool): Promise<void> {
     const { d } = this;
     const jobId = d.job.id;
@@ -275,8 +276,9 @@ export class SyncSession {
     }
     await stability.stop();
     pool.stop();
-    // Every file is settled: the acquisition is over. Finalising the dataset is the lifecycle's.
-    d.journal.setJobState(jobId, 'done');
+    // Every file is settled: the acquisition is over. Finalising the dataset is the lifecycle's,
+    // which ends the job `done` once it is finalised.
+    markFinishing(d.journal, d.job);
   }
 
   /** Files still not complete when the grace period after a stop ran out: failed, with why. */

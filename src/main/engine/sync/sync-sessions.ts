@@ -5,7 +5,7 @@
 // The rows live in the journal file (table sync_sessions) and this module owns their SQL.
 import { hostname } from 'node:os';
 import { BeamdropError } from '../../../shared/errors.js';
-import { ENDED_JOB_STATES, datasetLabel, type DatasetIdentity } from '../../../shared/model.js';
+import { ENDED_JOB_STATES, datasetLabel, jobIdentity, type DatasetIdentity } from '../../../shared/model.js';
 import { noSuchJob } from '../jobs/no-such-job.js';
 import type { Journal } from '../journal/journal.js';
 
@@ -78,7 +78,9 @@ export function refuseWhileDatasetBusy(
   exceptJobId: number | null,
   now: number,
 ): void {
-  for (const job of journal.jobsOfDataset(identity)) {
+  // Records, not options: a job whose stored options no longer parse (another version wrote it)
+  // must not block every new upload of its dataset, and the check needs only state and session.
+  for (const job of journal.recordsOfDataset(identity)) {
     if (job.id === exceptJobId || job.kind === 'dry-run' || ENDED_JOB_STATES.has(job.state)) continue;
     const s = sessionOf(journal, job.id);
     if (!isLive(s, now)) continue;
@@ -154,6 +156,17 @@ export function requestStop(
       retryable: false,
       field: 'job',
       message: `job ${jobId} is a ${job.kind === 'dry-run' ? 'dry run' : 'batch upload'}, not a watch; stop it with Ctrl-C in its terminal (or \`beamdrop cancel ${jobId}\` to stop it for good).`,
+    });
+  // An ended job has nothing to stop: the wrong state for the command (job-state), not a pause.
+  if (ENDED_JOB_STATES.has(job.state))
+    throw new BeamdropError({
+      code: 'job-state',
+      retryable: false,
+      field: 'job',
+      message:
+        job.state === 'done'
+          ? `job ${jobId} has already finished (its acquisition ended and dataset ${datasetLabel(jobIdentity(job))} was finalised); there is nothing to stop.`
+          : `job ${jobId} has already ended (${job.state}${job.reason ? `: ${job.reason}` : ''}); there is nothing to stop. A new \`beamdrop watch\` of the dataset starts a new job.`,
     });
   const s = sessionOf(journal, jobId);
   if (!isLive(s, now)) return { live: false, session: s };

@@ -18,12 +18,14 @@ interface Props {
 export function JobCard({ job, selected, busy, onSelect, onAction }: Props) {
   const pct = percent(job.bytesTotal ? job.bytesDone : job.filesDone, job.bytesTotal || job.filesTotal);
   const failed = job.counts.failed ?? 0;
-  // A job the journal says is running but this app does not run was interrupted (crash, quit).
+  // A job the journal says is running but this app does not run was interrupted (crash, quit);
+  // one interrupted while `finishing` (its dataset being finalised) is finalised by Resume.
+  const active = job.state === 'scanning' || job.state === 'stopping' || job.state === 'finishing';
   const stateLabel = job.running
-    ? job.state === 'scanning' || job.state === 'stopping'
+    ? active
       ? job.state
       : 'running'
-    : job.state === 'running' || job.state === 'scanning' || job.state === 'stopping'
+    : active || job.state === 'running'
       ? 'interrupted'
       : job.state;
   return (

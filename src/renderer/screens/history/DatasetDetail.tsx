@@ -13,10 +13,12 @@ const PAGE = 100;
 
 export function DatasetDetail({ dataset, onBack }: { dataset: DatasetSummaryView; onBack(): void }) {
   const client = useClient();
-  // The same name may be in several proposals or visits: the request names which dataset.
+  // The same name may be in several proposals, visits or catalogues: the request names which dataset.
   const { name } = dataset;
   const proposal = dataset.proposal;
   const visit = dataset.visit ?? null;
+  const catalogue = dataset.catalogue;
+  const which = { name, proposal, visit, ...(catalogue ? { catalogue } : {}) };
   const [detail, setDetail] = useState<DatasetDetailView | null>(null);
   const [offset, setOffset] = useState(0);
   const [error, setError] = useState<ErrorInfo | null>(null);
@@ -26,9 +28,9 @@ export function DatasetDetail({ dataset, onBack }: { dataset: DatasetSummaryView
 
   const load = useCallback(() => {
     client
-      .call('history.dataset', { name, proposal, visit, offset, limit: PAGE })
+      .call('history.dataset', { name, proposal, visit, ...(catalogue ? { catalogue } : {}), offset, limit: PAGE })
       .then(setDetail, (e: unknown) => setError(errorInfoOf(e)));
-  }, [client, name, proposal, visit, offset]);
+  }, [client, name, proposal, visit, catalogue, offset]);
   useEffect(load, [load]);
 
   const verify = async () => {
@@ -36,7 +38,7 @@ export function DatasetDetail({ dataset, onBack }: { dataset: DatasetSummaryView
     setReport(null);
     setError(null);
     try {
-      setReport(await client.call('history.verify', { name, proposal, visit, deep }));
+      setReport(await client.call('history.verify', { ...which, deep }));
     } catch (e) {
       setError(errorInfoOf(e));
     } finally {

@@ -74,7 +74,7 @@ export function HistoryScreen() {
           </thead>
           <tbody>
             {results.map((d) => (
-              <tr key={`${d.name}\0${d.proposal ?? ''}\0${d.visit ?? ''}`} data-dataset={d.name}>
+              <tr key={`${d.name}\0${d.proposal ?? ''}\0${d.visit ?? ''}\0${d.catalogue ?? ''}`} data-dataset={d.name}>
                 <th scope="row">
                   <button type="button" className="link-button" onClick={() => setOpen(d)}>
                     {d.name}

@@ -3,6 +3,7 @@
 import { useState, type FormEvent } from 'react';
 import type { SettingsView } from '../../../shared/app-model.js';
 import type { ErrorInfo } from '../../../shared/errors.js';
+import { DEFAULT_KEY_TEMPLATE } from '../../../shared/key-template-default.js';
 import { errorInfoOf } from '../../api-client.js';
 import { useClient } from '../../app/client-context.js';
 import { ErrorBanner } from '../../components/ErrorBanner.js';
@@ -19,7 +20,7 @@ const EMPTY = {
   url: '',
   username: '',
   root: '',
-  keyTemplate: '{proposal}/{dataset}/{relpath}',
+  keyTemplate: DEFAULT_KEY_TEMPLATE,
 };
 
 export function AddDestinationForm({ onSaved }: { onSaved(s: SettingsView): void }) {

@@ -1,7 +1,10 @@
 // The ICAT catalogue (icat.server REST). A dataset lives in an Investigation (facility, name,
 // visitId), which is found — or, when the profile allows, created — first. The Dataset is created
 // with complete=false and its parameters in one transaction; Datafiles follow in batches (one
-// entityManager call each); finishDataset sets complete=true. ICAT's unique keys make every step
+// entityManager call each); finishDataset sets complete=true, reopenDataset sets it back to false
+// before a finished dataset gets more files (ICAT's usual rules let nobody but its administrators
+// add Datafiles to a complete Dataset), and updateDataset writes a changed description as
+// DatasetParameters (updated in place, created when new). ICAT's unique keys make every step
 // safe to repeat: OBJECT_ALREADY_EXISTS leads to a lookup, never to a second record. A derived
 // dataset is linked to its inputs and software by a Job (icat-provenance.ts).
 import type { IcatCatalogueConfig } from '../../../../shared/profile-catalogue-schema.js';
@@ -260,6 +263,32 @@ class IcatAdapter implements CatalogueAdapter {
       action: `marking dataset "${draft.name}" complete`,
       dataset: draft.name,
     });
+  }
+
+  async reopenDataset(session: CatalogueSession, dataset: DatasetRef, draft: DatasetDraft): Promise<void> {
+    await this.http.write(session.token, [{ Dataset: { id: Number(dataset.id), complete: false } }], {
+      action: `marking dataset "${draft.name}" incomplete while more files are registered`,
+      dataset: draft.name,
+    });
+  }
+
+  async updateDataset(session: CatalogueSession, dataset: DatasetRef, draft: DatasetDraft): Promise<void> {
+    const id = Number(dataset.id);
+    const ctx = { action: `updating the parameters of dataset "${draft.name}"`, dataset: draft.name };
+    const writes: Record<string, Record<string, unknown>>[] = [];
+    // One parameter per type and dataset (ICAT's unique key): an existing one gets the new value.
+    for (const p of await this.lookups.parameters(session.token, draft)) {
+      const { type, ...value } = p as { type: { id: number } } & Record<string, unknown>;
+      const [existing] = await this.http.entities<{ id: number }>(
+        session.token,
+        'DatasetParameter',
+        `SELECT p FROM DatasetParameter p WHERE p.dataset.id = ${id} AND p.type.id = ${Number(type.id)}`,
+        ctx,
+      );
+      writes.push({ DatasetParameter: existing ? { id: existing.id, ...value } : { dataset: { id }, type, ...value } });
+    }
+    if (draft.description !== undefined) writes.push({ Dataset: { id, description: draft.description } });
+    if (writes.length) await this.http.write(session.token, writes, ctx);
   }
 
   async close(): Promise<void> {}

@@ -1,6 +1,6 @@
 // `beamdrop find`: searches the local catalogue's experiment runs by words (dataset name,
 // proposal, visit, technique, sample, instrument, description, metadata values, file names), by
-// proposal, visit, technique and date. Words must all match; case does not matter.
+// proposal, visit, catalogue, technique and date. Words must all match; case does not matter.
 import { BeamdropError } from '../../../../shared/errors.js';
 import { DATASET_SELECT, toDatasetInfo, type DatasetInfo, type LocalCatalogue } from '../local-catalogue.js';
 
@@ -10,6 +10,8 @@ export interface FindQuery {
   /** Exactly this proposal / visit (as typed; case matters, as in the catalogues). */
   proposal?: string;
   visit?: string;
+  /** The catalogue identity ("local", "scicat https://host") or its kind ("scicat"). */
+  catalogue?: string;
   /** YYYY-MM-DD (or any date Date.parse reads): runs on or after it. */
   since?: string;
   limit?: number;
@@ -41,6 +43,10 @@ export function findDatasets(catalogue: LocalCatalogue, q: FindQuery): DatasetIn
   }
   if (q.proposal) where.push(`d.proposal = ${param(q.proposal)}`);
   if (q.visit) where.push(`d.visit = ${param(q.visit)}`);
+  if (q.catalogue) {
+    const want = q.catalogue.trim().replace(/\/+$/, '');
+    where.push(`(d.catalogue = ${param(want)} OR instr(d.catalogue, ${param(`${want} `)}) = 1)`);
+  }
   if (q.since) {
     const t = Date.parse(q.since);
     if (Number.isNaN(t))

@@ -9,7 +9,14 @@ import { BeamdropError, type ErrorInfo } from '../../../../shared/errors.js';
 import { datasetLabel, type RegistrationState, type RegistrationStatus } from '../../../../shared/model.js';
 import type { Journal } from '../../journal/journal.js';
 import type { DatasetRef } from '../catalogue-adapter.js';
-import { registrationRequestSchema, type RegistrationRequest } from './registration-request.js';
+import {
+  describedBy,
+  idempotencyKey,
+  legacyKey,
+  noVisitKey,
+  registrationRequestSchema,
+  type RegistrationRequest,
+} from './registration-request.js';
 
 export interface Registration {
   id: number;
@@ -23,7 +30,13 @@ export interface Registration {
   state: RegistrationState;
   remote: DatasetRef | null;
   finishWanted: boolean;
+  /**
+   * When the catalogue was last told the dataset is finished (SciCat archivable, ICAT complete,
+   * the ICAT+ message); cleared when it is reopened there for more files.
+   */
   finishedAt: number | null;
+  /** The request changed after the catalogue received it: its metadata update waits to be sent. */
+  updateWanted: boolean;
   attempts: number;
   nextAt: number;
   lastError: (ErrorInfo & { reason?: string }) | null;
@@ -53,6 +66,7 @@ type RegRow = {
   remote_extra: string | null;
   finish_wanted: number;
   finished_at: number | null;
+  update_wanted: number;
   attempts: number;
   next_at: number;
   last_error: string | null;
@@ -117,6 +131,7 @@ const toReg = (r: RegRow): Registration => {
         : { id: r.remote_id, ...(r.remote_extra ? { extra: JSON.parse(r.remote_extra) as Record<string, string> } : {}) },
     finishWanted: r.finish_wanted === 1,
     finishedAt: r.finished_at,
+    updateWanted: r.update_wanted === 1,
     attempts: r.attempts,
     nextAt: r.next_at,
     lastError: r.last_error ? (JSON.parse(r.last_error) as ErrorInfo & { reason?: string }) : null,
@@ -150,8 +165,31 @@ export class OutboxStore {
   }
 
   /**
+   * The key a new job of this dataset registers under. A dataset registered before visits were part
+   * of the key keeps the key it was registered with (the catalogue finds its record by it), and
+   * no other dataset takes that key over: the old key ignored the visit, so it may be held by a
+   * dataset of the same name and proposal with a visit, which a dataset without one must not join.
+   */
+  keyFor(catalogue: string, id: { proposal: string | null; visit: string | null; name: string }): string {
+    const proposal = id.proposal || null;
+    const visit = id.visit || null;
+    const legacy = legacyKey(catalogue, proposal, id.name);
+    const old = this.sql(`SELECT json_extract(request, '$.visit') AS visit FROM registrations WHERE idem_key = ?`).get(legacy) as
+      { visit: string | null } | undefined;
+    const oldVisit = old ? old.visit || null : undefined;
+    if (visit) {
+      const own = idempotencyKey(catalogue, proposal, id.name, visit);
+      if (this.sql('SELECT 1 FROM registrations WHERE idem_key = ?').get(own)) return own;
+      return oldVisit === visit ? legacy : own;
+    }
+    return oldVisit === undefined || oldVisit === null ? legacy : noVisitKey(catalogue, proposal, id.name);
+  }
+
+  /**
    * Finds the registration of this key or creates it. An existing one keeps its request: a resumed
-   * job must not undo metadata fixed with `catalogue retry`, which is the one way to change it.
+   * job must not undo metadata fixed with `catalogue retry` (a rerun that changes -p revises it
+   * explicitly, see `retry`). A registration of another dataset is never joined: a job that
+   * stored such a key (one started before visits were part of the key) is refused.
    */
   ensure(catalogue: string, key: string, request: RegistrationRequest): Registration {
     const t = this.now();
@@ -159,7 +197,21 @@ export class OutboxStore {
       `INSERT INTO registrations (catalogue, dataset, proposal, idem_key, request, state, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (idem_key) DO NOTHING`,
     ).run(catalogue, request.dataset, request.proposal, key, storedRequest(request), t, t);
-    return this.byKey(key)!;
+    const reg = this.byKey(key)!;
+    const ours =
+      reg.catalogue === catalogue &&
+      reg.dataset === request.dataset &&
+      (reg.proposal || null) === (request.proposal || null) &&
+      (reg.visit || null) === (request.visit || null);
+    if (!ours)
+      throw new BeamdropError({
+        code: 'job-state',
+        retryable: false,
+        dataset: request.dataset,
+        field: 'catalogue.key',
+        message: `the registration ${key} in ${reg.catalogue} belongs to dataset ${datasetLabel({ name: reg.dataset, proposal: reg.proposal, visit: reg.visit })}, not to ${datasetLabel({ name: request.dataset, proposal: request.proposal, visit: request.visit })}: this job was started before Beamdrop told datasets of the same name apart by their visit. Start the upload (or watch) again with --new-job: the dataset gets a registration of its own, and files already at the destination are not sent again.`,
+      });
+    return reg;
   }
 
   byKey(key: string): Registration | null {
@@ -229,10 +281,11 @@ export class OutboxStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (registration_id, relpath) DO NOTHING`,
     ).run(registrationId, f.fileId, f.relpath, f.size, f.sha256, f.mtimeMs, f.storageUri, t);
     if (info.changes) {
-      // More files for a finished dataset: it is open again until this job (or session) finishes it.
+      // More files for a finished dataset: it is open again until this job (or session) finishes
+      // it. finished_at stays until the worker has reopened it in the catalogue, before its files.
       return (
         this.sql(
-          `UPDATE registrations SET state = 'pending', finish_wanted = 0, finished_at = NULL, next_at = 0, updated_at = ? WHERE id = ? AND state IN ('open', 'registered')`,
+          `UPDATE registrations SET state = 'pending', finish_wanted = 0, next_at = 0, updated_at = ? WHERE id = ? AND state IN ('open', 'registered')`,
         ).run(t, registrationId).changes > 0
       );
     } else {
@@ -356,14 +409,14 @@ export class OutboxStore {
     }
   }
 
-  /** Files the catalogue turned out not to have (reconcile): queue them again. */
+  /** Files the catalogue turned out not to have (reconcile): queue them again (a finished dataset is reopened first). */
   requeue(registrationId: number, relpaths: string[]): void {
     this.db.transaction(() => {
       const back = this.sql(
         'UPDATE registration_files SET block_id = NULL, queued_at = ? WHERE registration_id = ? AND relpath = ?',
       );
       for (const r of relpaths) back.run(this.now(), registrationId, r);
-      this.sql(`UPDATE registrations SET state = 'pending', finished_at = NULL, next_at = 0, updated_at = ? WHERE id = ?`).run(
+      this.sql(`UPDATE registrations SET state = 'pending', next_at = 0, updated_at = ? WHERE id = ?`).run(
         this.now(),
         registrationId,
       );
@@ -389,6 +442,23 @@ export class OutboxStore {
     this.sql('UPDATE registrations SET finished_at = ?, updated_at = ? WHERE id = ?').run(this.now(), this.now(), id);
   }
 
+  /** The catalogue took the dataset back for more files (SciCat not archivable, ICAT complete=false). */
+  reopened(id: number): void {
+    this.sql('UPDATE registrations SET finished_at = NULL, updated_at = ? WHERE id = ?').run(this.now(), id);
+  }
+
+  /**
+   * The catalogue holds the description of `request` (created with it, or updated to it): no
+   * update waits, unless the request changed again meanwhile.
+   */
+  described(id: number, request: RegistrationRequest): void {
+    this.db.transaction(() => {
+      const now = this.get(id);
+      if (now && describedBy(now.request) === describedBy(request))
+        this.sql('UPDATE registrations SET update_wanted = 0 WHERE id = ?').run(id);
+    })();
+  }
+
   /** A new state; success clears the error and the attempt count, a failure keeps both. */
   setState(
     id: number,
@@ -410,11 +480,26 @@ export class OutboxStore {
     );
   }
 
-  /** The operator fixed something (metadata, login, profile): try again now. */
+  /**
+   * The operator fixed something (metadata, login, profile): try again now. A request whose
+   * description changed is sent to the catalogue as an update once the dataset exists there.
+   */
   retry(id: number, request?: RegistrationRequest): void {
-    this.sql(
-      `UPDATE registrations SET state = 'pending', next_at = 0, attempts = 0, request = COALESCE(?, request), updated_at = ? WHERE id = ?`,
-    ).run(request ? storedRequest(request) : null, this.now(), id);
+    this.db.transaction(() => {
+      const before = request ? this.get(id) : null;
+      const changed = before !== null && request !== undefined && describedBy(before.request) !== describedBy(request);
+      this.sql(
+        `UPDATE registrations SET state = 'pending', next_at = 0, attempts = 0, request = COALESCE(?, request),
+           update_wanted = CASE WHEN ? THEN 1 ELSE update_wanted END, updated_at = ? WHERE id = ?`,
+      ).run(request ? storedRequest(request) : null, changed ? 1 : 0, this.now(), id);
+    })();
+  }
+
+  /** Every registration's dataset identity and key, read without parsing the requests (the local catalogue's backfill). */
+  identities(): { key: string; catalogue: string; dataset: string; proposal: string | null; visit: string | null }[] {
+    return this.sql(
+      `SELECT idem_key AS key, catalogue, dataset, proposal, NULLIF(json_extract(request, '$.visit'), '') AS visit FROM registrations WHERE json_valid(request) ORDER BY id`,
+    ).all() as { key: string; catalogue: string; dataset: string; proposal: string | null; visit: string | null }[];
   }
 
   /**

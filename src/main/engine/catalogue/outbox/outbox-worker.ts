@@ -170,9 +170,24 @@ export class OutboxWorker {
       draft = await this.draftOf(reg, session);
       // Look up before create: a crash after the catalogue created it, but before its id reached
       // the journal, must not make a second dataset.
-      ref = (await adapter.findDataset(session, draft)) ?? (await adapter.createDataset(session, draft));
+      const found = await adapter.findDataset(session, draft);
+      ref = found ?? (await adapter.createDataset(session, draft));
       store.setRemote(reg.id, ref);
+      // Created from the request as it is now; one found again may predate a change, which is sent below.
+      if (!found) store.described(reg.id, reg.request);
       this.d.journal.event(null, null, 'catalogue-dataset', { catalogue: this.d.identity, dataset: reg.dataset, id: ref.id });
+      if (this.stopped) return;
+    }
+    reg = store.get(reg.id)!;
+    if (reg.updateWanted) {
+      // The description changed after the catalogue received it (a rerun with other -p values,
+      // `catalogue retry -p`). A catalogue without updates takes it at the finish (ICAT+).
+      draft = await this.draftOf(reg, session);
+      if (adapter.updateDataset) {
+        await adapter.updateDataset(session, ref, draft);
+        this.d.journal.event(null, null, 'catalogue-updated', { catalogue: this.d.identity, dataset: reg.dataset, id: ref.id });
+      }
+      store.described(reg.id, reg.request);
       if (this.stopped) return;
     }
     for (const block of store.sendingBlocks(reg.id)) {
@@ -182,6 +197,15 @@ export class OutboxWorker {
         block.files.map((f) => f.relpath),
       );
       store.settleBlock(block.id, have);
+      if (this.stopped) return;
+    }
+    if (reg.finishedAt !== null && store.unsentInfo(reg.id).unsent > 0) {
+      // More files for a dataset the catalogue was told is finished: take it back first, so that
+      // no archive job takes it (SciCat) and its files may be added (ICAT), then finish it again.
+      draft ??= await this.draftOf(reg, session);
+      await adapter.reopenDataset?.(session, ref, draft);
+      store.reopened(reg.id);
+      this.d.journal.event(null, null, 'catalogue-reopened', { catalogue: this.d.identity, dataset: reg.dataset, id: ref.id });
       if (this.stopped) return;
     }
     for (;;) {

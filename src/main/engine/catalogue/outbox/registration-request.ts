@@ -88,11 +88,51 @@ export function catalogueIdentity(config: CatalogueConfig): string {
 /**
  * Stable per dataset identity (catalogue, proposal, visit, name), so every rerun and sync append
  * finds the same record. Without a visit the key is the one Beamdrop computed before visits were
- * part of it, so registrations made then are found again.
+ * part of it (`legacyKey`), so registrations made then are found again. Which key a dataset
+ * actually uses is decided by the outbox (OutboxStore.keyFor), which knows the registrations of
+ * before the upgrade.
  */
 export function idempotencyKey(catalogue: string, proposal: string | null, dataset: string, visit: string | null): string {
-  const parts = visit ? [catalogue, proposal ?? '', dataset, visit] : [catalogue, proposal ?? '', dataset];
+  return visit ? keyOf([catalogue, proposal ?? '', dataset, visit]) : legacyKey(catalogue, proposal, dataset);
+}
+
+/** The key of versions before visits were part of the identity: (catalogue, proposal, name). */
+export function legacyKey(catalogue: string, proposal: string | null, dataset: string): string {
+  return keyOf([catalogue, proposal ?? '', dataset]);
+}
+
+/**
+ * The key of a dataset without a visit whose legacy key a registration of before the upgrade
+ * holds for a dataset with a visit (the old key ignored visits): a key of its own.
+ */
+export function noVisitKey(catalogue: string, proposal: string | null, dataset: string): string {
+  return keyOf([catalogue, proposal ?? '', dataset, null]);
+}
+
+function keyOf(parts: (string | null)[]): string {
   return 'bd-' + createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+}
+
+/**
+ * The fields of a request the catalogue keeps as the dataset's description (what a rerun with
+ * other -p values or `catalogue retry -p` changes), as one comparable string.
+ */
+export function describedBy(r: RegistrationRequest): string {
+  return JSON.stringify([r.type, r.technique, r.sample, r.description, r.metadata, r.inputDatasets, r.usedSoftware]);
+}
+
+/** The request with the description (metadata, sample, technique, …) of `now`; where and by whom it was made stays. */
+export function withDescriptionOf(stored: RegistrationRequest, now: RegistrationRequest): RegistrationRequest {
+  return {
+    ...stored,
+    type: now.type,
+    technique: now.technique,
+    sample: now.sample,
+    description: now.description,
+    metadata: now.metadata,
+    inputDatasets: now.inputDatasets,
+    usedSoftware: now.usedSoftware,
+  };
 }
 
 /** How a command names this dataset: `ds1 --proposal P --visit V` (only what it has). */

@@ -4,7 +4,9 @@
 // the draft's idempotency key in `keywords`, and findDataset looks it up there before any create.
 // Datasets are created with datasetlifecycle.archivable = false and made archivable by
 // finishDataset, after the last file was verified and registered, so that no archive job takes a
-// dataset whose files are still arriving.
+// dataset whose files are still arriving; reopenDataset makes a finished one not archivable again
+// before more files are sent (refused once an archive job took it), and updateDataset sends a
+// changed description (PATCH /datasets/{pid}).
 import type { ScicatCatalogueConfig } from '../../../../shared/profile-catalogue-schema.js';
 import {
   CatalogueError,
@@ -20,7 +22,18 @@ import {
   type Proposal,
 } from '../catalogue-adapter.js';
 import { pidSegment, ScicatHttp } from './scicat-http.js';
-import { blockV3, blockV4, datasetV3, datasetV4, LIFECYCLE_WHEN_FINISHED } from './scicat-payloads.js';
+import {
+  blockV3,
+  blockV4,
+  datasetUpdateV3,
+  datasetUpdateV4,
+  datasetV3,
+  datasetV4,
+  LIFECYCLE_AT_CREATION,
+  LIFECYCLE_WHEN_FINISHED,
+  LIFECYCLE_WHEN_REOPENED,
+  type LifecycleUpdate,
+} from './scicat-payloads.js';
 
 interface LoginAnswer {
   access_token: string;
@@ -46,6 +59,7 @@ interface DatasetDoc {
   ownerGroup?: string;
   accessGroups?: string[];
   createdAt?: string;
+  datasetlifecycle?: { archivable?: boolean; archiveStatusMessage?: string };
 }
 interface BlockDoc {
   dataFileList?: { path: string }[];
@@ -252,14 +266,71 @@ class ScicatAdapter implements CatalogueAdapter {
 
   async finishDataset(session: CatalogueSession, dataset: DatasetRef, draft: DatasetDraft): Promise<void> {
     // Size and file count grew with each block; what is left is to let archive jobs take it.
-    const action = `making dataset "${draft.name}" (${dataset.id}) archivable now that all its files are registered`;
+    await this.patchLifecycle(
+      session,
+      dataset,
+      draft,
+      LIFECYCLE_WHEN_FINISHED,
+      `making dataset "${draft.name}" (${dataset.id}) archivable now that all its files are registered`,
+    );
+  }
+
+  async reopenDataset(session: CatalogueSession, dataset: DatasetRef, draft: DatasetDraft): Promise<void> {
+    const doc = await this.http.request<DatasetDoc>({
+      method: 'GET',
+      path: `/api/${this.v}/datasets/${pidSegment(dataset.id)}`,
+      token: session.token,
+      dataset: draft.name,
+      action: `reading the lifecycle of dataset "${draft.name}" (${dataset.id})`,
+    });
+    const life = doc.datasetlifecycle ?? {};
+    // archivable is true until an archive job takes the dataset ("no archive job for this
+    // dataset exists yet"); false with a status other than ours means one did.
+    if (life.archivable === false && life.archiveStatusMessage !== LIFECYCLE_AT_CREATION.archiveStatusMessage) {
+      const reason = `dataset ${dataset.id} is already taken by an archive job (archiveStatusMessage "${life.archiveStatusMessage ?? ''}"), so no files are added to it; upload the new files as a dataset of their own, or ask the SciCat team to reopen it`;
+      throw new CatalogueError({
+        problem: 'rejected',
+        field: 'datasetlifecycle',
+        dataset: draft.name,
+        reason,
+        message: `dataset "${draft.name}": ${reason}.`,
+      });
+    }
+    await this.patchLifecycle(
+      session,
+      dataset,
+      draft,
+      LIFECYCLE_WHEN_REOPENED,
+      `making dataset "${draft.name}" (${dataset.id}) not archivable while more files are registered`,
+    );
+  }
+
+  async updateDataset(session: CatalogueSession, dataset: DatasetRef, draft: DatasetDraft): Promise<void> {
+    await this.http.request({
+      method: 'PATCH',
+      path: `/api/${this.v}/datasets/${pidSegment(dataset.id)}`,
+      token: session.token,
+      dataset: draft.name,
+      body: this.v === 'v3' ? datasetUpdateV3(draft) : datasetUpdateV4(draft),
+      action: `updating the metadata of dataset "${draft.name}" (${dataset.id})`,
+    });
+  }
+
+  /** PATCH /datasets/{pid}/datasetlifecycle, or the dataset itself on backends before that route. */
+  private async patchLifecycle(
+    session: CatalogueSession,
+    dataset: DatasetRef,
+    draft: DatasetDraft,
+    body: LifecycleUpdate,
+    action: string,
+  ): Promise<void> {
     try {
       await this.http.request({
         method: 'PATCH',
         path: `/api/${this.v}/datasets/${pidSegment(dataset.id)}/datasetlifecycle`,
         token: session.token,
         dataset: draft.name,
-        body: LIFECYCLE_WHEN_FINISHED,
+        body,
         // The v4 route applies a JSON merge patch; for this flat body both types mean the same.
         ...(this.v === 'v4' ? { contentType: 'application/merge-patch+json' } : {}),
         action,
@@ -273,7 +344,7 @@ class ScicatAdapter implements CatalogueAdapter {
         path: `/api/${this.v}/datasets/${pidSegment(dataset.id)}`,
         token: session.token,
         dataset: draft.name,
-        body: { datasetlifecycle: LIFECYCLE_WHEN_FINISHED },
+        body: { datasetlifecycle: body },
         ...(this.v === 'v4' ? { contentType: 'application/merge-patch+json' } : {}),
         action,
       });

@@ -4,7 +4,8 @@
 // Datasets are created with size 0: the origdatablocks route adds each block's size and count.
 // They are created not archivable (SciCat's default is archivable = true at creation, so an
 // archive job could take a dataset whose files are still arriving); finishDataset makes them
-// archivable once the last file is registered, as scicat-cli does after its copy.
+// archivable once the last file is registered, as scicat-cli does after its copy, and
+// reopenDataset makes them not archivable again while more files arrive.
 import type {
   CreateDatasetDto,
   CreateDatasetOrigDatablockDto,
@@ -13,7 +14,10 @@ import type {
   CreateRawDatasetObsoleteDto,
   DataFile,
   LifecycleClass,
+  PartialUpdateDatasetDto,
   PartialUpdateDatasetLifecycleDto,
+  PartialUpdateDerivedDatasetObsoleteDto,
+  PartialUpdateRawDatasetObsoleteDto,
 } from '@scicatproject/scicat-sdk-ts-fetch';
 import type { CatalogueFileEntry, DatasetDraft, MetadataValue } from '../catalogue-adapter.js';
 
@@ -27,11 +31,19 @@ export type FileWire = Wire<DataFile>;
 export type BlockV3 = Omit<CreateDatasetOrigDatablockDto, 'dataFileList'> & { dataFileList: FileWire[] };
 export type BlockV4 = Omit<CreateOrigDatablockDto, 'dataFileList'> & { dataFileList: FileWire[] };
 export type LifecycleUpdate = Wire<PartialUpdateDatasetLifecycleDto>;
+export type RawUpdateV3 = Wire<PartialUpdateRawDatasetObsoleteDto>;
+export type DerivedUpdateV3 = Wire<PartialUpdateDerivedDatasetObsoleteDto>;
+export type DatasetUpdateV4 = Wire<PartialUpdateDatasetDto>;
 
 /** At creation: not archivable until every file is there (scicat-cli's "filesNotYetAvailable"). */
 export const LIFECYCLE_AT_CREATION: LifecycleClass = { archivable: false, archiveStatusMessage: 'filesNotYetAvailable' };
 /** After the last file was verified and registered: an archive job may take the dataset. */
 export const LIFECYCLE_WHEN_FINISHED: LifecycleUpdate = { archivable: true, archiveStatusMessage: 'datasetCreated' };
+/** A finished dataset that gets more files: not archivable again until they are registered. */
+export const LIFECYCLE_WHEN_REOPENED: LifecycleUpdate = {
+  archivable: false,
+  archiveStatusMessage: LIFECYCLE_AT_CREATION.archiveStatusMessage,
+};
 
 /** SciCat's physical-quantity form; the server adds valueSI/unitSI itself. */
 export function scientificMetadata(
@@ -131,4 +143,32 @@ export function blockV4(
   files: CatalogueFileEntry[],
 ): BlockV4 {
   return defined<BlockV4>({ ...blockV3(files), datasetId, ownerGroup, accessGroups });
+}
+
+/**
+ * PATCH /datasets/{pid} after a change of the dataset's description (a rerun with other -p
+ * values, `catalogue retry -p`): the fields Beamdrop describes a dataset with. Top-level fields
+ * are replaced ($set), so scientificMetadata becomes exactly the draft's; keywords keep the key.
+ */
+export function datasetUpdateV3(draft: DatasetDraft): RawUpdateV3 | DerivedUpdateV3 {
+  const base = {
+    description: draft.description,
+    keywords: keywords(draft),
+    scientificMetadata: scientificMetadata(draft.scientificMetadata),
+  };
+  if (draft.type === 'derived')
+    return defined<DerivedUpdateV3>({ ...base, inputDatasets: draft.inputDatasets, usedSoftware: draft.usedSoftware });
+  return defined<RawUpdateV3>({ ...base, sampleId: draft.sample ?? undefined });
+}
+
+export function datasetUpdateV4(draft: DatasetDraft): DatasetUpdateV4 {
+  const derived = draft.type === 'derived';
+  return defined<DatasetUpdateV4>({
+    description: draft.description,
+    keywords: keywords(draft),
+    scientificMetadata: scientificMetadata(draft.scientificMetadata),
+    sampleIds: draft.sample === null ? undefined : [draft.sample],
+    inputDatasets: derived ? (draft.inputDatasets ?? []) : undefined,
+    usedSoftware: derived ? (draft.usedSoftware ?? []) : undefined,
+  });
 }

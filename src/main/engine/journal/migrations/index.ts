@@ -4,5 +4,7 @@ import { CORE } from './001-core.js';
 import { SYNC } from './002-sync.js';
 import { OUTBOX } from './003-outbox.js';
 import { DATASET_IDENTITY } from './004-dataset-identity.js';
+import { OUTBOX_REVISIONS } from './005-outbox-revisions.js';
+import { PRE_UPGRADE_DRY_RUNS } from './006-pre-upgrade-dry-runs.js';
 
-export const MIGRATIONS: readonly string[] = [CORE, SYNC, OUTBOX, DATASET_IDENTITY];
+export const MIGRATIONS: readonly string[] = [CORE, SYNC, OUTBOX, DATASET_IDENTITY, OUTBOX_REVISIONS, PRE_UPGRADE_DRY_RUNS];
