@@ -7,8 +7,9 @@ import type { Statement } from 'better-sqlite3';
 import { BeamdropError, type ErrorInfo } from '../../../shared/errors.js';
 import type { DatasetIdentity, FileRecord, FileState, JobKind, JobRecord, JobState, StateCounts } from '../../../shared/model.js';
 import { OPTIONS_SCHEMAS, type OptionsByKind } from '../jobs/job-options.js';
-import type { MultipartPart, MultipartState, MultipartStore } from '../storage/destination.js';
+import type { MultipartStore } from '../storage/destination.js';
 import { MIGRATIONS } from './migrations/index.js';
+import { MultipartRows } from './multipart-rows.js';
 import { openDatabase, type Db } from './open-database.js';
 
 /** A job as read from the journal: its record and its options, typed by its kind. */
@@ -172,7 +173,10 @@ export class Journal {
     private readonly now: () => number = Date.now,
   ) {
     this.db = openDatabase(file, MIGRATIONS);
+    this.multipart = new MultipartRows(this.db, now, ENDED);
   }
+
+  private readonly multipart: MultipartRows;
 
   close(): void {
     this.db.close();
@@ -490,51 +494,15 @@ export class Journal {
     ).get(jobId) as { files: number; bytes: number; doneFiles: number; doneBytes: number };
   }
 
-  // ---- multipart state, one per file
+  // ---- multipart state, one per file (multipart-rows.ts)
 
   multipartStore(fileId: number): MultipartStore {
-    return {
-      load: (): MultipartState | null => {
-        const u = this.sql('SELECT upload_id, remote_key, part_size FROM multipart_uploads WHERE file_id = ?').get(fileId) as
-          { upload_id: string; remote_key: string; part_size: number } | undefined;
-        if (!u) return null;
-        const parts = this.sql(
-          'SELECT part_number AS partNumber, etag, checksum, size FROM multipart_parts WHERE file_id = ? ORDER BY part_number',
-        ).all(fileId) as MultipartPart[];
-        return { uploadId: u.upload_id, key: u.remote_key, partSize: u.part_size, parts };
-      },
-      begin: (s) => {
-        this.db.transaction(() => {
-          this.sql('DELETE FROM multipart_uploads WHERE file_id = ?').run(fileId);
-          this.sql(
-            'INSERT INTO multipart_uploads (file_id, upload_id, remote_key, part_size, created_at) VALUES (?, ?, ?, ?, ?)',
-          ).run(fileId, s.uploadId, s.key, s.partSize, this.now());
-        })();
-      },
-      partDone: (p) => {
-        this.sql(
-          'INSERT OR REPLACE INTO multipart_parts (file_id, part_number, etag, checksum, size) VALUES (?, ?, ?, ?, ?)',
-        ).run(fileId, p.partNumber, p.etag, p.checksum, p.size);
-      },
-      clear: () => {
-        this.sql('DELETE FROM multipart_uploads WHERE file_id = ?').run(fileId);
-      },
-    };
+    return this.multipart.store(fileId);
   }
 
-  /**
-   * Upload ids of multipart uploads that unfinished jobs still resume from (`beamdrop cleanup`
-   * spares them). A job that ended (done, failed, cancelled) resumes nothing: its uploads may go.
-   */
+  /** Upload ids that unfinished jobs still resume from (`beamdrop cleanup` spares them). */
   openUploadIds(): Set<string> {
-    return new Set(
-      (
-        this.sql(
-          `SELECT m.upload_id FROM multipart_uploads m JOIN files f ON f.id = m.file_id JOIN jobs j ON j.id = f.job_id
-           WHERE j.state NOT IN ${ENDED}`,
-        ).all() as { upload_id: string }[]
-      ).map((r) => r.upload_id),
-    );
+    return this.multipart.openUploadIds();
   }
 
   // ---- event log
