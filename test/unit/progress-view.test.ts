@@ -57,6 +57,22 @@ describe('terminal progress', () => {
     expect(text).toContain('3 verified, 1 failed');
     expect(text).toContain('3.0 MiB sent of 4.0 MiB in 0:02 (1.5 MiB/s)');
     expect(text).toContain('✗ bad.raw: unreadable: no permission to read /d/bad.raw');
+    expect(text).toMatch(/^Job 7 · dataset "lyso" \(proposal P1\) → archive: done$/m);
+  });
+
+  it('says what a dry run found without claiming anything was sent', () => {
+    const dry: JobSummary = {
+      ...summary,
+      job: { ...summary.job, kind: 'dry-run' },
+      counts: { discovered: 2, skipped: 1 },
+      bytesSent: 0,
+      failures: [],
+    };
+    const text = summaryText(dry);
+    expect(text).toMatch(/^Dry run \(job 7\) · dataset "lyso" \(proposal P1\) → archive: done$/m);
+    expect(text).toContain('2 to send, 1 already there');
+    expect(text).toContain('4.0 MiB in all; nothing was sent (dry run)');
+    expect(text).not.toContain('discovered');
   });
 
   it("tells where the catalogue registration stands, with the server's reason and field", () => {

@@ -1,6 +1,6 @@
 // How a running job looks on a terminal: one live status line (files, bytes, rate, ETA),
 // failures printed as they happen, and a summary at the end. With --json: one event per line.
-import type { JobEvent, JobProgress, JobSummary, RegistrationStatus } from '../../shared/model.js';
+import { datasetLabel, type JobEvent, type JobProgress, type JobSummary, type RegistrationStatus } from '../../shared/model.js';
 import { formatBytes, formatRate } from '../../shared/sizes.js';
 
 export interface Output {
@@ -23,16 +23,24 @@ export function progressLine(p: JobProgress): string {
 }
 
 export function summaryText(s: JobSummary): string {
+  const dry = s.job.kind === 'dry-run';
+  // A dry run sends nothing: its files still "discovered" are the ones a real upload would send.
   const counts =
     Object.entries(s.counts)
-      .map(([state, n]) => `${n} ${state}`)
+      .map(
+        ([state, n]) =>
+          `${n} ${dry && state === 'discovered' ? 'to send' : dry && state === 'skipped' ? 'already there' : state}`,
+      )
       .join(', ') || 'no files';
   const secs = s.durationMs / 1000;
   const rate = secs > 0 ? ` (${formatRate(s.bytesSent / secs)})` : '';
+  const dataset = datasetLabel({ name: s.job.dataset, proposal: s.job.proposal, visit: s.job.visit });
   const lines = [
-    `Job ${s.job.id} · dataset "${s.job.dataset}" → ${s.job.destination}: ${s.job.state}`,
+    `${dry ? `Dry run (job ${s.job.id})` : `Job ${s.job.id}`} · dataset ${dataset} → ${s.job.destination}: ${s.job.state}`,
     `  files: ${counts}`,
-    `  bytes: ${formatBytes(s.bytesSent)} sent of ${formatBytes(s.bytesTotal)} in ${formatDuration(secs)}${rate}`,
+    dry
+      ? `  bytes: ${formatBytes(s.bytesTotal)} in all; nothing was sent (dry run)`
+      : `  bytes: ${formatBytes(s.bytesSent)} sent of ${formatBytes(s.bytesTotal)} in ${formatDuration(secs)}${rate}`,
   ];
   if (s.job.reason) lines.push(`  ${s.job.reason}`);
   if (s.failures.length) {

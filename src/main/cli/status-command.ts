@@ -1,6 +1,6 @@
 // `beamdrop status [JOB]`: the jobs in the journal, or one job's file states and failures.
 import type { Command } from 'commander';
-import { FILE_STATES, type FileState } from '../../shared/model.js';
+import { FILE_STATES, datasetLabel, type FileState } from '../../shared/model.js';
 import { formatBytes } from '../../shared/sizes.js';
 import { reportError, withEngine } from './context.js';
 import { summaryText } from './progress-view.js';
@@ -23,6 +23,8 @@ export function registerStatus(program: Command): void {
               kind: j.kind,
               state: j.state,
               dataset: j.dataset,
+              proposal: j.proposal,
+              visit: j.visit,
               destination: j.destination,
               counts: journal.counts(j.id),
               reason: j.reason,
@@ -40,8 +42,10 @@ export function registerStatus(program: Command): void {
               const counts = Object.entries(j.counts)
                 .map(([s, n]) => `${n} ${s}`)
                 .join(', ');
+              const kind = j.kind === 'batch' ? '' : ` [${j.kind === 'sync' ? 'watch' : 'dry run'}]`;
+              const dataset = datasetLabel({ name: j.dataset, proposal: j.proposal, visit: j.visit });
               process.stdout.write(
-                `#${j.id}  ${j.state.padEnd(8)} ${j.dataset} → ${j.destination}  (${counts || 'no files'})${j.reason ? `\n      ${j.reason}` : ''}\n`,
+                `#${j.id}  ${j.state.padEnd(8)} ${dataset} → ${j.destination}${kind}  (${counts || 'no files'})${j.reason ? `\n      ${j.reason}` : ''}\n`,
               );
             }
             return;
