@@ -1,31 +1,17 @@
 // `beamdrop upload` and `beamdrop resume`.
 import type { Command } from 'commander';
 import type { JobSummary } from '../../shared/model.js';
-import { BeamdropError } from '../../shared/errors.js';
-import { parseBandwidthSchedule } from '../engine/transfer/bandwidth-schedule.js';
-import { collect, parseMetadata, profileFrom, reportError, withEngine } from './context.js';
+import { collect, profileFrom, reportError, withEngine } from './context.js';
+import { datasetTargetFrom, type DatasetFlags } from './dataset-flags.js';
 import { EXIT } from './exit-codes.js';
 import { ProgressView } from './progress-view.js';
 
-interface UploadFlags {
+interface UploadFlags extends DatasetFlags {
   dataset: string;
-  proposal?: string;
-  visit?: string;
-  to?: string;
-  destination?: string;
   profile?: string;
-  include?: string[];
-  exclude?: string[];
-  param?: string[];
   dryRun?: boolean;
-  newJob?: boolean;
   json?: boolean;
-  concurrency?: string;
-  bwlimit?: string;
-  followSymlinks?: boolean;
 }
-
-const usage = (field: string, message: string) => new BeamdropError({ code: 'usage', retryable: false, field, message });
 
 function exitCodeOf(s: JobSummary, interrupted: boolean): number {
   if (interrupted) return EXIT.interrupted;
@@ -82,32 +68,13 @@ export function registerUpload(program: Command): void {
       const run = interruptible();
       try {
         const profile = await profileFrom(f.profile);
-        const concurrency = f.concurrency === undefined ? undefined : Number(f.concurrency);
-        if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1))
-          throw usage('--concurrency', `--concurrency ${f.concurrency}: write a whole number of at least 1`);
-        if (f.bwlimit) {
-          try {
-            parseBandwidthSchedule(f.bwlimit);
-          } catch (e) {
-            throw usage('--bwlimit', `--bwlimit: ${(e as Error).message}`);
-          }
-        }
+        const target = datasetTargetFrom(f.dataset, f);
         const view = new ProgressView({ write: (s) => process.stdout.write(s), isTTY: !!process.stdout.isTTY }, !!f.json);
         const summary = await withEngine((engine) =>
           engine.upload(profile, {
+            ...target,
             sources: paths,
-            dataset: f.dataset,
-            ...(f.proposal ? { proposal: f.proposal } : {}),
-            ...(f.visit ? { visit: f.visit } : {}),
-            ...(f.to ? { to: f.to } : {}),
-            ...(f.destination ? { destination: f.destination } : {}),
-            include: f.include ?? [],
-            exclude: f.exclude ?? [],
-            metadata: parseMetadata(f.param ?? []),
             dryRun: !!f.dryRun,
-            newJob: !!f.newJob,
-            followSymlinks: !!f.followSymlinks,
-            policy: { concurrency, bandwidth: f.bwlimit },
             signal: run.signal,
             onEvent: (e) => view.onEvent(e),
           }),

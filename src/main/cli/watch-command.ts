@@ -7,30 +7,19 @@ import type { JobEvent, SyncStatus } from '../../shared/model.js';
 import { parseDuration, type SyncRuleSet } from '../../shared/profile-sync-schema.js';
 import { formatBytes, formatRate } from '../../shared/sizes.js';
 import { isLive, sessionOf } from '../engine/sync/sync-sessions.js';
-import { parseBandwidthSchedule } from '../engine/transfer/bandwidth-schedule.js';
-import { collect, parseMetadata, profileFrom, reportError, withEngine } from './context.js';
+import { collect, profileFrom, reportError, withEngine } from './context.js';
+import { datasetTargetFrom, type DatasetFlags } from './dataset-flags.js';
 import { EXIT } from './exit-codes.js';
 import { formatDuration, ProgressView } from './progress-view.js';
 
-interface WatchFlags {
+interface WatchFlags extends DatasetFlags {
   dataset?: string;
-  proposal?: string;
-  visit?: string;
-  to?: string;
-  destination?: string;
   profile?: string;
-  include?: string[];
-  exclude?: string[];
-  param?: string[];
   json?: boolean;
-  concurrency?: string;
-  bwlimit?: string;
-  followSymlinks?: boolean;
   technique?: string;
   poll?: boolean;
   quietPeriod?: string;
   resume?: string;
-  newJob?: boolean;
 }
 
 const usage = (field: string, message: string) => new BeamdropError({ code: 'usage', retryable: false, field, message });
@@ -171,32 +160,13 @@ export function registerWatch(program: Command): void {
           }
           if (!f.dataset) throw usage('--dataset', 'give --dataset NAME (or --resume JOB to continue a sync job).');
           const profile = await profileFrom(f.profile);
-          const concurrency = f.concurrency === undefined ? undefined : Number(f.concurrency);
-          if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1))
-            throw usage('--concurrency', `--concurrency ${f.concurrency}: write a whole number of at least 1`);
-          if (f.bwlimit) {
-            try {
-              parseBandwidthSchedule(f.bwlimit);
-            } catch (e) {
-              throw usage('--bwlimit', `--bwlimit: ${(e as Error).message}`);
-            }
-          }
+          const target = datasetTargetFrom(f.dataset, f);
           return engine.watch(profile, {
             ...run,
+            ...target,
             folders,
-            dataset: f.dataset,
-            ...(f.proposal ? { proposal: f.proposal } : {}),
-            ...(f.visit ? { visit: f.visit } : {}),
-            ...(f.to ? { to: f.to } : {}),
-            ...(f.destination ? { destination: f.destination } : {}),
             ...(f.technique ? { technique: f.technique } : {}),
-            include: f.include ?? [],
-            exclude: f.exclude ?? [],
-            metadata: parseMetadata(f.param ?? []),
-            followSymlinks: !!f.followSymlinks,
-            newJob: !!f.newJob,
             rules: rulesFrom(f),
-            policy: { concurrency, bandwidth: f.bwlimit },
           });
         });
         const s = result.summary;

@@ -246,14 +246,7 @@ export class Journal {
 
   /** Every job record of one dataset (all four fields of its identity), oldest first; options are not read. */
   recordsOfDataset(identity: DatasetIdentity): JobRecord[] {
-    return (
-      this.sql('SELECT * FROM jobs WHERE dataset = ? AND proposal IS ? AND visit IS ? AND catalogue = ? ORDER BY id').all(
-        identity.name,
-        identity.proposal,
-        identity.visit,
-        identity.catalogue,
-      ) as JobRow[]
-    ).map(toRecord);
+    return this.datasetRows(identity).map(toRecord);
   }
 
   /**
@@ -292,14 +285,16 @@ export class Journal {
 
   /** Every job of one dataset (all four fields of its identity), oldest first. */
   jobsOfDataset(identity: DatasetIdentity): StoredJob[] {
-    return (
-      this.sql('SELECT * FROM jobs WHERE dataset = ? AND proposal IS ? AND visit IS ? AND catalogue = ? ORDER BY id').all(
-        identity.name,
-        identity.proposal,
-        identity.visit,
-        identity.catalogue,
-      ) as JobRow[]
-    ).map(toJob);
+    return this.datasetRows(identity).map(toJob);
+  }
+
+  private datasetRows(identity: DatasetIdentity): JobRow[] {
+    return this.sql('SELECT * FROM jobs WHERE dataset = ? AND proposal IS ? AND visit IS ? AND catalogue = ? ORDER BY id').all(
+      identity.name,
+      identity.proposal,
+      identity.visit,
+      identity.catalogue,
+    ) as JobRow[];
   }
 
   /** Every job of datasets with this name, in any proposal, visit or catalogue, oldest first (callers disambiguate). */
