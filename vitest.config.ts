@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 // Projects: `unit` needs nothing outside the process; `integration` (and fault tests) use the
 // real servers that test/support/global-setup.ts starts on loopback ports; `e2e` drives the built
-// renderer in Chromium on those servers; `journeys` runs the CLI end to end as an operator does.
+// renderer in Chromium on those servers; `journeys` runs the CLI end to end as an operator does;
+// `campaign` kills it at random moments (test/campaign/).
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -38,6 +39,17 @@ export default defineConfig({
           include: ['test/journeys/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts', 'test/support/journey-broker-setup.ts'],
           testTimeout: 120_000,
+        },
+      },
+      {
+        // The crash campaign's short run (issue 10, test/campaign/): about 40 SIGKILLs of the
+        // built CLI with faults; it starts (and restarts) its own MinIO, Apache, ActiveMQ and
+        // SciCat contract server. `npm run campaign` is the full run.
+        extends: true,
+        test: {
+          name: 'campaign',
+          include: ['test/campaign/**/*.test.ts'],
+          testTimeout: 900_000,
         },
       },
     ],

@@ -43,7 +43,10 @@ export type ErrorCode =
   | 'invalid-key'
   | 'symlink-skipped'
   | 'transfer-failed'
+  /** The destination is out of space (S3 507 XMinioStorageFull, WebDAV 507, ENOSPC on a mounted archive). */
   | 'disk-full'
+  /** The local disk under Beamdrop's data folder (journal, catalogue, logs) is full: the process stops, nothing is lost. */
+  | 'local-disk-full'
   | 'job-not-found'
   | 'dataset-not-found'
   | 'cancelled'

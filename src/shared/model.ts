@@ -151,7 +151,9 @@ export type JobNoteKind =
   /** The RO-Crate could not be written beside the data: files stored and registered, the manifest is missing. */
   | 'crate-not-written'
   /** The dataset was finalised: complete in the local catalogue, the catalogue told, RO-Crate written. */
-  | 'dataset-finalised';
+  | 'dataset-finalised'
+  /** A batch job that waited for its destination to have space again goes on. */
+  | 'destination-back';
 
 /** Things a sync job tells the operator that are not a file state. */
 export type SyncNoteKind =

@@ -116,6 +116,19 @@ export const uploadPolicySchema = z
         maxDelayMs: z.int().min(1).default(30_000),
       })
       .prefault({}),
+    /**
+     * A destination out of space (S3/WebDAV 507): no file is failed for it; the job waits, trying
+     * one small file with backoff from baseDelayMs to maxDelayMs, and goes on by itself once space
+     * is back. A batch upload that stores nothing for waitMs exits paused (0: at once); a sync
+     * session waits as long as it runs.
+     */
+    outOfSpace: z
+      .strictObject({
+        baseDelayMs: z.int().min(1).default(10_000),
+        maxDelayMs: z.int().min(1).default(300_000),
+        waitMs: z.int().min(0).default(3_600_000),
+      })
+      .prefault({}),
   })
   .prefault({});
 export type UploadPolicy = z.output<typeof uploadPolicySchema>;

@@ -2,7 +2,8 @@
 // and through the cutting proxy): a crate the destination refuses reaches the operator as a
 // job-note while the job still ends done and finalised; a dry run whose destination goes down ends
 // cancelled with words for a dry run (never paused); `--new-job` releases the replaced job's
-// partial multipart upload exactly as `beamdrop cancel` does, so `beamdrop cleanup` aborts it.
+// partial multipart upload exactly as `beamdrop cancel` does, so the new job's leftovers sweep of
+// the dataset's folder aborts it (and `beamdrop cleanup` finds nothing left).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { JobEvent } from '../../src/shared/model.js';
@@ -129,7 +130,7 @@ describe('how jobs end', () => {
     }
   });
 
-  it("--new-job releases the replaced job's partial multipart upload, so cleanup aborts it", async () => {
+  it("--new-job releases the replaced job's partial multipart upload, so the new job's sweep aborts it", async () => {
     const f = await engine('direct');
     const src = randomTree({ 'big.raw': 20 * MiB });
     const req = { sources: [src], dataset: 'replaced' };
@@ -155,11 +156,15 @@ describe('how jobs end', () => {
     expect(fresh.job.id).not.toBe(paused.job.id);
     expect(fresh.counts).toEqual({ verified: 1 });
     expect(journal.record(paused.job.id)).toMatchObject({ state: 'cancelled', reason: expect.stringMatching(/--new-job/) });
-    // The replaced job resumes nothing: its upload is no longer spared.
+    // The replaced job resumes nothing: its upload is no longer spared, and the new job's sweep
+    // of the dataset's folder aborted it when it started.
     expect(journal.openUploadIds()).toEqual(new Set());
-    expect(await listUploads(direct, f.bucket)).toEqual([before]);
-    expect(await f.engine.cleanup(f.profile, { destination: 'store' }, 0)).toEqual({ destination: 'store', removed: 1 });
     expect(await listUploads(direct, f.bucket)).toEqual([]);
+    expect(journal.events(fresh.job.id)).toContainEqual(
+      expect.objectContaining({ type: 'leftovers-removed', detail: expect.objectContaining({ phase: 'start', uploads: 1 }) }),
+    );
+    expect(await f.engine.cleanup(f.profile, { destination: 'store' }, 0)).toEqual({ destination: 'store', removed: 0 });
+    expect(before!.key).toBe('replaced/big.raw');
     expect(await listDataKeys(direct, f.bucket)).toEqual(['replaced/big.raw']);
   });
 });

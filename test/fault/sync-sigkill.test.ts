@@ -136,20 +136,30 @@ describe.each(['watch', 'poll'] as const)('SIGKILL of a %s-mode watcher during a
     const jobId = query<{ id: number }>(journal, `SELECT id FROM jobs WHERE kind = 'sync'`)[0]!.id;
     const second = startCli(['watch', '--resume', String(jobId), '--json'], env);
     children.push(second.child);
-    // One watcher per job: a second one is refused while the first runs.
+    // One watcher per job: a third `watch --resume` follows the running one instead of running it
+    // too (two-processes.test.ts); Ctrl-C stops the following, not the watch.
     await waitUntil(
       'the second watcher running',
       () => query<{ pid: number }>(journal, 'SELECT pid FROM sync_sessions')[0]?.pid === second.child.pid,
       30_000,
       50,
     );
-    const third = spawnSync(process.execPath, [CLI, 'watch', '--resume', String(jobId)], {
-      env,
-      encoding: 'utf8',
-      timeout: 60_000,
+    const third = spawn(process.execPath, [CLI, 'watch', '--resume', String(jobId)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(third);
+    let thirdOut = '';
+    third.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      thirdOut += s;
     });
-    expect(third.status).toBe(2);
-    expect(third.stderr).toMatch(new RegExp(`job ${jobId} is being run by process ${second.child.pid}.*beamdrop stop ${jobId}`));
+    const thirdExit = new Promise<number | null>((res) => third.once('close', (code) => res(code)));
+    await waitUntil(
+      'the third following the second',
+      () => new RegExp(`job ${jobId} \\(dataset "[^"]+"\\) is being run by process ${second.child.pid} on `).test(thirdOut),
+      30_000,
+      50,
+    );
+    third.kill('SIGINT');
+    expect(await thirdExit).toBe(130);
+    expect(thirdOut).toMatch(new RegExp(`Stopped following job ${jobId}; process ${second.child.pid} on .+ keeps running it`));
     await writer.done;
     const written = new Map(writer.files.map((f) => [f.relpath, f]));
     expect(written.size).toBe(40 + 200 + 4 + 20);

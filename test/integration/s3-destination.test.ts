@@ -20,7 +20,13 @@ import {
 import { HashPool } from '../../src/main/engine/hash/hash-pool.js';
 import { FileSource } from '../../src/main/engine/transfer/file-source.js';
 import { S3Destination, type S3UploadPolicy } from '../../src/main/engine/storage/s3/s3-destination.js';
-import type { MultipartPart, MultipartState, MultipartStore, UploadSource } from '../../src/main/engine/storage/destination.js';
+import type {
+  MultipartIntent,
+  MultipartPart,
+  MultipartState,
+  MultipartStore,
+  UploadSource,
+} from '../../src/main/engine/storage/destination.js';
 import type { S3DestinationConfig } from '../../src/shared/profile-schema.js';
 import { BeamdropError } from '../../src/shared/errors.js';
 import { createBucket, freePort, minioClient } from '../support/minio.js';
@@ -64,8 +70,24 @@ class MemoryStore implements MultipartStore {
   state: MultipartState | null = null;
   onPartDone: ((state: MultipartState) => void) | null = null;
   failClear = false;
+  intended: MultipartIntent[] = [];
   load(): MultipartState | null {
     return this.state && { ...this.state, parts: [...this.state.parts] };
+  }
+  intend(i: { key: string; partSize: number }): void {
+    this.intended = [{ ...i, at: Date.now() }, ...this.intended.filter((o) => o.key !== i.key)];
+  }
+  intents(): MultipartIntent[] {
+    return [...this.intended];
+  }
+  heldElsewhere(): ReadonlySet<string> {
+    return new Set();
+  }
+  abandon(): void {
+    this.state = null;
+  }
+  settled(key: string): void {
+    this.intended = this.intended.filter((i) => i.key !== key);
   }
   begin(s: { uploadId: string; key: string; partSize: number }): void {
     this.state = { ...s, parts: [] };
@@ -77,6 +99,7 @@ class MemoryStore implements MultipartStore {
   clear(): void {
     if (this.failClear) throw new Error('journal write failed (simulated crash)');
     this.state = null;
+    this.intended = [];
   }
 }
 

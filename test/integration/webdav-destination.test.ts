@@ -24,9 +24,14 @@ let dir: string;
 const auth = `Basic ${Buffer.from(`${dav.username}:${dav.password}`).toString('base64')}`;
 const noMultipart: MultipartStore = {
   load: () => null,
+  intend: () => undefined,
+  intents: () => [],
+  heldElsewhere: () => new Set(),
   begin: () => undefined,
   partDone: () => undefined,
   clear: () => undefined,
+  abandon: () => undefined,
+  settled: () => undefined,
 };
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 

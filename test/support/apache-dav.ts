@@ -69,14 +69,18 @@ async function chownTree(path: string, uid: number, gid: number): Promise<void> 
   }
 }
 
-export async function startApacheDav(opts: { port?: number } = {}): Promise<DavServer> {
+/**
+ * `root`: an existing folder to serve as /dav instead of a fresh one (e.g. a small filesystem
+ * mounted by the test); it is handed to the worker user and left in place by destroy().
+ */
+export async function startApacheDav(opts: { port?: number; root?: string } = {}): Promise<DavServer> {
   const bin = apacheBin();
   const base = await mkdtemp(join(tmpdir(), 'beamdrop-dav-'));
-  const root = join(base, 'root');
+  const root = opts.root ?? join(base, 'root');
   const varDir = join(base, 'var');
   const runDir = join(base, 'run');
   const logDir = join(base, 'logs');
-  await Promise.all([root, varDir, runDir, logDir].map((d) => mkdir(d)));
+  await Promise.all([...(opts.root ? [] : [root]), varDir, runDir, logDir].map((d) => mkdir(d)));
   const port = opts.port ?? (await freePort());
   const username = 'beamdrop';
   const password = `pw-${randomBytes(9).toString('base64url')}`;
@@ -145,6 +149,7 @@ Alias /dav "${root}"
   if (process.getuid?.() === 0) {
     await chmod(base, 0o755);
     await chownTree(base, uid, gid);
+    if (opts.root) await chownTree(opts.root, uid, gid);
   }
 
   const url = `http://127.0.0.1:${port}/dav`;

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { BeamdropError } from '../../shared/errors.js';
 import type { RegistrationStatus } from '../../shared/model.js';
+import { bufferedIcatPlusMessages } from '../engine/catalogue/icat-plus/message-buffer.js';
 import { catalogueLink, pushOutbox, registrationStatus, retryRegistration } from '../engine/operations/retry-registration.js';
 import { collect, parseMetadata, profileFrom, reportError, withEngine } from './context.js';
 import { EXIT } from './exit-codes.js';
@@ -121,10 +122,25 @@ export function registerCatalogue(program: Command): void {
         try {
           const profile = await profileFrom(f.profile);
           const which = dataset ? { name: dataset, proposal: f.proposal, visit: f.visit, catalogue: f.catalogue } : undefined;
-          const list = await withEngine(async (engine) =>
-            registrationStatus(await catalogueLink(engine.operationDeps(), profile), which),
-          );
+          const { list, buffered } = await withEngine(async (engine) => {
+            const ops = engine.operationDeps();
+            const statuses = registrationStatus(await catalogueLink(ops, profile), which);
+            // An ICAT+ message the broker never confirmed counts as handed over, but is still a
+            // file here: say so, or nobody knows it waits for `catalogue resend`.
+            const waiting =
+              profile.catalogue.kind === 'icat-plus'
+                ? await bufferedIcatPlusMessages(profile.catalogue, { dataDir: ops.dataDir })
+                : [];
+            return { list: statuses, buffered: waiting.filter((m) => !dataset || m.dataset === dataset) };
+          });
           printStatuses(list, !!f.json);
+          if (buffered.length) {
+            if (!f.json)
+              process.stdout.write(
+                `${buffered.length} ICAT+ message(s) wait in the buffer folder, not confirmed by the broker: ${buffered.map((m) => `${m.dataset} (${m.path})`).join(', ')}; run \`beamdrop catalogue resend\` once the broker answers.\n`,
+              );
+            process.exitCode = EXIT.paused;
+          }
         } catch (e) {
           reportError(e, !!f.json);
         }

@@ -6,6 +6,7 @@ import { Engine } from '../engine/engine.js';
 import { dataPaths, dataRoot } from '../engine/profile/data-dir.js';
 import { defaultProfile } from '../engine/profile/default-profile.js';
 import { loadProfile } from '../engine/profile/load-profile.js';
+import { localDiskFull } from '../engine/journal/local-disk-full.js';
 import { EXIT, EXIT_OF_ERROR } from './exit-codes.js';
 
 export async function profileFrom(file: string | undefined): Promise<FacilityProfile> {
@@ -27,7 +28,9 @@ export async function withEngine<T>(fn: (engine: Engine) => Promise<T>): Promise
  * Prints an error for the operator and sets the exit code (EXIT_OF_ERROR); never a stack trace
  * for a BeamdropError. Anything else is a bug: its message, a request to report it, the stack, exit 1.
  */
-export function reportError(e: unknown, json: boolean): void {
+export function reportError(thrown: unknown, json: boolean): void {
+  // A full disk under the data folder (SQLITE_FULL, ENOSPC) is the operator's to fix, not a bug: exit 5, no stack.
+  const e = localDiskFull(thrown, dataPaths(dataRoot()));
   const info = toErrorInfo(e);
   if (json) process.stdout.write(JSON.stringify({ type: 'error', error: info }) + '\n');
   if (e instanceof BeamdropError) {
@@ -62,4 +65,17 @@ export function parseMetadata(pairs: string[]): Record<string, string> {
     out[p.slice(0, eq).trim()] = p.slice(eq + 1);
   }
   return out;
+}
+
+/** A JOB argument as a job number; anything else (a name, "last", "3a") is refused naming it. */
+export function jobNumber(arg: string): number {
+  const id = Number(arg);
+  if (!Number.isInteger(id) || id < 1)
+    throw new BeamdropError({
+      code: 'usage',
+      retryable: false,
+      field: 'job',
+      message: `"${arg}" is not a job number; \`beamdrop status\` lists the jobs with their numbers.`,
+    });
+  return id;
 }

@@ -14,6 +14,8 @@ export const EXIT = {
   paused: 3,
   /** Verification or fetch found a mismatch. */
   mismatch: 4,
+  /** The disk under Beamdrop's data folder is full: stopped cleanly, nothing lost; free space and run the command again. */
+  localDiskFull: 5,
   interrupted: 130,
 } as const;
 
@@ -58,4 +60,5 @@ export const EXIT_OF_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
   internal: EXIT.internal,
 
   cancelled: EXIT.interrupted,
+  'local-disk-full': EXIT.localDiskFull,
 };

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { FILE_STATES, datasetLabel, type FileState } from '../../shared/model.js';
 import { formatBytes } from '../../shared/sizes.js';
-import { reportError, withEngine } from './context.js';
+import { jobNumber, reportError, withEngine } from './context.js';
 import { summaryText } from './progress-view.js';
 import { syncLine } from './watch-command.js';
 
@@ -50,7 +50,7 @@ export function registerStatus(program: Command): void {
             }
             return;
           }
-          const summary = engine.summary(Number(jobArg));
+          const summary = engine.summary(jobNumber(jobArg));
           const states = f.state ? [f.state as FileState] : [];
           const files = journal.files(summary.job.id, { states });
           if (f.json) {

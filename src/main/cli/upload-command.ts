@@ -1,10 +1,13 @@
-// `beamdrop upload` and `beamdrop resume`.
+// `beamdrop upload` and `beamdrop resume`. Of a job another process runs, each follows it (attach.ts).
 import type { Command } from 'commander';
-import type { JobSummary } from '../../shared/model.js';
-import { collect, profileFrom, reportError, withEngine } from './context.js';
+import type { JobEvent, JobSummary } from '../../shared/model.js';
+import type { JobOwner } from '../engine/sync/sync-sessions.js';
+import { runOrFollow, type RunOrFollow } from './attach.js';
+import { collect, jobNumber, profileFrom, reportError, withEngine } from './context.js';
+import { JobOutcome } from './job-outcome.js';
 import { datasetTargetFrom, type DatasetFlags } from './dataset-flags.js';
 import { EXIT } from './exit-codes.js';
-import { ProgressView } from './progress-view.js';
+import { ProgressView, type Output } from './progress-view.js';
 
 interface UploadFlags extends DatasetFlags {
   dataset: string;
@@ -21,12 +24,29 @@ function exitCodeOf(s: JobSummary, interrupted: boolean): number {
   return s.counts.failed || s.counts.changed ? EXIT.filesFailed : EXIT.ok;
 }
 
-/** Ctrl-C stops taking new work, journals what is in flight and pauses the job. */
-function interruptible(): { signal: AbortSignal; interrupted: () => boolean; dispose: () => void } {
+/** Ran here: the summary's exit code; followed in another process: the exit code of the end state it saw. */
+function exitCodeOfResult(r: RunOrFollow, interrupted: boolean): number {
+  if (r.kind === 'ran') return exitCodeOf(r.summary, interrupted);
+  return r.exitCode;
+}
+
+const stdout = (): Output => ({ write: (s) => process.stdout.write(s), isTTY: !!process.stdout.isTTY });
+
+/**
+ * Ctrl-C stops taking new work, journals what is in flight and pauses the job; while this process
+ * follows a job that another one runs (attach.ts), it only stops following.
+ */
+function interruptible(): {
+  signal: AbortSignal;
+  interrupted: () => boolean;
+  following: (owner: JobOwner | null) => void;
+  dispose: () => void;
+} {
   const controller = new AbortController();
+  let followed: JobOwner | null = null;
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(EXIT.interrupted);
-    process.stderr.write('\nStopping: finishing journal writes (press Ctrl-C again to quit at once)…\n');
+    if (!followed) process.stderr.write('\nStopping: finishing journal writes (press Ctrl-C again to quit at once)…\n');
     controller.abort();
   };
   process.on('SIGINT', onSigint);
@@ -34,6 +54,9 @@ function interruptible(): { signal: AbortSignal; interrupted: () => boolean; dis
   return {
     signal: controller.signal,
     interrupted: () => controller.signal.aborted,
+    following: (owner) => {
+      followed = owner;
+    },
     dispose: () => {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
@@ -69,17 +92,27 @@ export function registerUpload(program: Command): void {
       try {
         const profile = await profileFrom(f.profile);
         const target = datasetTargetFrom(f.dataset, f);
-        const view = new ProgressView({ write: (s) => process.stdout.write(s), isTTY: !!process.stdout.isTTY }, !!f.json);
-        const summary = await withEngine((engine) =>
-          engine.upload(profile, {
-            ...target,
-            sources: paths,
-            dryRun: !!f.dryRun,
-            signal: run.signal,
-            onEvent: (e) => view.onEvent(e),
-          }),
+        const out = stdout();
+        const view = new ProgressView(out, !!f.json);
+        const outcome = new JobOutcome();
+        const result = await withEngine((engine) =>
+          runOrFollow(
+            engine,
+            () =>
+              engine.upload(profile, {
+                ...target,
+                sources: paths,
+                dryRun: !!f.dryRun,
+                signal: run.signal,
+                onEvent: (e) => {
+                  outcome.onEvent(e);
+                  view.onEvent(e);
+                },
+              }),
+            { out, json: !!f.json, signal: run.signal, onFollow: run.following },
+          ),
         );
-        process.exitCode = exitCodeOf(summary, run.interrupted());
+        process.exitCode = outcome.exitCode(exitCodeOfResult(result, run.interrupted()));
       } catch (e) {
         reportError(e, !!f.json);
       } finally {
@@ -95,11 +128,22 @@ export function registerUpload(program: Command): void {
     .action(async (jobArg: string, f: { json?: boolean }) => {
       const run = interruptible();
       try {
-        const view = new ProgressView({ write: (s) => process.stdout.write(s), isTTY: !!process.stdout.isTTY }, !!f.json);
-        const summary = await withEngine((engine) =>
-          engine.resume(Number(jobArg), { signal: run.signal, onEvent: (e) => view.onEvent(e) }),
+        const out = stdout();
+        const view = new ProgressView(out, !!f.json);
+        const outcome = new JobOutcome();
+        const onEvent = (e: JobEvent) => {
+          outcome.onEvent(e);
+          view.onEvent(e);
+        };
+        const result = await withEngine((engine) =>
+          runOrFollow(engine, () => engine.resume(jobNumber(jobArg), { signal: run.signal, onEvent }), {
+            out,
+            json: !!f.json,
+            signal: run.signal,
+            onFollow: run.following,
+          }),
         );
-        process.exitCode = exitCodeOf(summary, run.interrupted());
+        process.exitCode = outcome.exitCode(exitCodeOfResult(result, run.interrupted()));
       } catch (e) {
         reportError(e, !!f.json);
       } finally {

@@ -60,29 +60,41 @@ export function registerVerifyFetch(program: Command): void {
     .option('--proposal <id>', 'the dataset of this proposal (when several share its name)')
     .option('--visit <id>', 'the dataset of this visit (when several share its name)')
     .option('--catalogue <catalogue>', 'the dataset of this catalogue, as `find --json` shows it (or its kind when unique)')
+    .option(
+      '--windows',
+      'refuse names Windows cannot hold (case twins, CON, trailing dots), for a folder a Windows machine reads (SMB share, FAT/exFAT disk)',
+    )
     .option('--json', 'one JSON line per file')
-    .action(async (what: string, dest: string, f: { proposal?: string; visit?: string; catalogue?: string; json?: boolean }) => {
-      try {
-        const outcomes = await withEngine((engine) =>
-          fetchFiles(engine.operationDeps(), what, dest, {
-            proposal: f.proposal,
-            visit: f.visit,
-            catalogue: f.catalogue,
-            onFile: (o) => {
-              if (f.json)
-                process.stdout.write(
-                  JSON.stringify({ relpath: o.file.relpath, target: o.target, status: o.status, sha256: o.file.sha256 }) + '\n',
-                );
-              else
-                process.stdout.write(
-                  `✓ ${o.file.relpath} (${formatBytes(o.file.size)}) ${o.status === 'present' ? 'already present' : 'fetched'}, SHA-256 matches\n`,
-                );
-            },
-          }),
-        );
-        if (!f.json) process.stdout.write(`${outcomes.length} file(s) in ${dest}, every SHA-256 checked.\n`);
-      } catch (e) {
-        reportError(e, !!f.json);
-      }
-    });
+    .action(
+      async (
+        what: string,
+        dest: string,
+        f: { proposal?: string; visit?: string; catalogue?: string; windows?: boolean; json?: boolean },
+      ) => {
+        try {
+          const outcomes = await withEngine((engine) =>
+            fetchFiles(engine.operationDeps(), what, dest, {
+              proposal: f.proposal,
+              visit: f.visit,
+              catalogue: f.catalogue,
+              // On Windows the rules always apply; elsewhere when the files are bound for one.
+              ...(f.windows ? { platform: 'win32' as const } : {}),
+              onFile: (o) => {
+                if (f.json)
+                  process.stdout.write(
+                    JSON.stringify({ relpath: o.file.relpath, target: o.target, status: o.status, sha256: o.file.sha256 }) + '\n',
+                  );
+                else
+                  process.stdout.write(
+                    `✓ ${o.file.relpath} (${formatBytes(o.file.size)}) ${o.status === 'present' ? 'already present' : 'fetched'}, SHA-256 matches\n`,
+                  );
+              },
+            }),
+          );
+          if (!f.json) process.stdout.write(`${outcomes.length} file(s) in ${dest}, every SHA-256 checked.\n`);
+        } catch (e) {
+          reportError(e, !!f.json);
+        }
+      },
+    );
 }

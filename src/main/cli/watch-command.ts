@@ -1,13 +1,16 @@
 // `beamdrop watch` (sync mode) and `beamdrop stop`. Watch runs until Ctrl-C or `beamdrop stop JOB`
 // from another terminal: the first ends the acquisition (the last complete files are sent, then
 // the dataset is finalised), a second Ctrl-C pauses at once (resume with `watch --resume JOB`).
+// `watch --resume JOB` of a session that another process watches now follows it (attach.ts).
 import type { Command } from 'commander';
 import { BeamdropError } from '../../shared/errors.js';
 import type { JobEvent, SyncStatus } from '../../shared/model.js';
 import { parseDuration, type SyncRuleSet } from '../../shared/profile-sync-schema.js';
 import { formatBytes, formatRate } from '../../shared/sizes.js';
-import { isLive, sessionOf } from '../engine/sync/sync-sessions.js';
-import { collect, profileFrom, reportError, withEngine } from './context.js';
+import { isLive, sessionOf, type JobOwner } from '../engine/sync/sync-sessions.js';
+import { syncStatusOf } from '../engine/sync/sync-status.js';
+import { runOrFollow, type RunOrFollow } from './attach.js';
+import { collect, jobNumber, profileFrom, reportError, withEngine } from './context.js';
 import { datasetTargetFrom, type DatasetFlags } from './dataset-flags.js';
 import { EXIT } from './exit-codes.js';
 import { formatDuration, ProgressView } from './progress-view.js';
@@ -41,12 +44,26 @@ export function syncLine(s: SyncStatus): string {
   return parts.join(' · ');
 }
 
-/** Ctrl-C once: finish; twice: pause now; three times: quit without waiting. */
-function stopKeys(json: boolean): { finish: AbortController; pause: AbortController; dispose: () => void } {
+/**
+ * Ctrl-C once: finish; twice: pause now; three times: quit without waiting. While this process
+ * follows a watch that another one runs (`--resume` of a live session, attach.ts): stop following.
+ */
+function stopKeys(json: boolean): {
+  finish: AbortController;
+  pause: AbortController;
+  following: (owner: JobOwner | null) => void;
+  dispose: () => void;
+} {
   const finish = new AbortController();
   const pause = new AbortController();
+  let followed: JobOwner | null = null;
   const onSignal = () => {
     if (pause.signal.aborted) process.exit(EXIT.interrupted);
+    if (followed) {
+      if (finish.signal.aborted) process.exit(EXIT.interrupted);
+      finish.abort();
+      return;
+    }
     if (finish.signal.aborted) {
       if (!json) process.stderr.write('\nPausing now: transfers in flight stay journaled (Ctrl-C again quits at once)…\n');
       pause.abort();
@@ -63,6 +80,9 @@ function stopKeys(json: boolean): { finish: AbortController; pause: AbortControl
   return {
     finish,
     pause,
+    following: (owner) => {
+      followed = owner;
+    },
     dispose: () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
@@ -146,7 +166,7 @@ export function registerWatch(program: Command): void {
       try {
         const view = new WatchView(!!f.json, !!process.stdout.isTTY);
         const run = { signal: keys.finish.signal, pauseSignal: keys.pause.signal, onEvent: (e: JobEvent) => view.onEvent(e) };
-        const result = await withEngine(async (engine) => {
+        const result = await withEngine(async (engine): Promise<RunOrFollow> => {
           if (f.resume !== undefined) {
             const id = Number(f.resume);
             if (!Number.isInteger(id) || id < 1)
@@ -156,19 +176,35 @@ export function registerWatch(program: Command): void {
                 '--resume',
                 '--resume continues a job with its own folders and dataset; give only --resume JOB (and --json).',
               );
-            return engine.resumeWatch(id, run);
+            // A session that another process watches now is followed here, not run twice (attach.ts).
+            return runOrFollow(engine, async () => (await engine.resumeWatch(id, run)).summary, {
+              out: { write: (t) => process.stdout.write(t), isTTY: !!process.stdout.isTTY },
+              json: !!f.json,
+              signal: keys.finish.signal,
+              onFollow: keys.following,
+              what: 'watch',
+              progress: (journal, jobId) => () => {
+                const status = syncStatusOf(journal, jobId, Date.now());
+                return status ? { line: syncLine(status), event: { type: 'sync-status', status } } : null;
+              },
+            });
           }
           if (!f.dataset) throw usage('--dataset', 'give --dataset NAME (or --resume JOB to continue a sync job).');
           const profile = await profileFrom(f.profile);
           const target = datasetTargetFrom(f.dataset, f);
-          return engine.watch(profile, {
+          const watched = await engine.watch(profile, {
             ...run,
             ...target,
             folders,
             ...(f.technique ? { technique: f.technique } : {}),
             rules: rulesFrom(f),
           });
+          return { kind: 'ran', summary: watched.summary };
         });
+        if (result.kind !== 'ran') {
+          process.exitCode = result.exitCode;
+          return;
+        }
         const s = result.summary;
         if (s.job.state === 'paused') process.exitCode = keys.pause.signal.aborted ? EXIT.interrupted : EXIT.paused;
         else process.exitCode = s.counts.failed || s.counts.changed ? EXIT.filesFailed : EXIT.ok;
@@ -190,7 +226,7 @@ export function registerWatch(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (jobArg: string, f: { pause?: boolean; wait: boolean; json?: boolean }) => {
       try {
-        const id = Number(jobArg);
+        const id = jobNumber(jobArg);
         await withEngine(async (engine) => {
           const answer = engine.stopWatch(id, f.pause ? 'pause' : 'finish');
           const { journal } = engine.services;

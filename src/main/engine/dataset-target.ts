@@ -117,6 +117,9 @@ export async function checkSources(kind: JobKind, sources: string[]): Promise<st
               : 'no such file or folder; check the path.',
           );
         if (st.code === 'EACCES' || st.code === 'EPERM') throw refuse('no permission to look at it; check its permissions.');
+        if (st.code === 'ELOOP')
+          throw refuse('is a symbolic link that leads back to itself through other links (a loop); fix or remove the link.');
+        if (st.code === 'ENAMETOOLONG') throw refuse('the path is longer than the system allows; give a shorter path.');
         throw refuse(`cannot be read (${st.code ?? st.message}).`);
       }
       if (watch && !st.isDirectory())

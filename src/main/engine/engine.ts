@@ -241,7 +241,11 @@ export class Engine {
     try {
       return {
         destination: resolved.name,
-        removed: await destination.cleanup(olderThanMs, this.services.journal.openUploadIds()),
+        removed: await destination.cleanup(
+          olderThanMs,
+          this.services.journal.openUploadIds(),
+          this.services.journal.intendedKeys(),
+        ),
       };
     } finally {
       await destination.close();

@@ -5,12 +5,13 @@
 // dataset's files by a listing or a rerun. The destination never replaces an object:
 // when the dataset grew since an earlier crate, the new crate gets a time-stamped name and both
 // stay; the local catalogue remembers the newest.
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { DatasetIdentity } from '../../../shared/model.js';
 import type { HashPool } from '../hash/hash-pool.js';
-import type { Destination, MultipartState } from '../storage/destination.js';
+import type { Destination } from '../storage/destination.js';
+import { memoryMultipartStore } from '../storage/memory-multipart.js';
 import { FileSource } from '../transfer/file-source.js';
 import type { MetadataValue } from './catalogue-adapter.js';
 import type { LocalCatalogue } from './local-catalogue.js';
@@ -63,9 +64,11 @@ export async function writeDatasetCrate(c: CrateContext): Promise<WrittenCrate> 
       .files(c.datasetId)
       .map((f) => ({ relpath: f.relpath, storageUri: f.storageUri, size: f.size, sha256: f.sha256, mtimeMs: f.mtimeMs })),
   });
-  const bytes = Buffer.from(JSON.stringify(crate, null, 2) + '\n');
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
   const localPath = localCratePath(c.dataDir, info);
+  // A rerun that added nothing (a finished upload run again) keeps the crate it wrote before, so
+  // the same crate is found beside the data instead of a second, time-stamped one.
+  const bytes = (await unchangedCrate(localPath, crate)) ?? Buffer.from(JSON.stringify(crate, null, 2) + '\n');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
   await mkdir(dirname(localPath), { recursive: true });
   await writeFile(`${localPath}.tmp`, bytes);
   await rename(`${localPath}.tmp`, localPath);
@@ -74,6 +77,7 @@ export async function writeDatasetCrate(c: CrateContext): Promise<WrittenCrate> 
   const folder = c.keyOf('x').slice(0, -1).replace(/\/+$/, '') || crateFileName(info.name).slice(0, -CRATE_SUFFIX.length);
   const crateKey = (stamp: string) => `${folder}${stamp}${CRATE_SUFFIX}`;
   let key = crateKey('');
+  // (crateBeside() recognises these names; keep the two together.)
   const there = await c.destination.head(key);
   let uploaded = false;
   if (there && there.size === bytes.length && (there.sha256 === null || there.sha256 === sha256)) {
@@ -88,7 +92,7 @@ export async function writeDatasetCrate(c: CrateContext): Promise<WrittenCrate> 
       { hashes: c.hashes, throttle: null },
     );
     try {
-      await c.destination.upload(key, source, { signal: AbortSignal.timeout(120_000), multipart: memoryMultipart() });
+      await c.destination.upload(key, source, { signal: AbortSignal.timeout(120_000), multipart: memoryMultipartStore() });
     } finally {
       await source.close();
     }
@@ -97,6 +101,30 @@ export async function writeDatasetCrate(c: CrateContext): Promise<WrittenCrate> 
   const uri = c.destination.uri(key);
   c.local.setCrateUri(c.datasetId, uri);
   return { localPath, key, uri, uploaded };
+}
+
+/** The bytes of the crate written before for this dataset, if it differs from `crate` only in its date and identifier. */
+async function unchangedCrate(localPath: string, crate: object): Promise<Buffer | null> {
+  const stable = (json: unknown) =>
+    JSON.stringify(json, (k, v: unknown) => (k === 'datePublished' || k === 'identifier' ? undefined : v));
+  try {
+    const before = await readFile(localPath);
+    return stable(JSON.parse(before.toString('utf8'))) === stable(crate) ? before : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether `key` is a crate written beside the dataset folder `folder` ("P1/V1/scan-12"): the
+ * plain name, or the one stamped with a time when another crate was there already.
+ */
+export function crateBeside(folder: string, key: string): boolean {
+  if (!key.startsWith(folder)) return false;
+  return (
+    /^(-\d{4}-\d{2}-\d{2}T\d{9}Z)?$/.test(key.slice(folder.length, key.length - CRATE_SUFFIX.length)) &&
+    key.endsWith(CRATE_SUFFIX)
+  );
 }
 
 /**
@@ -117,21 +145,4 @@ function listOf(v: unknown): string[] {
         .map((x) => x.trim())
         .filter(Boolean)
     : [];
-}
-
-/** A crate is far below the multipart threshold; this store only satisfies the interface. */
-function memoryMultipart() {
-  let state: MultipartState | null = null;
-  return {
-    load: () => state,
-    begin: (s: { uploadId: string; key: string; partSize: number }) => {
-      state = { ...s, parts: [] };
-    },
-    partDone: (p: MultipartState['parts'][number]) => {
-      state?.parts.push(p);
-    },
-    clear: () => {
-      state = null;
-    },
-  };
 }

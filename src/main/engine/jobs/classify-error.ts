@@ -1,9 +1,12 @@
 // Decides what an error means for the job: a problem of one file (that file fails, the rest go
-// on), or of the destination (retry with backoff, then pause the whole job with the reason).
+// on), of the destination (retry with backoff, then pause the whole job with the reason; a
+// destination out of space is waited for longer), or of this machine (the disk under the journal
+// is full: the process stops, no file is blamed).
 import { BeamdropError, toErrorInfo, type ErrorCode, type ErrorInfo } from '../../../shared/errors.js';
+import { isLocalDiskFull } from '../journal/local-disk-full.js';
 import { isTemporaryHttpStatus, networkFailure } from '../net/network-error.js';
 
-export type ErrorScope = 'file' | 'destination' | 'cancelled';
+export type ErrorScope = 'file' | 'destination' | 'cancelled' | 'local';
 
 const DESTINATION_CODES: ReadonlySet<ErrorCode> = new Set([
   'destination-unreachable',
@@ -19,6 +22,17 @@ export interface Classified {
 }
 
 export function classifyError(e: unknown, context: { destination: string; file?: string }): Classified {
+  if (isLocalDiskFull(e)) {
+    const info = e instanceof BeamdropError ? e.toJSON() : null;
+    return {
+      info: info ?? {
+        code: 'local-disk-full',
+        retryable: true,
+        message: `the local disk under Beamdrop's data folder is full (${(e as { code: string }).code}); free space and run the same command again.`,
+      },
+      scope: 'local',
+    };
+  }
   if (e instanceof BeamdropError) {
     if (e.code === 'cancelled') return { info: e.toJSON(), scope: 'cancelled' };
     return { info: e.toJSON(), scope: DESTINATION_CODES.has(e.code) ? 'destination' : 'file' };
@@ -53,6 +67,11 @@ export function classifyError(e: unknown, context: { destination: string; file?:
     };
   }
   return { info: { ...toErrorInfo(e), ...file }, scope: 'file' };
+}
+
+/** The destination is out of space: no file's fault; the job waits for space (policy `outOfSpace`). */
+export function isOutOfSpace(info: Pick<ErrorInfo, 'code'>): boolean {
+  return info.code === 'disk-full';
 }
 
 /** Exponential backoff with jitter, so that many files do not retry in lockstep. */

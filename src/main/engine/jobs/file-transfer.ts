@@ -1,7 +1,8 @@
 // Takes one journaled file from where it stands to a final state: upload (or find it already
 // there), verify at the destination, hand it to the verified-file sink (catalogues). Each step is written to the
 // journal before the next starts. Errors of this file are returned as its state; errors of the
-// destination are thrown (as DestinationDown) so the job can pause.
+// destination are thrown (as DestinationDown) so the job can pause (or wait for space); a full
+// local disk (the journal cannot be written) is thrown as it is, never blamed on the file.
 import { stat } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { BeamdropError, type ErrorInfo } from '../../../shared/errors.js';
@@ -14,7 +15,7 @@ import { FileSource, fileError } from '../transfer/file-source.js';
 import { toRemoteRelpath } from '../keys/remote-key.js';
 import { sha256OfStream } from '../hash/hash-readable.js';
 import type { Clock, Throttle } from '../transfer/throttle.js';
-import { backoffDelay, classifyError } from './classify-error.js';
+import { backoffDelay, classifyError, isOutOfSpace } from './classify-error.js';
 
 export class DestinationDown extends Error {
   constructor(readonly info: ErrorInfo) {
@@ -115,7 +116,14 @@ export async function transferFile(initial: FileRecord, key: string, d: Transfer
         }
       }
       const c = classifyError(e, { destination: d.destination.name, file: file.relpath });
+      // The local disk under the journal is full: no file's fault, and nothing more can be journaled.
+      if (c.scope === 'local') throw e;
       if (c.scope === 'cancelled' || d.signal.aborted) throw e;
+      if (c.scope === 'destination' && isOutOfSpace(c.info)) {
+        // Not this file's fault, and trying again in seconds cannot help: the job waits for space.
+        d.journal.setFileState(file.id, file.state, { error: c.info });
+        throw new DestinationDown(c.info);
+      }
       const retryable = c.info.retryable && c.info.code !== 'credentials-rejected' && c.info.code !== 'credentials-missing';
       if (retryable && attempt < d.retries.attempts) {
         const delay = backoffDelay(attempt, d.retries.baseDelayMs, d.retries.maxDelayMs);

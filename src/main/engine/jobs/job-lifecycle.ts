@@ -22,12 +22,21 @@ import { renderKey } from '../keys/key-template.js';
 import type { Logger } from '../log/logger.js';
 import type { Destination } from '../storage/destination.js';
 import { resolveDestination, type ResolvedDestination } from '../storage/resolve-destination.js';
-import { claimSession, endSession, heartbeat, refuseWhileBusy, refuseWhileDatasetBusy } from '../sync/sync-sessions.js';
+import {
+  claimSession,
+  endSession,
+  heartbeat,
+  holdsLease,
+  inLeaseTransaction,
+  refuseWhileBusy,
+  refuseWhileDatasetBusy,
+} from '../sync/sync-sessions.js';
 import type { Clock } from '../transfer/throttle.js';
 import type { BatchJobOptions, OptionsByKind } from './job-options.js';
 import { keyPrefix, summarise } from './job-runner.js';
 import { noSuchJob } from './no-such-job.js';
 import { endForGood } from './job-removal.js';
+import { sweepLeftovers } from './leftovers.js';
 import { continuedOptions, keptNote, optionChanges, optionsDiffer, updatedNote, type Difference } from './option-changes.js';
 import { datasetFolder, refuseSharedFolder } from './shared-folder.js';
 
@@ -141,88 +150,129 @@ export async function startJob<K extends JobKind, R extends { summary: JobSummar
   const options = req.kindOptions(base, sources);
   const metadata = req.target.metadata ?? {};
 
-  // A dry run is never continued and never continues a real job: each is its own.
-  const existing = kind === 'dry-run' ? null : journal.findUnfinished({ kind, identity, destination: resolved.name, sources });
-  // One job at a time writes into a dataset (a dry run only looks).
-  if (kind !== 'dry-run') refuseWhileDatasetBusy(journal, identity, null, host.clock.now());
-  let plan: { continue: StoredJob; updated: Difference[]; kept: Difference[] } | { replace: StoredJob | null };
-  if (existing && !req.newJob) {
-    refuseWhileBusy(journal, existing.id, host.clock.now(), `continue job ${existing.id}`);
-    const changes = optionChanges(existing as StoredJob & { kind: K }, metadata, options, profile);
-    if (changes.refused.length) throw optionsDiffer(existing, changes.refused);
-    plan = { continue: existing, updated: changes.updated, kept: changes.kept };
-  } else {
-    if (existing) refuseWhileBusy(journal, existing.id, host.clock.now(), `replace job ${existing.id} with a new job`);
-    plan = { replace: existing };
-  }
-  // What the job runs with: a continued one keeps the file selection and keys it was started with;
-  // a new job of a dataset that already has files on this storage keeps their key template.
-  let runOptions = 'continue' in plan ? continuedOptions(plan.continue as StoredJob & { kind: K }, options) : options;
-  const folder = 'continue' in plan ? null : datasetFolder(journal, identity, resolved, runOptions);
-  if (folder) runOptions = { ...runOptions, keyTemplate: folder.keyTemplate };
-  // Two datasets never share a storage folder: refused before any job is created or changed.
-  refuseSharedFolder(journal, identity, resolved, runOptions);
+  // What to do: continue the unfinished job of the same dataset, destination and sources, or
+  // create one. Decided once now, so that a refusal costs no connection, and again after the
+  // destination was opened, in the one transaction that also takes the job for this process:
+  // another process may have created, taken or finished a job of the dataset meanwhile.
+  const decide = () =>
+    decideJob(journal, profile, kind, { identity, resolved, sources, options, metadata }, req.newJob, host.clock.now());
+  decide();
 
   // Unreachable or wrong credentials fail here, before any job is created or changed.
   const destination = await host.openDestination(resolved, policy);
   try {
-    let job: StoredJob;
-    const notes: JobEvent[] = [];
-    if ('continue' in plan) {
-      const old = plan.continue as StoredJob & { kind: K };
-      journal.updateJob(
-        old.id,
-        kind,
-        { metadata, options: runOptions },
-        plan.updated.length || plan.kept.length
-          ? { changed: plan.updated.map((d) => d.what), kept: plan.kept.map((d) => d.what) }
-          : null,
-      );
-      job = journal.job(old.id)!;
-      if (plan.updated.length)
-        notes.push({ type: 'job-note', jobId: job.id, kind: 'options-updated', message: updatedNote(job, plan.updated) });
-      if (plan.kept.length)
-        notes.push({ type: 'job-note', jobId: job.id, kind: 'options-kept', message: keptNote(job, plan.kept) });
-    } else {
-      job = journal.createJob({
-        kind,
-        dataset: identity.name,
-        proposal: identity.proposal,
-        visit: identity.visit,
-        catalogue: identity.catalogue,
-        destination: resolved.name,
-        sources,
-        metadata,
-        options: runOptions,
-      } as NewJob);
-      if (folder)
-        notes.push({
-          type: 'job-note',
-          jobId: job.id,
-          kind: 'options-kept',
-          message: `dataset ${datasetLabel(identity)} already has files under "${folder.prefix}" on "${resolved.name}" (job ${folder.jobId}), stored with the key template "${folder.keyTemplate}"; job ${job.id} keeps it, so that the dataset stays in one folder. The destination's key template is "${options.keyTemplate}" now, which new datasets get.`,
-        });
-      if (plan.replace) {
-        const old = plan.replace;
-        const stored = journal.storedCount(old.id);
-        // The same act as `beamdrop cancel`: its partial multipart uploads are released too.
-        endForGood(journal, old.id, `replaced by job ${job.id} (--new-job).`);
-        notes.push({
-          type: 'job-note',
-          jobId: job.id,
-          kind: 'job-replaced',
-          message: `job ${old.id} of dataset ${datasetLabel(identity)} was cancelled and replaced by job ${job.id} (--new-job); ${stored ? `the ${stored} file(s) it stored stay at "${old.destination}" and stay recorded.` : 'it had stored no file.'}`,
-        });
+    const opened = inLeaseTransaction(journal, () => {
+      const { plan, runOptions, folder } = decide();
+      let job: StoredJob;
+      const notes: JobEvent[] = [];
+      if ('continue' in plan) {
+        const old = plan.continue as StoredJob & { kind: K };
+        journal.updateJob(
+          old.id,
+          kind,
+          { metadata, options: runOptions },
+          plan.updated.length || plan.kept.length
+            ? { changed: plan.updated.map((d) => d.what), kept: plan.kept.map((d) => d.what) }
+            : null,
+        );
+        job = journal.job(old.id)!;
+        if (plan.updated.length)
+          notes.push({ type: 'job-note', jobId: job.id, kind: 'options-updated', message: updatedNote(job, plan.updated) });
+        if (plan.kept.length)
+          notes.push({ type: 'job-note', jobId: job.id, kind: 'options-kept', message: keptNote(job, plan.kept) });
+      } else {
+        job = journal.createJob({
+          kind,
+          dataset: identity.name,
+          proposal: identity.proposal,
+          visit: identity.visit,
+          catalogue: identity.catalogue,
+          destination: resolved.name,
+          sources,
+          metadata,
+          options: runOptions,
+        } as NewJob);
+        if (folder)
+          notes.push({
+            type: 'job-note',
+            jobId: job.id,
+            kind: 'options-kept',
+            message: `dataset ${datasetLabel(identity)} already has files under "${folder.prefix}" on "${resolved.name}" (job ${folder.jobId}), stored with the key template "${folder.keyTemplate}"; job ${job.id} keeps it, so that the dataset stays in one folder. The destination's key template is "${options.keyTemplate}" now, which new datasets get.`,
+          });
+        if (plan.replace) {
+          const old = plan.replace;
+          const stored = journal.storedCount(old.id);
+          // The same act as `beamdrop cancel`: its partial multipart uploads are released too.
+          endForGood(journal, old.id, `replaced by job ${job.id} (--new-job).`);
+          notes.push({
+            type: 'job-note',
+            jobId: job.id,
+            kind: 'job-replaced',
+            message: `job ${old.id} of dataset ${datasetLabel(identity)} was cancelled and replaced by job ${job.id} (--new-job); ${stored ? `the ${stored} file(s) it stored stay at "${old.destination}" and stay recorded.` : 'it had stored no file.'}`,
+          });
+        }
       }
-    }
-    // A rerun with other -p values: the facility catalogue's registration takes them too.
-    const metadataChanged = 'continue' in plan && plan.updated.some((d) => d.what.startsWith('-p '));
-    return await runJobLifecycle(host, job as StoredJobOf<K>, 'continue' in plan, destination, policy, runner, req, notes, {
-      metadataChanged,
+      claimSession(journal, job.id, host.clock.now());
+      // A rerun with other -p values: the facility catalogue's registration takes them too.
+      const metadataChanged = 'continue' in plan && plan.updated.some((d) => d.what.startsWith('-p '));
+      return { job: job as StoredJobOf<K>, resumed: 'continue' in plan, notes, metadataChanged };
+    });
+    return await runJobLifecycle(host, opened.job, opened.resumed, destination, policy, runner, req, opened.notes, {
+      metadataChanged: opened.metadataChanged,
     });
   } finally {
     await destination.close();
   }
+}
+
+type JobPlan = { continue: StoredJob; updated: Difference[]; kept: Difference[] } | { replace: StoredJob | null };
+
+/**
+ * Whether a request continues the unfinished job of its dataset, destination and sources or
+ * creates one (replacing that one with --new-job), with the options it runs with; refuses while
+ * that job or any job of the dataset runs in another process, and when the options differ or
+ * the storage folder is another dataset's. Reads only: it runs again in the lease transaction.
+ */
+function decideJob<K extends JobKind>(
+  journal: Journal,
+  profile: FacilityProfile,
+  kind: K,
+  r: {
+    identity: DatasetIdentity;
+    resolved: ResolvedDestination;
+    sources: string[];
+    options: OptionsByKind[K];
+    metadata: Record<string, string>;
+  },
+  newJob: boolean | undefined,
+  now: number,
+): { plan: JobPlan; runOptions: OptionsByKind[K]; folder: ReturnType<typeof datasetFolder> } {
+  // A dry run is never continued and never continues a real job: each is its own.
+  const existing =
+    kind === 'dry-run'
+      ? null
+      : journal.findUnfinished({ kind, identity: r.identity, destination: r.resolved.name, sources: r.sources });
+  let plan: JobPlan;
+  if (existing && !newJob) {
+    // The job this request would run is running elsewhere: the caller may follow it (sameJob).
+    refuseWhileBusy(journal, existing.id, now, `continue job ${existing.id}`, { sameJob: true });
+    const changes = optionChanges(existing as StoredJob & { kind: K }, r.metadata, r.options, profile);
+    if (changes.refused.length) throw optionsDiffer(existing, changes.refused);
+    plan = { continue: existing, updated: changes.updated, kept: changes.kept };
+  } else {
+    if (existing) refuseWhileBusy(journal, existing.id, now, `replace job ${existing.id} with a new job`);
+    plan = { replace: existing };
+  }
+  // One job at a time writes into a dataset (a dry run only looks).
+  if (kind !== 'dry-run') refuseWhileDatasetBusy(journal, r.identity, null, now);
+  // What the job runs with: a continued one keeps the file selection and keys it was started with;
+  // a new job of a dataset that already has files on this storage keeps their key template.
+  let runOptions = 'continue' in plan ? continuedOptions(plan.continue as StoredJob & { kind: K }, r.options) : r.options;
+  const folder = 'continue' in plan ? null : datasetFolder(journal, r.identity, r.resolved, runOptions);
+  if (folder) runOptions = { ...runOptions, keyTemplate: folder.keyTemplate };
+  // Two datasets never share a storage folder: refused before any job is created or changed.
+  refuseSharedFolder(journal, r.identity, r.resolved, runOptions);
+  return { plan, runOptions, folder };
 }
 
 /** Continues a paused or interrupted job by number, with the settings it was started with. */
@@ -243,14 +293,28 @@ export async function continueJob<K extends JobKind, R extends { summary: JobSum
       message: `job ${jobId} is a ${job.kind === 'sync' ? 'sync job (a watch)' : 'batch upload'}; continue it with ${how}.`,
     });
   }
-  refuseWhileBusy(host.journal, jobId, host.clock.now(), `continue job ${jobId}`);
+  // Refused now when another process runs it (or another job of its dataset), so that a refusal
+  // costs no connection; checked again below, in the transaction that takes it.
+  const busy = (j: StoredJob) => {
+    refuseWhileBusy(host.journal, jobId, host.clock.now(), `continue job ${jobId}`, { sameJob: true });
+    refuseWhileDatasetBusy(host.journal, jobIdentity(j), jobId, host.clock.now());
+  };
+  busy(job);
   const o = job.options;
   const destination = await host.openDestination(
     { name: job.destination, config: o.destinationConfig, adhoc: o.adhoc },
     o.policy,
   );
   try {
-    return await runJobLifecycle(host, job as StoredJobOf<K>, true, destination, o.policy, runner, hooks, []);
+    const current = inLeaseTransaction(host.journal, () => {
+      // Another process may have run it meanwhile: ended now, or holding it.
+      const j = requireJob(host.journal, jobId);
+      refuseEnded(host.journal, j);
+      busy(j);
+      claimSession(host.journal, jobId, host.clock.now());
+      return j as StoredJobOf<K>;
+    });
+    return await runJobLifecycle(host, current, true, destination, o.policy, runner, hooks, []);
   } finally {
     await destination.close();
   }
@@ -283,7 +347,7 @@ function refuseEnded(journal: Journal, job: StoredJob): void {
   throw refuse(`job ${job.id} failed${job.reason ? ` (${job.reason})` : ''}; fix the cause and start the upload again.`);
 }
 
-/** Takes the job for this process, runs it, finalises the dataset if the job finished, releases it. */
+/** Runs the job this process took (claimSession), finalises the dataset if the job finished, releases it. */
 async function runJobLifecycle<K extends JobKind, R extends { summary: JobSummary }>(
   host: LifecycleHost,
   job: StoredJobOf<K>,
@@ -313,13 +377,18 @@ async function runJobLifecycle<K extends JobKind, R extends { summary: JobSummar
     pending = [];
     for (const n of flush) logged(n);
   };
-  claimSession(journal, job.id, clock.now());
   // The heartbeat says this process holds the job; a runner with its own writes it while it runs.
   let timer: NodeJS.Timeout | null = null;
+  let lost = false;
   const beat = () => {
     timer ??= setInterval(() => {
       try {
         heartbeat(journal, job.id, clock.now(), 0, null);
+        // Taken over as stale (this process was stopped for longer than HEARTBEAT_STALE_MS, seen from another host).
+        if (!lost && !holdsLease(journal, job.id)) {
+          lost = true;
+          log.warn({ jobId: job.id }, 'another process took this job over; this one no longer holds it');
+        }
       } catch (e) {
         log.warn({ jobId: job.id, error: String(e) }, 'heartbeat failed');
       }
@@ -340,6 +409,7 @@ async function runJobLifecycle<K extends JobKind, R extends { summary: JobSummar
           });
     if (cat) pending.push(...cat.notes);
     log.info({ jobId: job.id, kind: job.kind, dataset: job.dataset, destination: job.destination, resumed }, 'job started');
+    await sweepLeftovers(host, job, destination, 'start');
     let result: R;
     if (job.state === 'finishing') {
       // Every file was settled but the finalisation was cut short (a second Ctrl-C, a crash):
@@ -381,6 +451,7 @@ async function runJobLifecycle<K extends JobKind, R extends { summary: JobSummar
         message: `dataset ${datasetLabel(jobIdentity(job))} finalised: ${journal.storedCount(job.id)} file(s) stored and verified.`,
       });
     };
+    if (finished) await sweepLeftovers(host, job, destination, 'end');
     try {
       if (cat)
         await cat.afterJob(summary, {

@@ -3,22 +3,32 @@
 // continues from the journal: finished files are not touched, interrupted ones resume. Creating,
 // continuing and finalising the job is the lifecycle's (job-lifecycle.ts), as for sync jobs.
 import { BeamdropError, type ErrorInfo } from '../../../shared/errors.js';
-import { FINAL_FILE_STATES, type FileRecord, type JobEvent, type JobSummary, type ScanNote } from '../../../shared/model.js';
+import {
+  FINAL_FILE_STATES,
+  type FileRecord,
+  type FileState,
+  type JobEvent,
+  type JobSummary,
+  type ScanNote,
+} from '../../../shared/model.js';
 import type { UploadPolicy } from '../../../shared/profile-schema.js';
 import type { VerifiedFileSink } from '../catalogue/verified-sink.js';
 import type { HashPool } from '../hash/hash-pool.js';
 import type { Journal, StoredJobOf } from '../journal/journal.js';
 import { renderKey } from '../keys/key-template.js';
+import { KeyClaims } from '../keys/remote-key.js';
 import { scan } from '../scan/scanner.js';
 import type { Destination, RemoteObject } from '../storage/destination.js';
 import { parseBandwidthSchedule } from '../transfer/bandwidth-schedule.js';
 import { Throttle, type Clock } from '../transfer/throttle.js';
-import { backoffDelay, classifyError } from './classify-error.js';
+import { isLocalDiskFull } from '../journal/local-disk-full.js';
+import { backoffDelay, classifyError, isOutOfSpace } from './classify-error.js';
 import { DestinationDown, transferFile } from './file-transfer.js';
 import { markFinishing } from './finishing.js';
 import type { KindRunner } from './job-lifecycle.js';
 import type { JobOptions } from './job-options.js';
 import { ProgressTracker } from './progress-tracker.js';
+import { SpaceWait, type ProbeOutcome } from './space-wait.js';
 
 export type { JobOptions };
 
@@ -68,8 +78,8 @@ export async function runJob(job: StoredJobOf<'batch' | 'dry-run'>, resumed: boo
   const started = d.clock.now();
   const { options } = job;
   const dryRun = job.kind === 'dry-run';
-  const controller = new AbortController();
-  const signal = d.signal ? AbortSignal.any([d.signal, controller.signal]) : controller.signal;
+  // The operator's stop (Ctrl-C, `beamdrop stop`); each round of transfers adds its own.
+  const operator = d.signal ?? new AbortController().signal;
   d.onEvent({ type: 'job-started', jobId: job.id, dataset: job.dataset, destination: job.destination, resumed });
 
   try {
@@ -97,7 +107,7 @@ export async function runJob(job: StoredJobOf<'batch' | 'dry-run'>, resumed: boo
   const stop: { pausedBy: ErrorInfo | null } = { pausedBy: null };
   let existing = new Map<string, RemoteObject>();
   try {
-    existing = await listExisting(d, keyPrefix(options), signal);
+    existing = await listExisting(d, keyPrefix(options), operator);
   } catch (e) {
     if (!(e instanceof DestinationDown)) throw e;
     stop.pausedBy = e.info;
@@ -121,61 +131,131 @@ export async function runJob(job: StoredJobOf<'batch' | 'dry-run'>, resumed: boo
     });
   };
   const timer = setInterval(emitProgress, PROGRESS_EVERY_MS);
+  const space = new SpaceWait({
+    clock: d.clock,
+    timing: d.policy.outOfSpace,
+    signal: d.signal,
+    onWaiting: (info, giveUpInMs) => {
+      const reason = waitingReason(job.id, info, d.policy.outOfSpace, giveUpInMs);
+      d.journal.setJobState(job.id, 'paused', reason);
+      d.onEvent({ type: 'job-paused', jobId: job.id, reason });
+    },
+    onProbeScheduled: (attempt, delayMs, info) => {
+      const relpath = smallestPending(d.journal, job.id)?.relpath ?? info.file ?? '';
+      d.onEvent({ type: 'retry', jobId: job.id, relpath, attempt, delayMs, error: info });
+    },
+    onBack: (waitedMs) => {
+      d.journal.setJobState(job.id, 'running');
+      d.onEvent({
+        type: 'job-note',
+        jobId: job.id,
+        kind: 'destination-back',
+        message: `destination "${d.destination.name}" takes files again after ${minutes(waitedMs)} out of space; the upload goes on.`,
+      });
+    },
+  });
 
-  try {
+  /** Sends one file; a destination that is down (or full) comes back as its reason, a stop as null. */
+  const sendOne = async (file: FileRecord, signal: AbortSignal): Promise<{ down: ErrorInfo } | { state: FileState } | null> => {
+    let key: string;
+    try {
+      key = keyOf(file);
+    } catch (e) {
+      const info = classifyError(e, { destination: d.destination.name, file: file.relpath }).info;
+      d.journal.setFileState(file.id, 'failed', { error: info });
+      d.onEvent({ type: 'file-state', jobId: job.id, relpath: file.relpath, state: 'failed', error: info });
+      return { state: 'failed' };
+    }
+    try {
+      const state = await transferFile(file, key, {
+        journal: d.journal,
+        sink,
+        hashes: d.hashes,
+        destination: d.destination,
+        throttle: d.throttle,
+        clock: d.clock,
+        retries: d.policy.retries,
+        dataset: job.dataset,
+        existing,
+        signal,
+        dryRun,
+        onState: (f, state, extra) =>
+          d.onEvent({ type: 'file-state', jobId: job.id, relpath: f.relpath, state, remoteKey: key, ...extra }),
+        onSent: (n) => tracker.add(n),
+        onRetry: (f, attempt, delayMs, error) =>
+          d.onEvent({ type: 'retry', jobId: job.id, relpath: f.relpath, attempt, delayMs, error }),
+        ...(d.onRead ? { onRead: d.onRead } : {}),
+      });
+      if (state === 'verified' || state === 'skipped') space.stored();
+      return { state };
+    } catch (e) {
+      if (e instanceof DestinationDown) return { down: e.info };
+      if (signal.aborted && !isLocalDiskFull(e)) return null;
+      throw e;
+    }
+  };
+
+  /** One pass over the files still to send, `concurrency` at a time, until done or the destination is down. */
+  const round = async (): Promise<ErrorInfo | null> => {
+    const controller = new AbortController();
+    const signal = AbortSignal.any([operator, controller.signal]);
+    let down: ErrorInfo | null = null;
     const pending = d.journal.files(job.id).filter((f) => !FINAL_FILE_STATES.has(f.state));
     let next = 0;
     const worker = async () => {
-      while (next < pending.length && !stop.pausedBy && !signal.aborted) {
-        const file = pending[next++]!;
-        let key: string;
-        try {
-          key = keyOf(file);
-        } catch (e) {
-          const info = classifyError(e, { destination: d.destination.name, file: file.relpath }).info;
-          d.journal.setFileState(file.id, 'failed', { error: info });
-          d.onEvent({ type: 'file-state', jobId: job.id, relpath: file.relpath, state: 'failed', error: info });
-          continue;
-        }
-        try {
-          await transferFile(file, key, {
-            journal: d.journal,
-            sink,
-            hashes: d.hashes,
-            destination: d.destination,
-            throttle: d.throttle,
-            clock: d.clock,
-            retries: d.policy.retries,
-            dataset: job.dataset,
-            existing,
-            signal,
-            dryRun,
-            onState: (f, state, extra) =>
-              d.onEvent({ type: 'file-state', jobId: job.id, relpath: f.relpath, state, remoteKey: key, ...extra }),
-            onSent: (n) => tracker.add(n),
-            onRetry: (f, attempt, delayMs, error) =>
-              d.onEvent({ type: 'retry', jobId: job.id, relpath: f.relpath, attempt, delayMs, error }),
-            ...(d.onRead ? { onRead: d.onRead } : {}),
-          });
-        } catch (e) {
-          if (e instanceof DestinationDown) {
-            stop.pausedBy ??= e.info;
+      try {
+        while (next < pending.length && !down && !signal.aborted) {
+          const r = await sendOne(pending[next++]!, signal);
+          if (r && 'down' in r) {
+            down ??= r.down;
             controller.abort();
-            return;
           }
-          if (signal.aborted) return;
-          throw e;
         }
+      } catch (e) {
+        // E.g. the local disk is full: the other transfers stop too, before the error goes up.
+        controller.abort();
+        throw e;
       }
     };
     const width = Math.max(1, Math.min(d.policy.concurrency, pending.length));
-    await Promise.all(Array.from({ length: width }, worker));
+    const ended = await Promise.allSettled(Array.from({ length: width }, worker));
+    const failure = ended.find((r) => r.status === 'rejected');
+    if (failure) throw failure.reason;
+    return down;
+  };
+
+  /** While out of space: the smallest file still to send, alone. */
+  const probe = async (): Promise<ProbeOutcome> => {
+    const smallest = smallestPending(d.journal, job.id);
+    if (!smallest) return { kind: 'stored' };
+    const r = await sendOne(smallest, operator);
+    if (r === null) return { kind: 'stopped' };
+    if ('down' in r) return isOutOfSpace(r.down) ? { kind: 'full', info: r.down } : { kind: 'down', info: r.down };
+    // Stored, or a problem of that file alone: either way the next round finds out about space.
+    return { kind: 'stored' };
+  };
+
+  try {
+    while (!stop.pausedBy && !operator.aborted) {
+      const down = await round();
+      if (!down) break;
+      if (dryRun || !isOutOfSpace(down) || operator.aborted) {
+        stop.pausedBy = down;
+        break;
+      }
+      // Out of space: no file is failed for it; wait for space, then the next round.
+      const w = await space.wait(down, probe);
+      if (w.kind === 'back') continue;
+      if (w.kind === 'gave-up') stop.pausedBy = { ...w.info, message: gaveUp(w.info, w.waitedMs) };
+      else if (w.kind === 'down') stop.pausedBy = w.info;
+      break;
+    }
   } finally {
     clearInterval(timer);
   }
   emitProgress();
 
-  if (dryRun && (stop.pausedBy || signal.aborted)) {
+  if (dryRun && (stop.pausedBy || operator.aborted)) {
     // A dry run is never paused (nothing would continue it): stopped early, it ends cancelled.
     d.journal.setJobState(
       job.id,
@@ -187,10 +267,11 @@ export async function runJob(job: StoredJobOf<'batch' | 'dry-run'>, resumed: boo
       ),
     );
   } else if (stop.pausedBy) {
-    const reason = `paused: ${stop.pausedBy.message} Nothing partial was left at a final key; run the same command again (or \`beamdrop resume ${job.id}\`) when the destination is back.`;
+    const when = isOutOfSpace(stop.pausedBy) ? 'once the storage admins have freed space' : 'when the destination is back';
+    const reason = `paused: ${stop.pausedBy.message} Nothing partial was left at a final key; run the same command again (or \`beamdrop resume ${job.id}\`) ${when}.`;
     d.journal.setJobState(job.id, 'paused', reason);
     d.onEvent({ type: 'job-paused', jobId: job.id, reason });
-  } else if (signal.aborted) {
+  } else if (operator.aborted) {
     d.journal.setJobState(job.id, 'paused', 'stopped by the operator; run the same command again to resume.');
   } else if (dryRun) {
     // A dry run ends `done`: it is finished as a dry run, never left running, never continued.
@@ -202,6 +283,32 @@ export async function runJob(job: StoredJobOf<'batch' | 'dry-run'>, resumed: boo
   const summary = summarise(d.journal, job.id, tracker.bytesSent, d.clock.now() - started);
   d.onEvent({ type: 'job-finished', summary });
   return summary;
+}
+
+/** The file a probe sends while the destination is out of space: the cheapest real write. */
+function smallestPending(journal: Journal, jobId: number): FileRecord | undefined {
+  let best: FileRecord | undefined;
+  for (const f of journal.files(jobId)) if (!FINAL_FILE_STATES.has(f.state) && (!best || f.size < best.size)) best = f;
+  return best;
+}
+
+function minutes(ms: number): string {
+  return ms < 90_000 ? `${Math.max(1, Math.round(ms / 1000))} s` : `${Math.round(ms / 60_000)} min`;
+}
+
+/** The job's reason while it waits for space: which destination, what to do, until when. */
+function waitingReason(jobId: number, info: ErrorInfo, timing: UploadPolicy['outOfSpace'], giveUpInMs: number): string {
+  return (
+    `waiting for space: ${info.message} No file is marked failed for it: Beamdrop tries again with one small file ` +
+    `(first in ${minutes(timing.baseDelayMs)}, then less often, at most every ${minutes(timing.maxDelayMs)}) and goes on ` +
+    `by itself once space is back. If none comes back within ${minutes(giveUpInMs)}, job ${jobId} stays paused and ` +
+    `\`beamdrop resume ${jobId}\` continues it later.`
+  );
+}
+
+/** The pause reason of a job that waited for space in vain. */
+function gaveUp(info: ErrorInfo, waitedMs: number): string {
+  return `${info.message} No space came back in ${minutes(waitedMs)} of waiting (policy upload.outOfSpace.waitMs); no file was marked failed for it.`;
 }
 
 /** Why a dry run ended before it had looked at every file; it is never continued. */
@@ -220,6 +327,8 @@ async function scanInto(job: { id: number; sources: string[] }, options: JobOpti
     batch = [];
     d.onEvent({ type: 'scan-progress', jobId: job.id, files, bytes });
   };
+  const claims = new KeyClaims();
+  const twins = new Map<string, ErrorInfo>();
   for await (const item of scan(job.sources, {
     include: options.include,
     exclude: options.exclude,
@@ -232,12 +341,22 @@ async function scanInto(job: { id: number; sources: string[] }, options: JobOpti
       continue;
     }
     const f = item.file;
+    const twin = claims.claim(f.relpath);
+    if (twin) twins.set(f.relpath, twin.toJSON());
     batch.push({ path: f.path, relpath: f.relpath, size: f.size, mtimeMs: f.mtimeMs });
     files++;
     bytes += f.size;
     if (batch.length >= SCAN_BATCH) flush();
   }
   flush();
+  // A file whose key another file of this job already has fails with the reason, before any transfer.
+  if (twins.size)
+    for (const file of d.journal.files(job.id, { states: ['discovered'] })) {
+      const error = twins.get(file.relpath);
+      if (!error) continue;
+      d.journal.setFileState(file.id, 'failed', { error });
+      d.onEvent({ type: 'file-state', jobId: job.id, relpath: file.relpath, state: 'failed', error });
+    }
   d.onEvent({ type: 'scan-done', jobId: job.id, files, bytes, notes });
 }
 

@@ -9,7 +9,7 @@ import type { DatasetIdentity, FileRecord, FileState, JobKind, JobRecord, JobSta
 import { OPTIONS_SCHEMAS, type OptionsByKind } from '../jobs/job-options.js';
 import type { MultipartStore } from '../storage/destination.js';
 import { MIGRATIONS } from './migrations/index.js';
-import { MultipartRows } from './multipart-rows.js';
+import { MultipartRows, type LeftoverRules } from './multipart-rows.js';
 import { openDatabase, type Db } from './open-database.js';
 
 /** A job as read from the journal: its record and its options, typed by its kind. */
@@ -351,9 +351,14 @@ export class Journal {
     this.event(id, null, `job-${state}`, reason ? { reason } : null);
   }
 
-  /** Removes a job with its files, multipart state, session and events (`beamdrop forget`); the caller checks it stored nothing. */
+  /**
+   * Removes a job with its files, multipart state, session and events (`beamdrop forget`); the
+   * caller checks it stored nothing. Its multipart intents stay, of no job (ids are reused), for
+   * the next leftovers sweep of the dataset's folder.
+   */
   deleteJob(id: number): void {
     this.db.transaction(() => {
+      this.multipart.disown(id);
       this.sql('DELETE FROM events WHERE job_id = ?').run(id);
       this.sql('DELETE FROM jobs WHERE id = ?').run(id);
     })();
@@ -462,7 +467,10 @@ export class Journal {
     return r.n;
   }
 
-  /** Forgets the multipart uploads of a cancelled job's files, so that `beamdrop cleanup` may abort them. */
+  /**
+   * Forgets the multipart uploads of a cancelled job's files, so that `beamdrop cleanup` may abort
+   * them. Their intents stay: the next leftovers sweep of the dataset's folder aborts them by key.
+   */
   dropMultipartState(jobId: number): number {
     return this.sql('DELETE FROM multipart_uploads WHERE file_id IN (SELECT id FROM files WHERE job_id = ?)').run(jobId).changes;
   }
@@ -498,6 +506,31 @@ export class Journal {
   /** Upload ids that unfinished jobs still resume from (`beamdrop cleanup` spares them). */
   openUploadIds(): Set<string> {
     return this.multipart.openUploadIds();
+  }
+
+  /** What a leftovers sweep of `prefix` spares and where it looks (jobs/leftovers.ts); `endingJobId`: the job being finalised. */
+  leftoverRules(prefix: string, endingJobId: number | null): LeftoverRules {
+    return this.multipart.leftoverRules(prefix, endingJobId);
+  }
+
+  /** After a sweep found nothing of ours left at these keys: their intents of jobs that resume nothing go. */
+  settleLeftovers(keys: readonly string[], endingJobId: number | null): void {
+    this.multipart.settleKeys(keys, endingJobId);
+  }
+
+  /** After the last sweep of a job being finalised: its multipart state goes (but intents at `remaining` keys). */
+  releaseMultipart(jobId: number, remaining: readonly string[] = []): void {
+    this.multipart.releaseJob(jobId, remaining);
+  }
+
+  /** Every key where the journal intends (or intended) a multipart upload: `beamdrop cleanup` looks there too. */
+  intendedKeys(): string[] {
+    return this.multipart.intendedKeysUnder('');
+  }
+
+  /** Ids of jobs that are not ended (a sweep spares what their live processes may be writing). */
+  unfinishedJobIds(): number[] {
+    return this.sql(`SELECT id FROM jobs WHERE state NOT IN ${ENDED} AND kind != 'dry-run'`).pluck().all() as number[];
   }
 
   // ---- event log

@@ -11,22 +11,30 @@ export function openDatabase(file: string, migrations: readonly string[]): Db {
   // WAL: readers (status, UI) never block the writer. synchronous=NORMAL survives a killed
   // process; a power cut may lose the last few state changes, which resume re-derives from
   // the destination (an object already there with the same SHA-256 is not sent again).
+  // First, so that a second process opening the same new file waits instead of failing.
+  db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  const current = db.pragma('user_version', { simple: true }) as number;
+  // Each step in an IMMEDIATE transaction that reads the version again: two processes opening a
+  // new journal at the same instant never apply a step twice.
+  let current = db.pragma('user_version', { simple: true }) as number;
+  while (current < migrations.length) {
+    current = db
+      .transaction(() => {
+        const v = db.pragma('user_version', { simple: true }) as number;
+        if (v >= migrations.length) return v;
+        db.exec(migrations[v]!);
+        db.pragma(`user_version = ${v + 1}`);
+        return v + 1;
+      })
+      .immediate();
+  }
   if (current > migrations.length) {
     db.close();
     throw new Error(
       `${file} was written by a newer Beamdrop (schema ${current}, this one knows ${migrations.length}); upgrade Beamdrop.`,
     );
-  }
-  for (let v = current; v < migrations.length; v++) {
-    db.transaction(() => {
-      db.exec(migrations[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
   }
   return db;
 }

@@ -52,3 +52,41 @@ export function toRemoteRelpath(relpath: string): string {
   if (out.length === 0) throw invalid(relpath, 'the path is empty; give a file path inside the source folder');
   return out.join('/');
 }
+
+/** How a name is spelt in Unicode terms, for a message that must tell two look-alikes apart. */
+function unicodeForm(s: string): string {
+  if (s === s.normalize('NFC')) return 'composed, NFC';
+  if (s === s.normalize('NFD')) return 'decomposed, NFD';
+  return 'mixed composed and decomposed';
+}
+
+/**
+ * Files of one dataset whose paths differ only by Unicode normalisation ("café" typed on Linux,
+ * "cafe" + U+0301 copied from a Mac) get the same NFC key: the first keeps it, the next is refused
+ * with invalid-key naming both, instead of meeting the first at the destination as a "conflict".
+ */
+export class KeyClaims {
+  private readonly byKey = new Map<string, string>();
+
+  /** null when `relpath` may have its key; otherwise the error of the file that came second. */
+  claim(relpath: string): BeamdropError | null {
+    let key: string;
+    try {
+      key = toRemoteRelpath(relpath);
+    } catch {
+      return null; // refused on its own when it is sent, with its own reason
+    }
+    const first = this.byKey.get(key);
+    if (first === undefined) {
+      this.byKey.set(key, relpath);
+      return null;
+    }
+    if (first === relpath) return null;
+    return new BeamdropError({
+      code: 'invalid-key',
+      retryable: false,
+      file: relpath,
+      message: `"${printable(relpath)}" (${unicodeForm(relpath)}) and "${printable(first)}" (${unicodeForm(first)}) differ only by Unicode normalisation and would both be stored as "${key}"; rename one of them, then run the same upload again (the other one is stored).`,
+    });
+  }
+}

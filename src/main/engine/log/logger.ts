@@ -8,6 +8,11 @@ export type { Logger };
 
 export function createLogger(logDir: string, level = process.env.BEAMDROP_LOG_LEVEL ?? 'info'): Logger {
   mkdirSync(logDir, { recursive: true });
+  const destination = pino.destination({ dest: join(logDir, 'beamdrop.log'), sync: true, mkdir: true });
+  // A line that cannot be written (the disk is full) is dropped, not thrown into whatever was
+  // logging: the journal, not the log, is what a rerun continues from, and a full disk stops the
+  // job through the journal (SQLITE_FULL) with a message saying so.
+  destination.on('error', () => undefined);
   return pino(
     {
       level,
@@ -16,7 +21,7 @@ export function createLogger(logDir: string, level = process.env.BEAMDROP_LOG_LE
         censor: '[redacted]',
       },
     },
-    pino.destination({ dest: join(logDir, 'beamdrop.log'), sync: true, mkdir: true }),
+    destination,
   );
 }
 

@@ -95,6 +95,7 @@ export async function fetchFiles(
         message: `${clash.join(' and ')} differ only by upper/lower case and would overwrite each other on Windows; fetch them one at a time into different folders.`,
       });
   }
+  await checkFetchFolder(destDir);
   const destinations = new StoredDestinations(d);
   const outcomes: FetchOutcome[] = [];
   try {
@@ -109,6 +110,25 @@ export async function fetchFiles(
     await destinations.close();
   }
   return outcomes;
+}
+
+/** DEST must be a folder or not exist yet (it is created); a file there is refused before anything is read. */
+async function checkFetchFolder(destDir: string): Promise<void> {
+  const st = await stat(destDir).catch((e: NodeJS.ErrnoException) => e);
+  const refuse = (what: string) =>
+    new BeamdropError({
+      code: 'destination-invalid',
+      retryable: false,
+      field: 'dest',
+      file: destDir,
+      message: `${destDir} ${what}`,
+    });
+  if (st instanceof Error) {
+    if (st.code === 'ENOENT') return;
+    if (st.code === 'ENOTDIR') throw refuse('is inside a file, not a folder; give a folder to fetch into.');
+    throw refuse(`cannot be used (${st.code ?? st.message}); give a folder you may write to.`);
+  }
+  if (!st.isDirectory()) throw refuse('is a file, not a folder; give a folder to fetch into (it is created if missing).');
 }
 
 async function fetchOne(

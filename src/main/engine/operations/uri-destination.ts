@@ -13,7 +13,13 @@ import type { CredentialStore } from '../credentials/credential-store.js';
 import type { HashPool } from '../hash/hash-pool.js';
 import { sha256OfStream } from '../hash/hash-readable.js';
 import { createDestination } from '../storage/create-destination.js';
-import type { Destination, RemoteObject, VerifyResult } from '../storage/destination.js';
+import {
+  nothingSwept,
+  type Destination,
+  type RemoteObject,
+  type SweepResult,
+  type VerifyResult,
+} from '../storage/destination.js';
 
 export class UriDestination implements Destination {
   readonly kind = 'filesystem' as const;
@@ -31,6 +37,10 @@ export class UriDestination implements Destination {
   async *list(): AsyncIterable<RemoteObject> {}
   async cleanup(): Promise<number> {
     return 0;
+  }
+  /** Pointers are read-only: nothing of ours is ever left there. */
+  async sweep(): Promise<SweepResult> {
+    return nothingSwept();
   }
   upload(key: string): never {
     throw new BeamdropError({

@@ -20,10 +20,11 @@ export function checkProfileText(text: string): ProfileCheck {
   if (doc.errors.length) {
     return {
       ok: false,
+      // linePos is only filled in with prettyErrors, so the line comes from the offset.
       problems: doc.errors.map((e) => ({
         path: '',
         message: `YAML syntax: ${e.message.split('\n')[0]}`,
-        line: e.linePos?.[0]?.line,
+        line: e.linePos?.[0]?.line ?? lineOf(text, e.pos[0]),
       })),
     };
   }
@@ -53,11 +54,15 @@ export async function loadProfile(file: string): Promise<FacilityProfile> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
+    const why =
+      (e as NodeJS.ErrnoException).code === 'EISDIR'
+        ? `${file} is a folder, not a file; give the facility profile's YAML file`
+        : `cannot read the facility profile ${file}: ${(e as Error).message}; check the path`;
     throw new BeamdropError({
       code: 'profile-not-found',
       retryable: false,
       file,
-      message: `cannot read the facility profile ${file}: ${(e as Error).message}; check the path given with --profile or BEAMDROP_PROFILE.`,
+      message: `${why} given with --profile or BEAMDROP_PROFILE.`,
     });
   }
   const result = checkProfileText(text);

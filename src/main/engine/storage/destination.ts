@@ -59,12 +59,36 @@ export interface MultipartState {
   partSize: number;
   parts: MultipartPart[];
 }
+/** Written before CreateMultipartUpload: where (and when) an upload of this file may exist before its id is journaled. */
+export interface MultipartIntent {
+  key: string;
+  partSize: number;
+  /** When the intent was written (ms since the epoch, local clock). */
+  at: number;
+}
 export interface MultipartStore {
   load(): MultipartState | null;
+  /**
+   * Journals the intent before CreateMultipartUpload, so that an upload whose id never reached
+   * the journal (a crash right after Create, a lost answer) is found again by its key.
+   */
+  intend(intent: { key: string; partSize: number }): void;
+  /** The keys where an upload of this file may exist that the journal cannot name, newest first. */
+  intents(): MultipartIntent[];
+  /** Upload ids at `key` that other unfinished jobs' files resume: never adopted or aborted for this file. */
+  heldElsewhere(key: string): ReadonlySet<string>;
   begin(state: { uploadId: string; key: string; partSize: number }): void;
   /** Written before the next part is started. */
   partDone(part: MultipartPart): void;
+  /** No upload of this file is left on the server (completed, aborted or gone): its state and intents go. */
   clear(): void;
+  /**
+   * The upload can never be completed but could not be aborted now: its resume state goes, its
+   * intent stays, so that the next attempt or the job's leftovers sweep finds it by key.
+   */
+  abandon(): void;
+  /** Nothing of this file is left at `key` (every upload there was aborted or adopted elsewhere): that intent goes. */
+  settled(key: string): void;
 }
 
 export interface UploadContext {
@@ -101,8 +125,48 @@ export interface Destination {
   read(key: string): Promise<Readable>;
   /**
    * Removes leftovers of interrupted uploads older than `olderThanMs`, except S3 uploads whose
-   * id is in `keep` (a paused job still needs them); returns how many.
+   * id is in `keep` (a paused job still needs them); returns how many. `probeKeys` (the journal's
+   * intents) are also looked up one by one, for servers that list uploads by exact key only.
    */
-  cleanup(olderThanMs: number, keep?: ReadonlySet<string>): Promise<number>;
+  cleanup(olderThanMs: number, keep?: ReadonlySet<string>, probeKeys?: readonly string[]): Promise<number>;
+  /**
+   * Removes what interrupted uploads left for the keys of `scope` (one job's folder): unfinished
+   * multipart uploads and temporary files. Never a final object, never what `rules` keep.
+   */
+  sweep(scope: SweepScope, rules: SweepRules): Promise<SweepResult>;
   close(): Promise<void>;
 }
+
+/** The keys of one job: its folder, and the few names beside it that belong to it. */
+export interface SweepScope {
+  /** Every key under this prefix (the job's folder, e.g. "P1/V1/scan-12/"). */
+  prefix: string;
+  /** Keys in the folder above the prefix that belong to the job too (its RO-Crate beside its folder). */
+  beside?: (key: string) => boolean;
+}
+
+/** What a leftovers sweep must leave alone, from the journal. */
+export interface SweepRules {
+  /** Upload ids that unfinished jobs resume. */
+  keepUploads: ReadonlySet<string>;
+  /** Keys where an unfinished job intends an upload whose id it may not have journaled yet: nothing there is aborted. */
+  keepKeys: ReadonlySet<string>;
+  /**
+   * Keys where an upload of ours may be left (the journal's intents), looked up one by one:
+   * some servers (MinIO) list unfinished uploads by exact key only, not by folder.
+   */
+  probeKeys: readonly string[];
+  /** Leftovers written at or after this time (ms since the epoch) stay: another live process might still be writing them. Null: no such process. */
+  spareSince: number | null;
+}
+
+export interface SweepResult {
+  /** Unfinished multipart uploads aborted. */
+  uploads: number;
+  /** Temporary files removed. */
+  temporaries: number;
+  /** Probed keys where something was spared by `spareSince` (their intents must stay). */
+  remaining: string[];
+}
+
+export const nothingSwept = (): SweepResult => ({ uploads: 0, temporaries: 0, remaining: [] });

@@ -13,6 +13,7 @@ import type { FolderRules } from '../../../shared/profile-sync-schema.js';
 import type { VerifiedFileSink } from '../catalogue/verified-sink.js';
 import type { HashPool } from '../hash/hash-pool.js';
 import { classifyError } from '../jobs/classify-error.js';
+import { isLocalDiskFull } from '../journal/local-disk-full.js';
 import { markFinishing } from '../jobs/finishing.js';
 import type { SyncJobOptions } from '../jobs/job-options.js';
 import { keyPrefix, summarise } from '../jobs/job-runner.js';
@@ -79,7 +80,13 @@ export class SyncSession {
   requestStop(mode: StopMode): void {
     if (this.stopMode === 'pause' || this.stopMode === mode) return;
     this.stopMode = mode;
-    this.d.journal.event(this.d.job.id, null, 'sync-stop', { mode });
+    try {
+      this.d.journal.event(this.d.job.id, null, 'sync-stop', { mode });
+    } catch (e) {
+      // The journal cannot be written (its disk is full): the session stops all the same, and
+      // the error that made it stop is what the run ends with.
+      this.d.log.warn({ jobId: this.d.job.id, error: String(e) }, 'the stop could not be journaled');
+    }
     if (mode === 'pause') {
       this.pauseController.abort();
       void this.discovery?.stop(true);
@@ -218,11 +225,16 @@ export class SyncSession {
     const job = d.journal.job(jobId)!;
     if (failure !== null) {
       const info = classifyError(failure, { destination: d.destination.name }).info;
-      d.journal.setJobState(
-        jobId,
-        'paused',
-        `stopped by an error: ${info.message} \`beamdrop watch --resume ${jobId}\` continues the job.`,
-      );
+      try {
+        d.journal.setJobState(
+          jobId,
+          'paused',
+          `stopped by an error: ${info.message} \`beamdrop watch --resume ${jobId}\` continues the job.`,
+        );
+      } catch (e) {
+        // A full disk under the journal: the job stays as a crash leaves it, which a resume continues.
+        if (!isLocalDiskFull(e)) throw e;
+      }
       d.log.error({ jobId, error: info }, 'sync job stopped by an error');
     } else if (job.state !== 'finishing') {
       const reason = `paused before the acquisition was finished; \`beamdrop watch --resume ${jobId}\` continues it (files written meanwhile are found then).`;

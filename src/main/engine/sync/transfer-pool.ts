@@ -2,14 +2,15 @@
 // sink), a bounded number at a time. Work is pulled from the journal a small page at a time, so
 // a backlog of any size costs no memory. Sync mode is its own retry loop: a file that changed
 // while being sent, or is briefly busy, goes back to `discovered` and must be complete again; a
-// destination that is down holds the transfers back with backoff while discovery goes on.
+// destination that is down holds the transfers back with backoff while discovery goes on (one
+// that is out of space is probed by one transfer at a time, with the longer outOfSpace backoff).
 import { stat } from 'node:fs/promises';
 import type { ErrorInfo } from '../../../shared/errors.js';
 import type { JobEvent } from '../../../shared/model.js';
 import type { UploadPolicy } from '../../../shared/profile-schema.js';
 import type { VerifiedFileSink } from '../catalogue/verified-sink.js';
 import type { HashPool } from '../hash/hash-pool.js';
-import { backoffDelay } from '../jobs/classify-error.js';
+import { backoffDelay, isOutOfSpace } from '../jobs/classify-error.js';
 import { DestinationDown, transferFile } from '../jobs/file-transfer.js';
 import type { Journal } from '../journal/journal.js';
 import type { Destination, RemoteObject } from '../storage/destination.js';
@@ -46,6 +47,9 @@ export class TransferPool {
   private stopping = false;
   private downUntil = 0;
   private downCount = 0;
+  /** The destination said it is out of space: it is probed by one transfer at a time, less often. */
+  private outOfSpace = false;
+  private probing = false;
   /** Why the destination is not taking files, or null. */
   downReason: string | null = null;
 
@@ -77,16 +81,27 @@ export class TransferPool {
         await this.waker.wait(wait, signal);
         continue;
       }
+      // Out of space, one worker probes with one file; the others wait for its outcome.
+      if (this.outOfSpace && this.probing) {
+        await this.waker.wait(null, signal);
+        continue;
+      }
       const row = this.take();
       if (!row) {
         await this.waker.wait(null, signal);
         continue;
       }
       this.busy.add(row.id);
+      const probe = this.outOfSpace;
+      if (probe) this.probing = true;
       try {
         await this.send(row);
       } finally {
         this.busy.delete(row.id);
+        if (probe) {
+          this.probing = false;
+          this.waker.wake();
+        }
       }
     }
     // Another worker may be waiting on the shared waker: let it see the stop too.
@@ -177,15 +192,24 @@ export class TransferPool {
   }
 
   private down(info: ErrorInfo): void {
+    const now = this.d.clock.now();
+    // Transfers that were already in flight when the destination went down count once.
+    if (now < this.downUntil) return;
     this.downCount++;
-    const delay = backoffDelay(this.downCount, this.d.policy.retries.baseDelayMs, this.d.policy.retries.maxDelayMs);
-    this.downUntil = this.d.clock.now() + delay;
+    this.outOfSpace = isOutOfSpace(info);
+    // A full destination is not freed in seconds: it is probed with the longer outOfSpace backoff.
+    const timing = this.outOfSpace ? this.d.policy.outOfSpace : this.d.policy.retries;
+    const delay = backoffDelay(this.downCount, timing.baseDelayMs, timing.maxDelayMs);
+    this.downUntil = now + delay;
     if (this.downReason === null) {
+      const next = `next in ${(delay / 1000).toFixed(1)} s`;
       this.d.onEvent({
         type: 'sync-note',
         jobId: this.d.jobId,
         kind: 'destination-down',
-        message: `${info.message} Transfers wait and are tried again (next in ${(delay / 1000).toFixed(1)} s); new files keep being journaled.`,
+        message: this.outOfSpace
+          ? `${info.message} No file is marked failed for it: one file is tried (${next}, then less often) and the transfers go on by themselves once there is room; new files keep being journaled.`
+          : `${info.message} Transfers wait and are tried again (${next}); new files keep being journaled.`,
       });
     }
     this.downReason = info.message;
@@ -204,6 +228,8 @@ export class TransferPool {
     this.downReason = null;
     this.downCount = 0;
     this.downUntil = 0;
+    this.outOfSpace = false;
+    this.waker.wake();
   }
 }
 

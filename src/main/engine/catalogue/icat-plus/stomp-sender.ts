@@ -78,7 +78,10 @@ export async function withBroker<T>(
     reconnectDelay: 0,
     heartbeatIncoming: 0,
     heartbeatOutgoing: 0,
-    connectionTimeout: timeoutMs,
+    // Our own timeout (guarded, below) bounds the wait for CONNECTED. stompjs' watcher is cleared
+    // only by a CONNECTED, so after a broker that took the CONNECT and hung up it kept the
+    // process alive for the whole timeout.
+    connectionTimeout: 0,
     debug: () => undefined,
   });
   let socketError = '';

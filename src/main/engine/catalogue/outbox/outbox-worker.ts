@@ -306,7 +306,7 @@ export class OutboxWorker {
       c.problem === 'forbidden'
         ? `ask the catalogue's admins for access, or choose another proposal, then run \`beamdrop catalogue retry ${datasetArgs(reg)}\``
         : `fix it and run \`beamdrop catalogue retry ${datasetArgs(reg)}${c.field ? ` -p ${c.field.replace(/^scientificMetadata\./, '')}=VALUE` : ''}\``;
-    const message = `dataset "${reg.dataset}" needs attention: the catalogue ${this.d.identity} ${c.problem === 'forbidden' ? 'refused access' : 'rejected the registration'}${field}: ${c.reason ?? c.message}. The files stay uploaded and verified; ${fix}.`;
+    const message = `dataset "${reg.dataset}" needs attention: the catalogue ${this.d.identity} ${c.problem === 'forbidden' ? 'refused access' : 'rejected the registration'}${field}: ${(c.reason ?? c.message).replace(/\.+$/, '')}. The files stay uploaded and verified; ${fix}.`;
     this.d.store.setState(reg.id, 'needs-attention', { error: { ...base, message } });
   }
 }

@@ -22,6 +22,7 @@ import {
   type Proposal,
 } from '../catalogue-adapter.js';
 import { pidSegment, ScicatHttp } from './scicat-http.js';
+import { notScicatAnswer } from './scicat-errors.js';
 import {
   blockV3,
   blockV4,
@@ -95,7 +96,7 @@ class ScicatAdapter implements CatalogueAdapter {
     const route = method === 'ldap' ? 'ldap' : 'login';
     let answer: LoginAnswer;
     try {
-      answer = await this.http.request<LoginAnswer>({
+      answer = await this.http.object<LoginAnswer>({
         method: 'POST',
         path: `/api/v3/auth/${route}`,
         body: { username: credentials.username, password: credentials.password },
@@ -114,6 +115,13 @@ class ScicatAdapter implements CatalogueAdapter {
       }
       throw e;
     }
+    // A token-less answer would "sign in" with no token at all: it is not SciCat answering.
+    if (typeof answer.access_token !== 'string' || answer.access_token === '')
+      throw notScicatAnswer(
+        JSON.stringify(answer),
+        'JSON without an access token',
+        this.http.context({ action: `signing in as ${credentials.username}` }),
+      );
     const created = answer.created === undefined ? this.deps.now() : Date.parse(answer.created);
     const expiresAt =
       answer.expires_in === undefined ? null : (Number.isNaN(created) ? this.deps.now() : created) + answer.expires_in * 1000;
@@ -131,7 +139,7 @@ class ScicatAdapter implements CatalogueAdapter {
   }
 
   async whoami(session: CatalogueSession): Promise<CatalogueUser> {
-    const me = await this.http.request<WhoAmI>({
+    const me = await this.http.object<WhoAmI>({
       method: 'GET',
       path: '/api/v3/auth/whoami',
       token: session.token,
@@ -159,7 +167,7 @@ class ScicatAdapter implements CatalogueAdapter {
     const text = search?.trim() ?? '';
     const re = { $regex: text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), $options: 'i' };
     const where = text === '' ? {} : { $or: [{ proposalId: re }, { title: re }] };
-    const docs = await this.http.request<ProposalDoc[]>({
+    const docs = await this.http.list<ProposalDoc>({
       method: 'GET',
       path: '/api/v3/proposals',
       token: session.token,

@@ -124,3 +124,34 @@ export function scicatNetworkError(e: unknown, ctx: ScicatCallContext): Catalogu
     { cause: e },
   );
 }
+
+/** What a body looks like in a message: the text of an HTML page, or the start of anything else. */
+function excerpt(bodyText: string): string {
+  const text = /^\s*</.test(bodyText)
+    ? bodyText
+        .replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
+        .replace(/<[^>]*>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim()
+    : bodyText.trim();
+  return text.length > 160 ? `${text.slice(0, 160)}…` : text;
+}
+
+/**
+ * A 2xx answer that is not SciCat's API: an HTML page (a sign-in portal, the web front end, a
+ * proxy's error page), JSON that does not parse, or JSON of another shape (`what` says which).
+ * Usually catalogue.url points elsewhere; it may also be a proxy passing, so it stays retryable.
+ */
+export function notScicatAnswer(bodyText: string, what: string, ctx: ScicatCallContext, cause?: unknown): CatalogueError {
+  const html = /^\s*</.test(bodyText);
+  const said = html ? `an HTML page ("${excerpt(bodyText)}")` : `${what} (${excerpt(bodyText)})`;
+  return new CatalogueError(
+    {
+      problem: 'retryable',
+      reason: excerpt(bodyText),
+      message: `SciCat at ${ctx.server} answered ${said} while ${ctx.action}, not SciCat's API; check catalogue.url in the facility profile (the SciCat backend, whose API is under /api/v3, not the web front end or a sign-in portal).`,
+      ...(ctx.dataset === undefined ? {} : { dataset: ctx.dataset }),
+    },
+    cause === undefined ? undefined : { cause },
+  );
+}

@@ -1,6 +1,6 @@
 // JSON over HTTP to one SciCat backend: bearer token, timeouts, and every failure turned into a
 // CatalogueError by scicat-errors.ts. Stateless about sign-in: the token comes with each call.
-import { scicatHttpError, scicatNetworkError, type ScicatCallContext } from './scicat-errors.js';
+import { notScicatAnswer, scicatHttpError, scicatNetworkError, type ScicatCallContext } from './scicat-errors.js';
 
 export interface ScicatRequest {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -54,8 +54,26 @@ export class ScicatHttp {
     try {
       return JSON.parse(text) as T;
     } catch (e) {
-      throw scicatNetworkError(new Error(`the answer is not JSON: ${text.slice(0, 200)}`, { cause: e }), ctx);
+      throw notScicatAnswer(text, 'something that is not valid JSON', ctx, e);
     }
+  }
+
+  /** request() for an answer that must be a JSON object (not null, a list or a bare value). */
+  async object<T extends object>(r: ScicatRequest): Promise<T> {
+    const answer = await this.request<unknown>(r);
+    if (answer !== null && typeof answer === 'object' && !Array.isArray(answer)) return answer as T;
+    throw notScicatAnswer(JSON.stringify(answer) ?? '', 'JSON that is not an object', this.context(r));
+  }
+
+  /** request() for an answer that must be a JSON list. */
+  async list<T>(r: ScicatRequest): Promise<T[]> {
+    const answer = await this.request<unknown>(r);
+    if (Array.isArray(answer)) return answer as T[];
+    throw notScicatAnswer(JSON.stringify(answer) ?? '', 'JSON that is not a list', this.context(r));
+  }
+
+  context(r: Pick<ScicatRequest, 'action' | 'dataset'>): ScicatCallContext {
+    return { server: this.base, action: r.action, ...(r.dataset === undefined ? {} : { dataset: r.dataset }) };
   }
 }
 

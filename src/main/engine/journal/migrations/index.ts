@@ -6,5 +6,14 @@ import { OUTBOX } from './003-outbox.js';
 import { DATASET_IDENTITY } from './004-dataset-identity.js';
 import { OUTBOX_REVISIONS } from './005-outbox-revisions.js';
 import { PRE_UPGRADE_DRY_RUNS } from './006-pre-upgrade-dry-runs.js';
+import { MULTIPART_INTENTS } from './007-multipart-intents.js';
 
-export const MIGRATIONS: readonly string[] = [CORE, SYNC, OUTBOX, DATASET_IDENTITY, OUTBOX_REVISIONS, PRE_UPGRADE_DRY_RUNS];
+export const MIGRATIONS: readonly string[] = [
+  CORE,
+  SYNC,
+  OUTBOX,
+  DATASET_IDENTITY,
+  OUTBOX_REVISIONS,
+  PRE_UPGRADE_DRY_RUNS,
+  MULTIPART_INTENTS,
+];

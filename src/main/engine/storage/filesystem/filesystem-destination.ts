@@ -4,14 +4,25 @@
 import { createReadStream } from 'node:fs';
 import { access, constants, link, lstat, mkdir, open, opendir, rename, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { dirname, join, basename, sep } from 'node:path';
+import { dirname, join, basename, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Readable } from 'node:stream';
 import { BeamdropError } from '../../../../shared/errors.js';
 import type { FilesystemDestinationConfig } from '../../../../shared/profile-schema.js';
 import type { HashPool } from '../../hash/hash-pool.js';
 import { sha256OfStream } from '../../hash/hash-readable.js';
-import type { Destination, RemoteObject, UploadContext, UploadResult, UploadSource, VerifyResult } from '../destination.js';
+import {
+  nothingSwept,
+  type Destination,
+  type RemoteObject,
+  type SweepResult,
+  type SweepRules,
+  type SweepScope,
+  type UploadContext,
+  type UploadResult,
+  type UploadSource,
+  type VerifyResult,
+} from '../destination.js';
 
 const TEMP_PREFIX = '.beamdrop-';
 const TEMP_SUFFIX = '.part';
@@ -19,6 +30,8 @@ const TEMP_SUFFIX = '.part';
 export class FilesystemDestination implements Destination {
   readonly kind = 'filesystem' as const;
   private readonly root: string;
+  /** Temporary files of uploads running in this process, which a sweep must leave alone. */
+  private readonly inFlight = new Set<string>();
 
   constructor(
     readonly name: string,
@@ -108,7 +121,8 @@ export class FilesystemDestination implements Destination {
   async upload(key: string, source: UploadSource, ctx: UploadContext): Promise<UploadResult> {
     const final = this.pathOf(key);
     const dir = dirname(final);
-    const temp = join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}.${basename(final)}${TEMP_SUFFIX}`);
+    const temp = join(dir, tempNameFor(final));
+    this.inFlight.add(temp);
     try {
       await mkdir(dir, { recursive: true });
       const fh = await open(temp, 'wx');
@@ -129,6 +143,8 @@ export class FilesystemDestination implements Destination {
     } catch (e) {
       await unlink(temp).catch(() => undefined);
       throw mapFsError(e, this.name, key);
+    } finally {
+      this.inFlight.delete(temp);
     }
   }
 
@@ -216,11 +232,62 @@ export class FilesystemDestination implements Destination {
     return removed;
   }
 
+  async sweep(scope: SweepScope, rules: SweepRules): Promise<SweepResult> {
+    const result = nothingSwept();
+    // Temporary files are never resumed (a write starts over), so every one for a key of the job
+    // is a leftover, unless an upload of this process or another live one writes it.
+    const removeIfLeftover = async (dir: string, name: string, belongs: (key: string) => boolean): Promise<void> => {
+      const full = join(dir, name);
+      const target = tempTarget(name);
+      if (target === null || this.inFlight.has(full)) return;
+      const key = [
+        ...relative(this.root, dir)
+          .split(sep)
+          .filter((s) => s !== ''),
+        target,
+      ].join('/');
+      if (!belongs(key)) return;
+      const st = await lstat(full).catch(() => null);
+      if (!st?.isFile() || (rules.spareSince !== null && st.mtimeMs >= rules.spareSince)) return;
+      try {
+        await unlink(full);
+        result.temporaries++;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw mapFsError(e, this.name, key);
+      }
+    };
+    const visit = async (dir: string, recurse: boolean, belongs: (key: string) => boolean): Promise<void> => {
+      let handle;
+      try {
+        handle = await opendir(dir);
+      } catch {
+        return;
+      }
+      for await (const entry of handle) {
+        if (entry.isDirectory()) {
+          if (recurse) await visit(join(dir, entry.name), true, belongs);
+        } else await removeIfLeftover(dir, entry.name, belongs);
+      }
+    };
+    const slash = scope.prefix.lastIndexOf('/');
+    const folder = slash < 0 ? this.root : this.pathOf(scope.prefix.slice(0, slash));
+    await visit(folder, true, (k) => k.startsWith(scope.prefix));
+    if (scope.beside && folder !== this.root) await visit(dirname(folder), false, scope.beside);
+    return result;
+  }
+
   async close(): Promise<void> {}
 }
 
+const TEMP = /^\.beamdrop-[0-9a-f]{12}\.(.*)\.part$/s;
+
 function isTemp(name: string): boolean {
   return name.startsWith(TEMP_PREFIX) && name.endsWith(TEMP_SUFFIX);
+}
+
+/** The file name a temporary file was written for, or null if it is not one of ours. */
+function tempTarget(name: string): string | null {
+  return TEMP.exec(name)?.[1] ?? null;
 }
 
 function conflict(destination: string, key: string): BeamdropError {
@@ -264,4 +331,12 @@ function mapFsError(e: unknown, destination: string, key: string): unknown {
     );
   }
   return e;
+}
+
+/** NAME_MAX (255 bytes on ext4, XFS, btrfs): the hidden temporary name must fit in one name too. */
+function tempNameFor(final: string): string {
+  const head = `${TEMP_PREFIX}${randomBytes(6).toString('hex')}.`;
+  const name = [...basename(final)];
+  while (name.length > 0 && Buffer.byteLength(head + name.join('') + TEMP_SUFFIX) > 255) name.pop();
+  return head + name.join('') + TEMP_SUFFIX;
 }

@@ -16,7 +16,7 @@ import { choosePartSize, partCount, partLength } from './part-size.js';
 import { s3Call, errorContext, type S3Target } from './s3-target.js';
 import { mapS3Error, underlyingCode, underlyingNotFound } from './s3-errors.js';
 import { compositeChecksum } from './composite-checksum.js';
-import { abortQuietly, objectIsOurs, planResume, type MultipartPlan } from './multipart-resume.js';
+import { abortOrAbandon, objectIsOurs, planResume, type MultipartPlan } from './multipart-resume.js';
 
 export interface MultipartPolicy {
   partSize: { min: number; max: number };
@@ -55,8 +55,8 @@ export async function uploadMultipart(
     // it is dropped when its bytes can never be completed at this key: the local file changed,
     // vanished or cannot be read, or another object took the key.
     if (err instanceof BeamdropError && ['conflict', 'changed-during-upload', 'vanished', 'unreadable'].includes(err.code)) {
-      if (!plan.completed) await abortQuietly(t, key, plan.uploadId);
-      ctx.multipart.clear();
+      if (plan.completed) ctx.multipart.clear();
+      else await abortOrAbandon(t, key, plan.uploadId, ctx);
     }
     throw err;
   }
@@ -80,6 +80,9 @@ async function createUpload(
   });
   if (existing) throw conflict(t, key, file);
   const partSize = choosePartSize(source.size, policy.partSize);
+  // Journaled before Create: if this process dies before the id is journaled (or the answer is
+  // lost), the next attempt finds the upload by this key instead of leaving it behind.
+  ctx.multipart.intend({ key, partSize });
   const created = await s3Call(t, { action: `start the upload of ${key}`, key, file }, ctx.signal, (abortSignal) =>
     t.client.send(
       new CreateMultipartUploadCommand({

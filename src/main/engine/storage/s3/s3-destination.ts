@@ -3,18 +3,23 @@
 // object is never replaced.
 import type { HashPool } from '../../hash/hash-pool.js';
 import type { Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand,
-  HeadBucketCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { HeadBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { S3DestinationConfig } from '../../../../shared/profile-schema.js';
-import type { Destination, RemoteObject, UploadContext, UploadResult, UploadSource, VerifyResult } from '../destination.js';
+import {
+  nothingSwept,
+  type Destination,
+  type RemoteObject,
+  type SweepResult,
+  type SweepRules,
+  type SweepScope,
+  type UploadContext,
+  type UploadResult,
+  type UploadSource,
+  type VerifyResult,
+} from '../destination.js';
 import { createS3Client, type S3Credentials } from './s3-client.js';
 import { s3Call, type S3Target } from './s3-target.js';
-import { underlyingCode } from './s3-errors.js';
+import { abortUpload, listUploads, uploadsAt, type ListedUpload } from './upload-listing.js';
 import { MAX_SINGLE_PUT } from './part-size.js';
 import { uploadSingle } from './single-put.js';
 import { uploadMultipart } from './multipart-upload.js';
@@ -74,8 +79,9 @@ export class S3Destination implements Destination, S3Target {
 
   upload(key: string, source: UploadSource, ctx: UploadContext): Promise<UploadResult> {
     const size = source.size;
-    // A journaled upload of this key is resumed even if the threshold was raised meanwhile.
-    const journaled = size > 0 && ctx.multipart.load()?.key === key;
+    // A journaled upload of this key (or one intended there, whose id may never have been
+    // journaled) is resumed even if the threshold was raised meanwhile.
+    const journaled = size > 0 && (ctx.multipart.load()?.key === key || ctx.multipart.intents().some((i) => i.key === key));
     if (size > 0 && (size >= this.policy.multipartThreshold || size > MAX_SINGLE_PUT || journaled)) {
       return uploadMultipart(this, key, source, ctx, this.policy);
     }
@@ -90,33 +96,45 @@ export class S3Destination implements Destination, S3Target {
     return readObject(this, key);
   }
 
-  async cleanup(olderThanMs: number, keep: ReadonlySet<string> = new Set()): Promise<number> {
+  async cleanup(olderThanMs: number, keep: ReadonlySet<string> = new Set(), probeKeys: readonly string[] = []): Promise<number> {
     const before = Date.now() - olderThanMs;
+    const found = new Map<string, ListedUpload>();
+    // MinIO lists, bucket-wide, only the uploads it started since it last started; by key, all.
+    for (const u of await listUploads(this, undefined)) found.set(u.uploadId, u);
+    for (const key of probeKeys) for (const u of await uploadsAt(this, key)) found.set(u.uploadId, u);
     let aborted = 0;
-    let keyMarker: string | undefined;
-    let uploadIdMarker: string | undefined;
-    for (;;) {
-      const page = await s3Call(this, { action: 'list unfinished uploads' }, undefined, () =>
-        this.client.send(
-          new ListMultipartUploadsCommand({ Bucket: this.bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
-        ),
-      );
-      for (const u of page.Uploads ?? []) {
-        if (!u.Key || !u.UploadId || !u.Initiated || u.Initiated.getTime() >= before || keep.has(u.UploadId)) continue;
-        try {
-          await s3Call(this, { action: `abort the unfinished upload of ${u.Key}`, key: u.Key }, undefined, () =>
-            this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId })),
-          );
-          aborted++;
-        } catch (e) {
-          // Completed or aborted by someone else since the listing: nothing left to remove.
-          if (underlyingCode(e) !== 'NoSuchUpload') throw e;
-        }
-      }
-      if (!page.IsTruncated) return aborted;
-      keyMarker = page.NextKeyMarker;
-      uploadIdMarker = page.NextUploadIdMarker;
+    for (const u of found.values()) {
+      if (u.initiated === null || u.initiated >= before || keep.has(u.uploadId)) continue;
+      // Completed or aborted by someone else since the listing: nothing left to remove.
+      if (await abortUpload(this, u.key, u.uploadId)) aborted++;
     }
+    return aborted;
+  }
+
+  async sweep(scope: SweepScope, rules: SweepRules): Promise<SweepResult> {
+    const { prefix } = scope;
+    const result = nothingSwept();
+    const seen = new Set<string>();
+    const remaining = new Set<string>();
+    const consider = async (u: ListedUpload): Promise<void> => {
+      if (seen.has(u.uploadId)) return;
+      seen.add(u.uploadId);
+      if (!(u.key.startsWith(prefix) || scope.beside?.(u.key)) || rules.keepUploads.has(u.uploadId) || rules.keepKeys.has(u.key))
+        return;
+      if (rules.spareSince !== null && (u.initiated === null || u.initiated >= rules.spareSince)) {
+        remaining.add(u.key);
+        return;
+      }
+      if (await abortUpload(this, u.key, u.uploadId)) result.uploads++;
+    };
+    // By folder (S3), then key by key where the journal says one of ours may be (MinIO lists only those).
+    for (const u of await listUploads(this, prefix)) await consider(u);
+    for (const key of rules.probeKeys) {
+      if (rules.keepKeys.has(key)) continue;
+      for (const u of await uploadsAt(this, key)) await consider(u);
+    }
+    result.remaining = [...remaining];
+    return result;
   }
 
   async close(): Promise<void> {

@@ -31,6 +31,13 @@ const CREDENTIAL_CODES = new Set([
   'InvalidSecurity',
 ]);
 const CHECKSUM_CODES = new Set(['XAmzContentChecksumMismatch', 'BadDigest', 'InvalidDigest', 'XAmzContentSHA256Mismatch']);
+const OUT_OF_SPACE_CODES = new Set([
+  'XMinioStorageFull',
+  'InsufficientStorage',
+  'XMinioAdminBucketQuotaExceeded',
+  'QuotaExceeded',
+  'QuotaExceededException',
+]);
 const TRANSIENT_CODES = new Set([
   'SlowDown',
   'ServiceUnavailable',
@@ -39,6 +46,16 @@ const TRANSIENT_CODES = new Set([
   'RequestTimeTooSkewed',
   'XMinioServerNotInitialized',
 ]);
+
+/**
+ * Out of space, as MinIO really answers it: 507 XMinioStorageFull when the object's announced size
+ * does not fit, 500 InternalError "…cause(no space left on device)" when a drive fills during the
+ * write, 400 XMinioAdminBucketQuotaExceeded past a bucket quota; other servers: 507, QuotaExceeded.
+ */
+function isOutOfSpace(code: string | undefined, status: number | undefined, message: string | undefined): boolean {
+  if (status === 507 || OUT_OF_SPACE_CODES.has(code ?? '')) return true;
+  return code === 'InternalError' && /no space left on device|disk quota exceeded/i.test(message ?? '');
+}
 
 /** The S3 error code of an SDK error (HEAD responses have no body, so only a status). */
 export function s3Code(e: unknown): string | undefined {
@@ -123,13 +140,13 @@ export function mapS3Error(e: unknown, ctx: S3ErrorContext, signal?: AbortSignal
       `${where} received bytes whose checksum differs from what was sent during ${ctx.action} (${code}); the data was damaged on the way and will be sent again.`,
     );
   }
-  if (code === 'XMinioStorageFull' || code === 'InsufficientStorage' || status === 507) {
+  if (isOutOfSpace(code, status, err.message)) {
     return make(
       e,
       ctx,
       'disk-full',
       true,
-      `${where} is out of space (${code ?? 'HTTP 507'}); ask the storage admins to free space. It will be tried again.`,
+      `destination "${ctx.name}" is out of space: ${where} answered ${code ?? `HTTP ${status}`} during ${ctx.action}. Ask the storage admins to free space (or raise the quota of bucket ${ctx.bucket}).`,
     );
   }
   if (status === 404 || code === 'NoSuchKey' || code === 'NoSuchUpload') {

@@ -71,7 +71,7 @@ export function baseName(key: string): string {
   return key.slice(key.lastIndexOf('/') + 1);
 }
 
-const TEMP = /^\.beamdrop-[0-9a-f]{12}\..*\.part$/s;
+const TEMP = /^\.beamdrop-[0-9a-f]{12}\.(.*)\.part$/s;
 /** Room left for the original name inside a temporary name (servers cap names at 255 bytes). */
 const TEMP_NAME_BYTES = 160;
 
@@ -92,4 +92,13 @@ export function tempKey(key: string): string {
 
 export function isTempKey(key: string): boolean {
   return TEMP.test(baseName(key));
+}
+
+/** The key a temporary name was written for (its name cut as tempKey() cuts long names); null if it is not one. */
+export function tempKeyTarget(key: string): string | null {
+  const m = TEMP.exec(baseName(key));
+  if (!m) return null;
+  const dir = parentKey(key);
+  const name = m[1]!;
+  return dir === '' ? name : `${dir}/${name}`;
 }

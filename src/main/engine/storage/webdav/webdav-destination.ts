@@ -8,10 +8,21 @@ import { BeamdropError } from '../../../../shared/errors.js';
 import type { WebdavDestinationConfig } from '../../../../shared/profile-schema.js';
 import type { HashPool } from '../../hash/hash-pool.js';
 import { sha256OfStream } from '../../hash/hash-readable.js';
-import type { Destination, RemoteObject, UploadContext, UploadResult, UploadSource, VerifyResult } from '../destination.js';
+import {
+  nothingSwept,
+  type Destination,
+  type RemoteObject,
+  type SweepResult,
+  type SweepRules,
+  type SweepScope,
+  type UploadContext,
+  type UploadResult,
+  type UploadSource,
+  type VerifyResult,
+} from '../destination.js';
 import { CollectionCache } from './collections.js';
-import { DavClient, type DavCredentials } from './dav-client.js';
-import { checkKey, isTempKey, keyUrl, parentKey, tempKey } from './dav-paths.js';
+import { DavClient, type DavCredentials, type DavEntryWithKey } from './dav-client.js';
+import { checkKey, isTempKey, keyUrl, parentKey, tempKey, tempKeyTarget } from './dav-paths.js';
 import { proppatchFailure, proppatchSha256 } from './dav-properties.js';
 import { walk, type WalkState } from './dav-walk.js';
 import { credentialsRejected, httpError, networkError } from './webdav-errors.js';
@@ -244,6 +255,33 @@ export class WebdavDestination implements Destination {
       if (r.status !== 404) removed++;
     }
     return removed;
+  }
+
+  async sweep(scope: SweepScope, rules: SweepRules): Promise<SweepResult> {
+    const result = nothingSwept();
+    const leftovers: string[] = [];
+    // Temporary names are never resumed (a PUT starts over), so every one of the job's keys is a
+    // leftover, unless an upload of this process writes it now or another live process might.
+    const consider = (entry: DavEntryWithKey, belongs: (key: string) => boolean) => {
+      if (entry.collection || this.inFlight.has(entry.key)) return;
+      const target = tempKeyTarget(entry.key);
+      if (target === null || !belongs(target)) return;
+      if (rules.spareSince !== null && (entry.lastModified === null || entry.lastModified >= rules.spareSince)) return;
+      leftovers.push(entry.key);
+    };
+    const folder = parentKey(scope.prefix);
+    for await (const entry of walk(this.dav, folder, this.walkState, 'looking for leftovers'))
+      consider(entry, (k) => k.startsWith(scope.prefix));
+    if (scope.beside) {
+      const above = parentKey(folder);
+      const level = await this.dav.propfind(keyUrl(this.dav.root, above, true), '1', { action: 'looking for leftovers' });
+      for (const entry of level.entries) if (parentKey(entry.key) === above && entry.key !== above) consider(entry, scope.beside);
+    }
+    for (const key of leftovers) {
+      const r = await this.dav.request('DELETE', this.uri(key), { action: 'removing the leftover', key, accept: [404] });
+      if (r.status !== 404) result.temporaries++;
+    }
+    return result;
   }
 
   async close(): Promise<void> {

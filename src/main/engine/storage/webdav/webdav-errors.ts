@@ -52,11 +52,12 @@ export function httpError(status: number, ctx: DavErrorContext): BeamdropError {
     });
   }
   if (status === 507) {
+    // Not final: once space is freed the same request succeeds (the job waits for it).
     return new BeamdropError({
       code: 'disk-full',
-      retryable: false,
+      retryable: true,
       ...file,
-      message: `the WebDAV server is out of space (HTTP 507 Insufficient Storage) while ${what}; ask the storage administrators to free space or raise the quota.`,
+      message: `destination "${ctx.destination}" is out of space: the WebDAV server at ${ctx.root} answered HTTP 507 Insufficient Storage while ${what}. Ask the storage administrators to free space or raise the quota.`,
     });
   }
   if (status === 413) {
